@@ -1,0 +1,113 @@
+"""The codemod API: what a library mapping in ``codemods/`` declares and overrides.
+
+A codemod is a module in ``asyncify.codemods`` with one :class:`Codemod` subclass. It
+declares, as data:
+
+* ``APIS``: the blocking APIs it maps, by qualified name, with the type each returns so
+  that the index can follow values (``s = requests.Session()`` makes ``s.get`` the API
+  ``requests.Session.get``). A function that calls a blocking API becomes async.
+* ``ALIASES``: other qualified spellings of the same API (``requests.api.get``).
+
+and rewrites, as a LibCST transformer: ``leave_Call`` / ``leave_With`` / … methods that
+receive the *original* node (use it for :meth:`name_of`, :meth:`type_of`, positions) and
+the updated node, which an earlier codemod may already have replaced (check its type).
+All codemods and the propagation transform run in one pass over the tree
+(:mod:`asyncify.rewrite`), so positions always refer to the file as it was read.
+
+The same class is a LibCST ``VisitorBasedCodemodCommand`` through :func:`command_for`,
+for ``python -m libcst.tool codemod``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from asyncify.findings import Code
+
+if TYPE_CHECKING:
+    from asyncify.rewrite import RewriteState
+
+
+@dataclass(frozen=True)
+class Api:
+    """A blocking API a codemod maps (a row of its table)."""
+
+    name: str  # qualified name as the index resolves it: "time.sleep", "requests.Session.get"
+    returns: str = ""  # qualified type of the result, "" if not tracked
+    blocking: bool = True  # calling it blocks: the calling function becomes async
+    weak: bool = False  # seeds only when on an async path already (unless --select names it)
+
+
+class Codemod(cst.CSTTransformer):
+    """Base class of the library mappings."""
+
+    NAME: ClassVar[str] = ""
+    DESCRIPTION: ClassVar[str] = ""
+    APIS: ClassVar[Sequence[Api]] = ()
+    ALIASES: ClassVar[dict[str, str]] = {}
+    # Types whose instances iterate to another type (a file iterates to str lines).
+    ITERATES: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, state: RewriteState) -> None:
+        super().__init__()
+        self.state = state
+
+    # -- what the plan knows about a node (pass the *original* node) --------------
+    def name_of(self, node: cst.CSTNode) -> str:
+        """Qualified name a callee/attribute expression refers to, or ""."""
+        return self.state.name_of(node)
+
+    def type_of(self, node: cst.CSTNode) -> str:
+        """Qualified type of a name/attribute value, or ""."""
+        return self.state.type_of(node)
+
+    def api_of(self, call: cst.Call) -> str:
+        """The mapped API a call (original node) invokes, if it is one of ours."""
+        name = self.name_of(call.func)
+        return name if name in self.api_names() else ""
+
+    @classmethod
+    def api_names(cls) -> frozenset[str]:
+        return frozenset(api.name for api in cls.APIS)
+
+    def in_async(self) -> bool:
+        """Whether the function being rewritten is (or becomes) ``async def``."""
+        return self.state.in_async()
+
+    def should_convert(self, call: cst.Call) -> bool:
+        """A blocking call is converted only inside async code and off skipped lines."""
+        return self.in_async() and not self.state.is_skipped(call)
+
+    # -- output helpers --------------------------------------------------------
+    def report(self, code: Code, node: cst.CSTNode, detail: str = "") -> None:
+        self.state.report(code, node, detail)
+
+    def add_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
+        AddImportsVisitor.add_needed_import(self.state.context, module, obj, asname)
+
+    def remove_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
+        RemoveImportsVisitor.remove_unused_import(self.state.context, module, obj, asname)
+
+    def remove_import_of(self, node: cst.CSTNode) -> None:
+        """Schedule removal of the import that ``node`` used, if it is now unused."""
+        RemoveImportsVisitor.remove_unused_import_by_node(self.state.context, node)
+
+
+def awaited(expr: cst.BaseExpression) -> cst.Await:
+    return cst.Await(expression=expr)
+
+
+def dotted(name: str) -> cst.Attribute | cst.Name:
+    """``a.b.c`` as an expression."""
+    parsed = cst.parse_expression(name)
+    assert isinstance(parsed, (cst.Attribute, cst.Name))
+    return parsed
+
+
+def call(name: str, *args: cst.Arg) -> cst.Call:
+    return cst.Call(func=dotted(name), args=args)

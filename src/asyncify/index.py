@@ -1,0 +1,714 @@
+"""Whole-program index: a small, read-only summary of each module.
+
+Built with the stdlib :mod:`ast` (an order of magnitude faster than a LibCST parse with
+scope metadata) so that the whole-program pass stays cheap; LibCST is used only for the
+files that actually change. The summary holds names, not syntax trees:
+
+* definitions (functions, methods, nested functions, classes) by dotted name,
+* every call site with its callee resolved *as far as one module allows*, as a
+  :data:`Ref` string that :mod:`asyncify.plan` finishes resolving across modules,
+* the context each call sits in (can it be awaited? is it a ``for`` iterable?),
+* functions used as values, and typed names/attributes that codemods ask about.
+
+Positions: ``line`` is 1-based and ``col`` 0-based in characters, as LibCST's
+``PositionProvider`` counts them (``ast`` counts UTF-8 bytes; we convert). A call site is
+keyed by the end of its callee expression, which is unique per call even in chains such
+as ``a.b(x).c(y)``.
+
+Ref grammar (resolved by the plan):
+
+* ``pkg.mod.name`` – a global dotted name (module, function, class, external API);
+* ``<ref>()`` – the value returned by calling ``<ref>``;
+* ``<class-ref>#attr`` – the instance attribute ``attr`` of a class;
+* ``<value-ref>.name`` – member ``name`` of a value (method or attribute).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+Pos = tuple[int, int]
+Ref = str
+
+SKIP_COMMENT = re.compile(r"#\s*asyncify:\s*skip\b")
+
+# Functions that consume an iterable completely, in order, with no side effects of their
+# own: a generator expression or async generator passed to them can be materialised
+# into a list first without changing what the program does.
+FULL_CONSUMERS = frozenset(
+    {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "dict", "enumerate"}
+)
+# Decorators that don't call the function themselves, so it may become async under them.
+TRANSPARENT_DECORATORS = frozenset(
+    {
+        "builtins.staticmethod",
+        "builtins.classmethod",
+        "abc.abstractmethod",
+        "typing.override",
+        "typing_extensions.override",
+        "contextlib.contextmanager",
+    }
+)
+# Decorators that cache results: caching a coroutine object breaks on the second await.
+CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
+# Dunders that have an async counterpart the plan can switch to.
+ASYNC_DUNDERS = frozenset({"__aenter__", "__aexit__", "__aiter__", "__anext__", "__await__"})
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """A call whose callee may be a project function or a mapped API."""
+
+    pos: Pos  # end of the callee expression
+    line: int  # start of the call, for findings
+    col: int
+    callee: Ref
+    context: str  # see Contexts below
+    skip: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSite:
+    """A name or attribute whose value the plan can type (``r`` in ``r.ok``, ``self.s``)."""
+
+    pos: Pos  # end of the expression
+    line: int
+    col: int
+    ref: Ref  # for a Name: its value ref; for an Attribute: "<value-ref>.attr"
+    is_attribute: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    """A function used as a value rather than called (``map(f, xs)``, ``key=f``)."""
+
+    pos: Pos
+    line: int
+    col: int
+    target: Ref
+    context: str  # "map:list" (list(map(f, xs)), rewritable) or "value"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInfo:
+    name: str  # dotted: pkg.mod.Class.method, pkg.mod.outer.<locals>.inner
+    qualname: str  # within the module: Class.method
+    line: int
+    col: int
+    is_async: bool
+    is_generator: bool
+    sync_reason: str  # non-empty: this function cannot become async, and why
+    generator_blocker: str  # non-empty: a generator that cannot become an async generator
+    decorators: tuple[Ref, ...]
+    returns: Ref  # annotation ref, "" if none
+    cls: str  # dotted name of the class for methods, "" otherwise
+    kind: str  # "function" | "method" | "staticmethod" | "classmethod"
+
+
+@dataclass(frozen=True, slots=True)
+class ClassInfo:
+    name: str
+    line: int
+    bases: tuple[Ref, ...]
+    methods: tuple[str, ...]
+    attributes: tuple[tuple[str, Ref], ...]  # self.attr = <value ref>, from any method
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleIndex:
+    module: str
+    path: str
+    is_package: bool
+    is_main: bool  # a __main__.py: its module-level code is the entry point
+    aliases: dict[str, Ref]  # module-level imported names: for re-exports
+    functions: tuple[FunctionInfo, ...]
+    classes: tuple[ClassInfo, ...]
+    calls: dict[str, tuple[CallSite, ...]]  # by owner function dotted name; "" = module level
+    refs: dict[str, tuple[FunctionRef, ...]]
+    values: tuple[ValueSite, ...]
+
+
+# Call contexts. "await": an ordinary expression. "for"/"comp": the iterable of a for
+# statement / comprehension. "consume:<f>": sole argument of a full consumer. "genexp:<f>":
+# inside a generator expression consumed by <f> ("genexp:" if not a full consumer).
+# "main": in the `if __name__ == "__main__":` block or a __main__.py's top level.
+# Sync-only contexts start with "sync:" and say why.
+
+
+@dataclass
+class _Scope:
+    name: str  # dotted name of the function, "" for module
+    qualname: str
+    cls: str = ""  # for methods: dotted class name
+    first_param: str = ""  # self / cls
+    kind: str = "function"
+    names: dict[str, Ref] = field(default_factory=dict)  # globals/imports/defs visible here
+    values: dict[str, Ref | None] = field(default_factory=dict)  # typed locals
+    assigned: set[str] = field(default_factory=set)
+
+
+class _Indexer:
+    def __init__(self, module: str, path: str, source: str, is_package: bool) -> None:
+        self.module = module
+        self.path = path
+        self.is_package = is_package
+        self.lines = source.splitlines()
+        self.skip_lines = {
+            i + 1 for i, text in enumerate(self.lines) if "asyncify" in text and SKIP_COMMENT.search(text)
+        }
+        self.functions: list[FunctionInfo] = []
+        self.classes: list[ClassInfo] = []
+        self.calls: dict[str, list[CallSite]] = {}
+        self.refs: dict[str, list[FunctionRef]] = {}
+        self.values: list[ValueSite] = []
+        self.class_attrs: dict[str, dict[str, Ref | None]] = {}
+        self.scopes: list[_Scope] = []
+        self.class_stack: list[str] = []
+
+    # -- positions ---------------------------------------------------------------
+    def col(self, line: int, byte_col: int) -> int:
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if text.isascii():
+            return byte_col
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+    def end(self, node: ast.expr) -> Pos:
+        assert node.end_lineno is not None and node.end_col_offset is not None
+        return (node.end_lineno, self.col(node.end_lineno, node.end_col_offset))
+
+    def start(self, node: ast.AST) -> Pos:
+        line: int = getattr(node, "lineno")
+        return (line, self.col(line, getattr(node, "col_offset")))
+
+    # -- name resolution ---------------------------------------------------------
+    @property
+    def scope(self) -> _Scope:
+        return self.scopes[-1]
+
+    def package(self, level: int) -> str:
+        parts = self.module.split(".")
+        if not self.is_package:
+            parts = parts[:-1]
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)]
+        return ".".join(parts)
+
+    def lookup(self, name: str) -> tuple[Ref | None, bool]:
+        """(ref, is_value): a global dotted name, or a typed local value."""
+        for scope in reversed(self.scopes):
+            if name in scope.values:
+                return scope.values[name], True
+            if name in scope.names:
+                return scope.names[name], False
+            if scope is not self.scopes[0] and name in scope.assigned:
+                return None, False
+        if name in _BUILTINS:
+            return f"builtins.{name}", False
+        return None, False
+
+    def ref_of(self, node: ast.expr) -> tuple[Ref | None, bool]:
+        """Resolve an expression to (ref, is_value)."""
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            if (
+                isinstance(node.value, ast.Name)
+                and self.scope.cls
+                and node.value.id == self.scope.first_param
+            ):
+                if self.scope.kind == "classmethod":
+                    return f"{self.scope.cls}.{node.attr}", False
+                return f"{self.scope.cls}#{node.attr}", True
+            base, is_value = self.ref_of(node.value)
+            if base is None:
+                return None, False
+            if is_value:
+                return f"{base}.{node.attr}", True
+            return f"{base}.{node.attr}", False
+        if isinstance(node, ast.Call):
+            if (
+                isinstance(node.func, ast.Name)
+                and node.func.id == "super"
+                and self.scope.cls
+            ):
+                return f"super:{self.scope.cls}", False
+            callee = self.callee_ref(node.func)
+            if callee is not None:
+                return f"{callee}()", True
+        return None, False
+
+    def callee_ref(self, func: ast.expr) -> Ref | None:
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and self.scope.cls
+            and func.value.id == self.scope.first_param
+        ):
+            return f"{self.scope.cls}.{func.attr}"
+        ref, _ = self.ref_of(func)
+        return ref
+
+    def annotation_ref(self, node: ast.expr | None) -> Ref:
+        if node is None:
+            return ""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return ""
+        ref, is_value = self.ref_of(node)
+        return ref or "" if not is_value else ""
+
+    # -- module ------------------------------------------------------------------
+    def index(self, tree: ast.Module, is_main: bool) -> ModuleIndex:
+        top = _Scope(name="", qualname="")
+        self.scopes = [top]
+        self.declare(tree.body, top, prefix=self.module)
+        self.statements(tree.body, "sync:import time" if not is_main else "main")
+        aliases = {k: v for k, v in top.names.items() if not v.startswith(self.module + ".")}
+        return ModuleIndex(
+            module=self.module,
+            path=self.path,
+            is_package=self.is_package,
+            is_main=is_main,
+            aliases=aliases,
+            functions=tuple(self.functions),
+            classes=tuple(self.classes),
+            calls={k: tuple(v) for k, v in self.calls.items()},
+            refs={k: tuple(v) for k, v in self.refs.items()},
+            values=tuple(self.values),
+        )
+
+    def declare(self, body: Sequence[ast.stmt], scope: _Scope, prefix: str) -> None:
+        """Bind the names a block defines or imports (before walking its code)."""
+        for stmt in _walk_block(body):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                scope.names[stmt.name] = f"{prefix}.{stmt.name}"
+            elif isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.asname:
+                        scope.names[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        scope.names[top] = top
+            elif isinstance(stmt, ast.ImportFrom):
+                base = stmt.module or ""
+                if stmt.level:
+                    pkg = self.package(stmt.level)
+                    base = f"{pkg}.{base}" if base and pkg else (base or pkg)
+                for alias in stmt.names:
+                    if alias.name != "*":
+                        scope.names[alias.asname or alias.name] = f"{base}.{alias.name}"
+
+    # -- statements --------------------------------------------------------------
+    def statements(self, body: Sequence[ast.stmt], context: str) -> None:
+        for stmt in body:
+            self.statement(stmt, context)
+
+    def statement(self, stmt: ast.stmt, context: str) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.function(stmt, context)
+        elif isinstance(stmt, ast.ClassDef):
+            self.class_def(stmt, context)
+        elif isinstance(stmt, ast.If) and len(self.scopes) == 1 and _is_main_guard(stmt.test):
+            self.expr(stmt.test, context)
+            self.statements(stmt.body, "main")
+            self.statements(stmt.orelse, context)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self.expr(stmt.iter, "for" if context == "await" else context)
+            self.bind(stmt.target, None)
+            self.statements(stmt.body, context)
+            self.statements(stmt.orelse, context)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                self.expr(item.context_expr, context)
+                if item.optional_vars is not None:
+                    ref, is_value = self.ref_of(item.context_expr)
+                    self.bind(item.optional_vars, f"{ref}.__enter__()" if ref and is_value else None)
+            self.statements(stmt.body, context)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            value = stmt.value
+            if value is not None:
+                self.expr(value, context)
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            ref: Ref | None = None
+            if isinstance(stmt, ast.AnnAssign):
+                ref = self.annotation_ref(stmt.annotation) or None
+            if ref is None and value is not None:
+                vref, is_value = self.ref_of(value)
+                ref = vref if is_value else None
+            for target in targets:
+                self.bind(target, ref)
+                if not isinstance(target, ast.Name):
+                    self.expr(target, context)
+        else:
+            for child in ast.iter_child_nodes(stmt):
+                if isinstance(child, ast.stmt):
+                    self.statement(child, context)
+                elif isinstance(child, ast.expr):
+                    self.expr(child, context)
+                elif isinstance(child, ast.ExceptHandler):
+                    if child.type is not None:
+                        self.expr(child.type, context)
+                    if child.name:
+                        self.scope.assigned.add(child.name)
+                    self.statements(child.body, context)
+                elif isinstance(child, ast.match_case):
+                    self.statements(child.body, context)
+
+    def bind(self, target: ast.expr, ref: Ref | None) -> None:
+        scope = self.scope
+        if isinstance(target, ast.Name):
+            scope.assigned.add(target.id)
+            if len(self.scopes) == 1:
+                return
+            if target.id in scope.values and scope.values[target.id] != ref:
+                scope.values[target.id] = None  # assigned different things: unknown
+            else:
+                scope.values[target.id] = ref
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self.bind(elt, None)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, None)
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and scope.cls
+            and target.value.id == scope.first_param
+        ):
+            attrs = self.class_attrs.setdefault(scope.cls, {})
+            if target.attr in attrs and attrs[target.attr] != ref:
+                attrs[target.attr] = None
+            else:
+                attrs[target.attr] = ref
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, context: str) -> None:
+        outer = self.scope
+        decorators = tuple(self.callee_ref(d.func if isinstance(d, ast.Call) else d) or "?" for d in node.decorator_list)
+        for d in node.decorator_list:
+            self.expr(d, "sync:decorator")
+        args = node.args
+        for default in [*args.defaults, *args.kw_defaults]:
+            if default is not None:
+                self.expr(default, "sync:default argument")
+        if outer.name:
+            prefix = f"{outer.name}.<locals>"
+            qual_prefix = f"{outer.qualname}.<locals>."
+        elif self.class_stack:
+            prefix = self.class_stack[-1]
+            qual_prefix = prefix[len(self.module) + 1 :] + "."
+        else:
+            prefix = self.module
+            qual_prefix = ""
+        name = f"{prefix}.{node.name}"
+        cls = self.class_stack[-1] if self.class_stack and not outer.name else ""
+        kind = "function"
+        if cls:
+            kind = "method"
+            if "builtins.staticmethod" in decorators:
+                kind = "staticmethod"
+            elif "builtins.classmethod" in decorators:
+                kind = "classmethod"
+        params = [*args.posonlyargs, *args.args]
+        scope = _Scope(
+            name=name,
+            qualname=qual_prefix + node.name,
+            cls=cls,
+            first_param=params[0].arg if params and kind in ("method", "classmethod") else "",
+            kind=kind,
+        )
+        for arg in [*params, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is None:
+                continue
+            scope.assigned.add(arg.arg)
+            ref = self.annotation_ref(arg.annotation) if arg is not args.vararg and arg is not args.kwarg else ""
+            if ref and arg.arg != scope.first_param:
+                scope.values[arg.arg] = ref
+        self.scopes.append(scope)
+        self.declare(node.body, scope, prefix=f"{name}.<locals>")
+        for stmt in _walk_block(node.body):
+            if isinstance(stmt, (ast.Global, ast.Nonlocal)):
+                scope.assigned.difference_update(stmt.names)
+        body_context = "await"
+        reason = self.sync_reason(node, decorators, kind)
+        if node.lineno in self.skip_lines or any(d.lineno in self.skip_lines for d in node.decorator_list):
+            reason = "marked `# asyncify: skip`"
+        self.statements(node.body, body_context)
+        self.scopes.pop()
+        is_gen, blocker = _generator_facts(node)
+        self.functions.append(
+            FunctionInfo(
+                name=name,
+                qualname=scope.qualname,
+                line=node.lineno,
+                col=self.col(node.lineno, node.col_offset),
+                is_async=isinstance(node, ast.AsyncFunctionDef),
+                is_generator=is_gen,
+                sync_reason=reason,
+                generator_blocker=blocker,
+                decorators=decorators,
+                returns=self.annotation_ref(node.returns),
+                cls=cls,
+                kind=kind,
+            )
+        )
+
+    def sync_reason(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: tuple[Ref, ...], kind: str
+    ) -> str:
+        if isinstance(node, ast.AsyncFunctionDef):
+            return ""
+        name = node.name
+        if kind != "function" and name.startswith("__") and name.endswith("__"):
+            if name not in ASYNC_DUNDERS:
+                return f"`{name}` is called by Python itself, which does not await it"
+        for dec in decorators:
+            if dec in CACHE_DECORATORS:
+                return f"decorated with `{dec}`, which would cache a coroutine that can be awaited only once"
+            if dec.endswith(".setter") or dec.endswith(".getter") or dec.endswith(".deleter"):
+                return "a property accessor, which cannot be awaited"
+            if dec in ("builtins.property", "functools.cached_property"):
+                return "a property, which cannot be awaited"
+            if dec not in TRANSPARENT_DECORATORS:
+                return f"decorated with `{dec}`, which calls it without await"
+        return ""
+
+    def class_def(self, node: ast.ClassDef, context: str) -> None:
+        for d in node.decorator_list:
+            self.expr(d, "sync:decorator")
+        bases = tuple(self.ref_of(b)[0] or "?" for b in node.bases)
+        for b in [*node.bases, *(k.value for k in node.keywords)]:
+            self.expr(b, "sync:class body")
+        outer = self.scope
+        if outer.name:
+            name = f"{outer.name}.<locals>.{node.name}"
+        elif self.class_stack:
+            name = f"{self.class_stack[-1]}.{node.name}"
+        else:
+            name = f"{self.module}.{node.name}"
+        self.class_stack.append(name)
+        # The class body runs at definition time; methods are walked as functions.
+        scope = _Scope(name="", qualname="")
+        scope.names = {}
+        self.scopes.append(scope)
+        for stmt in node.body:
+            self.statement(stmt, "sync:class body" if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else context)
+        self.scopes.pop()
+        self.class_stack.pop()
+        methods = tuple(
+            s.name for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
+        attrs = self.class_attrs.get(name, {})
+        self.classes.append(
+            ClassInfo(
+                name=name,
+                line=node.lineno,
+                bases=bases,
+                methods=methods,
+                attributes=tuple((k, v) for k, v in attrs.items() if v),
+            )
+        )
+
+    # -- expressions -------------------------------------------------------------
+    def expr(self, node: ast.expr, context: str) -> None:
+        if isinstance(node, ast.Call):
+            self.call(node, context)
+        elif isinstance(node, ast.Lambda):
+            for default in [*node.args.defaults, *node.args.kw_defaults]:
+                if default is not None:
+                    self.expr(default, context)
+            lam = _Scope(name="", qualname="", cls="")
+            lam.assigned = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+            self.scopes.append(lam)
+            self.expr(node.body, "sync:lambda")
+            self.scopes.pop()
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            self.comprehension(node, context)
+        elif isinstance(node, (ast.Name, ast.Attribute)):
+            self.value_site(node, context)
+            if isinstance(node, ast.Attribute):
+                self.expr(node.value, context)
+        elif isinstance(node, ast.NamedExpr):
+            self.expr(node.value, context)
+            ref, is_value = self.ref_of(node.value)
+            self.bind(node.target, ref if is_value else None)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child, context)
+                elif isinstance(child, ast.comprehension):  # pragma: no cover - handled above
+                    pass
+
+    def value_site(self, node: ast.Name | ast.Attribute, context: str) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            return
+        ref, is_value = self.ref_of(node)
+        if ref is None:
+            return
+        if is_value:
+            line, col = self.start(node)
+            self.values.append(ValueSite(self.end(node), line, col, ref, isinstance(node, ast.Attribute)))
+        elif context != "callee" and (ref.startswith(self.module + ".") or "." in ref):
+            # A function used as a value: the plan checks whether it is a project function.
+            line, col = self.start(node)
+            self.refs.setdefault(self.scope_owner(), []).append(
+                FunctionRef(self.end(node), line, col, ref, "value")
+            )
+
+    def scope_owner(self) -> str:
+        for scope in reversed(self.scopes):
+            if scope.name:
+                return scope.name
+        return ""
+
+    def call(self, node: ast.Call, context: str) -> None:
+        func = node.func
+        callee = self.callee_ref(func)
+        line, col = self.start(node)
+        if callee is not None:
+            site_context = context
+            if line in self.skip_lines:
+                site_context = "sync:`# asyncify: skip` line"
+            self.calls.setdefault(self.scope_owner(), []).append(
+                CallSite(self.end(func), line, col, callee, site_context, line in self.skip_lines)
+            )
+        # The callee expression itself: its receiver may be a typed value (r.json()).
+        if isinstance(func, ast.Attribute):
+            self.expr(func.value, _inner(context))
+            ref, is_value = self.ref_of(func)
+            if is_value and ref is not None:
+                self.values.append(ValueSite(self.end(func), line, col, ref, True))
+        elif not isinstance(func, ast.Name):
+            self.expr(func, _inner(context))
+        else:
+            self.value_site(func, "callee")
+        # Arguments.
+        name = callee.removeprefix("builtins.") if callee and callee.startswith("builtins.") else ""
+        args = node.args
+        if name == "map" and len(args) == 2 and not node.keywords:
+            self.map_call(node, context)
+            return
+        arg_context = _inner(context)
+        if name in FULL_CONSUMERS and len(args) == 1 and not isinstance(args[0], ast.Starred):
+            only = args[0]
+            if isinstance(only, ast.GeneratorExp):
+                self.comprehension(only, context, consumer=name)
+            elif isinstance(only, ast.Call) and not context.startswith("sync:"):
+                self.call(only, f"consume:{name}" if context in ("await", "main") else context)
+            else:
+                self.expr(only, arg_context)
+            for kw in node.keywords:
+                self.expr(kw.value, arg_context)
+            return
+        for arg in args:
+            self.expr(arg, arg_context)
+        for kw in node.keywords:
+            self.expr(kw.value, arg_context)
+
+    def map_call(self, node: ast.Call, context: str) -> None:
+        fn, iterable = node.args
+        self.expr(iterable, _inner(context))
+        ref, is_value = self.ref_of(fn)
+        if ref is not None and not is_value and isinstance(fn, (ast.Name, ast.Attribute)):
+            line, col = self.start(fn)
+            self.refs.setdefault(self.scope_owner(), []).append(
+                FunctionRef(self.end(fn), line, col, ref, "map:" + context)
+            )
+        else:
+            self.expr(fn, _inner(context))
+
+    def comprehension(
+        self,
+        node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp,
+        context: str,
+        consumer: str = "",
+    ) -> None:
+        gens = node.generators
+        # The first iterable is evaluated in the enclosing scope.
+        self.expr(gens[0].iter, "comp" if context in ("await", "main") else context)
+        if context.startswith("sync:"):
+            inner = context
+        elif isinstance(node, ast.GeneratorExp):
+            inner = f"genexp:{consumer}"
+        else:
+            inner = context
+        comp = _Scope(name="", qualname="")
+        self.scopes.append(comp)
+        for i, gen in enumerate(gens):
+            self.bind(gen.target, None)
+            if i:
+                self.expr(gen.iter, "comp" if inner in ("await", "main") else inner)
+            for cond in gen.ifs:
+                self.expr(cond, inner)
+        if isinstance(node, ast.DictComp):
+            self.expr(node.key, inner)
+            self.expr(node.value, inner)
+        else:
+            self.expr(node.elt, inner)
+        self.scopes.pop()
+
+
+def _inner(context: str) -> str:
+    """The context of a sub-expression (an argument, an operand) of a call in `context`."""
+    if context in ("for", "comp") or context.startswith("consume:"):
+        return "await"
+    return context
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
+def _walk_block(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements of a block, including nested blocks, but not nested scopes' bodies."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.stmt):
+                stack.append(child)
+            elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                stack.extend(reversed(child.body))
+
+
+def _generator_facts(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[bool, str]:
+    """(is a generator, why it cannot become an async generator or "")."""
+    is_gen = False
+    blocker = ""
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(child, (ast.Yield, ast.YieldFrom)):
+            is_gen = True
+            if isinstance(child, ast.YieldFrom):
+                blocker = "uses `yield from`, which async generators do not support"
+        elif isinstance(child, ast.Return) and child.value is not None:
+            if not (isinstance(child.value, ast.Constant) and child.value.value is None):
+                blocker = blocker or "returns a value, which async generators cannot"
+        stack.extend(ast.iter_child_nodes(child))
+    return is_gen, blocker if is_gen else ""
+
+
+def index_module(module: str, path: str, source: str, is_package: bool, is_main: bool) -> ModuleIndex:
+    """Index one module's source. Raises SyntaxError (with lineno/offset) on bad input."""
+    tree = ast.parse(source, filename=path)
+    return _Indexer(module, path, source, is_package).index(tree, is_main)

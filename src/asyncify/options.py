@@ -1,0 +1,22 @@
+"""Options of one asyncify run, from the command line and ``[tool.asyncify]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Options:
+    select: frozenset[str] = frozenset()  # codemod names; empty = all
+    ignore: frozenset[str] = frozenset()
+    exclude: tuple[str, ...] = ()  # gitignore-style patterns
+    jobs: int = 0  # 0 = one per core
+    todo_comments: bool = False
+    to_thread: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def codemod_enabled(self, name: str) -> bool:
+        return (not self.select or name in self.select) and name not in self.ignore
+
+    def explicitly_selected(self, name: str) -> bool:
+        return name in self.select

@@ -1,0 +1,25 @@
+"""A Python file found by discovery, and its dotted module name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class SourceFile:
+    path: Path  # as given or found (absolute or relative to the working folder)
+    module: str  # dotted module name: "pkg.sub.mod", "pkg" for pkg/__init__.py
+    is_package: bool = False  # an __init__.py
+
+    @property
+    def is_main(self) -> bool:
+        return self.path.name == "__main__.py"
+
+    @property
+    def display(self) -> str:
+        """The path as reports show it: relative to the working folder when inside it."""
+        try:
+            return self.path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return self.path.as_posix()
