@@ -93,9 +93,16 @@ class Codemod(cst.CSTTransformer):
     def remove_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
         RemoveImportsVisitor.remove_unused_import(self.state.context, module, obj, asname)
 
-    def remove_import_of(self, node: cst.CSTNode) -> None:
-        """Schedule removal of the import that ``node`` used, if it is now unused."""
-        RemoveImportsVisitor.remove_unused_import_by_node(self.state.context, node)
+    def remove_import_of(self, node: cst.BaseExpression) -> None:
+        """Schedule removal of the import that the name or ``a.b`` chain ``node`` used.
+
+        LibCST removes it only if nothing else uses it once the rewrite is done.
+        """
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        if isinstance(node, cst.Name) and node.value in self.state.bindings:
+            module, obj, asname = self.state.bindings[node.value]
+            RemoveImportsVisitor.remove_unused_import(self.state.context, module, obj, asname)
 
 
 def awaited(expr: cst.BaseExpression) -> cst.Await:

@@ -1,0 +1,234 @@
+"""The pipeline: read → index → plan → rewrite → verify (DESIGN.md).
+
+:func:`convert` is the library API the CLI is a thin layer over. It never writes files:
+it returns, per file, the new bytes (or why there are none) and the findings.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TypeVar
+
+import libcst as cst
+
+from asyncify.codemod import Codemod
+from asyncify.findings import SYNTAX_ERROR, UNSTABLE_OUTPUT, Finding
+from asyncify.index import ModuleIndex, index_module
+from asyncify.options import Options
+from asyncify.plan import AsyncPlan, ModulePlan, build_plan
+from asyncify.rewrite import rewrite_module
+from asyncify.source import Source, SourceError, encode, read_source
+from asyncify.sourcefile import SourceFile
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class FileResult:
+    file: SourceFile
+    original: bytes
+    new: bytes | None  # None: unchanged, or an error
+    findings: list[Finding] = field(default_factory=list)
+    error: Finding | None = None
+    async_functions: int = 0
+
+
+@dataclass
+class ConvertResult:
+    plan: AsyncPlan
+    files: list[FileResult]
+
+
+@cache
+def all_codemods() -> tuple[type[Codemod], ...]:
+    """Every codemod module in ``asyncify.codemods``, in name order (pyupgrade-style)."""
+    import asyncify.codemods as package
+
+    found: list[type[Codemod]] = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"asyncify.codemods.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Codemod) and value.NAME and value.__module__ == module.__name__:
+                found.append(value)
+    return tuple(found)
+
+
+def codemod_table() -> list[tuple[str, str]]:
+    return [(c.NAME, c.DESCRIPTION) for c in all_codemods()]
+
+
+def enabled_codemods(options: Options) -> tuple[type[Codemod], ...]:
+    return tuple(c for c in all_codemods() if options.codemod_enabled(c.NAME))
+
+
+def _codemods_by_name(names: tuple[str, ...]) -> tuple[type[Codemod], ...]:
+    return tuple(c for c in all_codemods() if c.NAME in names)
+
+
+def plan_for(indexes: Sequence[ModuleIndex], codemods: Sequence[type[Codemod]], options: Options) -> AsyncPlan:
+    apis = [api for c in codemods for api in c.APIS]
+    aliases = {k: v for c in codemods for k, v in c.ALIASES.items()}
+    iterates = {k: v for c in codemods for k, v in c.ITERATES.items()}
+    strong = [api.name for c in codemods if options.explicitly_selected(c.NAME) for api in c.APIS]
+    return build_plan(indexes, apis, aliases, iterates, strong)
+
+
+# -- per-file work (runs in worker processes with --jobs) -----------------------------
+def _index_one(item: tuple[SourceFile, str, str]) -> ModuleIndex | Finding:
+    file, path, text = item
+    try:
+        return index_module(file.module, path, text, file.is_package, file.is_main)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        return SYNTAX_ERROR.at(path, line, max((exc.offset or 1) - 1, 0), str(exc.msg))
+    except (RecursionError, ValueError) as exc:
+        return SYNTAX_ERROR.at(path, 1, 0, type(exc).__name__)
+
+
+def _rewrite_one(item: tuple[str, ModulePlan, tuple[str, ...], str]) -> tuple[str, list[Finding]] | Finding:
+    text, plan, names, path = item
+    try:
+        return rewrite_module(text, plan, _codemods_by_name(names), path)
+    except cst.ParserSyntaxError as exc:
+        return SYNTAX_ERROR.at(path, exc.raw_line, exc.raw_column, exc.message)
+    except RecursionError:
+        return UNSTABLE_OUTPUT.at(path, 1, 0, "expression nesting too deep")
+
+
+def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    if workers <= 1 or len(items) < 8:
+        return [fn(i) for i in items]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items, chunksize=max(1, len(items) // (workers * 8))))
+
+
+def convert_texts(
+    sources: Sequence[tuple[SourceFile, str, str]], options: Options
+) -> tuple[AsyncPlan, dict[str, tuple[str, list[Finding]] | Finding]]:
+    """Convert (file, display path, text) triples; returns the plan and per-path outcomes.
+
+    A file whose output does not parse, or changes again on a second run, is left as it
+    was and reported; its module is then *frozen* (kept synchronous) and the plan redone,
+    so that no other file awaits a function that stayed synchronous.
+    """
+    codemods = enabled_codemods(options)
+    names = tuple(c.NAME for c in codemods)
+    outcomes: dict[str, tuple[str, list[Finding]] | Finding] = {}
+    indexed = _map(_index_one, list(sources), options.jobs)
+    indexes: list[ModuleIndex] = []
+    for (_, path, _), result in zip(sources, indexed):
+        if isinstance(result, Finding):
+            outcomes[path] = result
+        else:
+            indexes.append(result)
+    texts = {path: text for _, path, text in sources}
+    frozen: set[str] = set()
+    for _ in range(5):
+        live = [i for i in indexes if i.path not in frozen]
+        plan = plan_for(live, codemods, options)
+        todo = [i for i in live if plan.modules[i.module].changes_anything or plan.modules[i.module].findings]
+        rewritten = _map(
+            _rewrite_one, [(texts[i.path], plan.modules[i.module], names, i.path) for i in todo], options.jobs
+        )
+        failed = _verify(todo, rewritten, indexes, codemods, options, texts, names)
+        for index, result in zip(todo, rewritten):
+            outcomes[index.path] = failed.get(index.path, result)
+        if not failed:
+            return plan, outcomes
+        frozen.update(failed)
+        for path in failed:
+            outcomes[path] = failed[path]
+        outcomes = {p: o for p, o in outcomes.items() if isinstance(o, Finding)}
+    return plan, outcomes
+
+
+def _verify(
+    todo: Sequence[ModuleIndex],
+    rewritten: Sequence[tuple[str, list[Finding]] | Finding],
+    indexes: Sequence[ModuleIndex],
+    codemods: Sequence[type[Codemod]],
+    options: Options,
+    texts: dict[str, str],
+    names: tuple[str, ...],
+) -> dict[str, Finding]:
+    """Outputs must parse, and a second run over the converted program must change nothing."""
+    failed: dict[str, Finding] = {}
+    new_texts: dict[str, str] = {}
+    for index, result in zip(todo, rewritten):
+        if isinstance(result, Finding):
+            failed[index.path] = result
+            continue
+        new_text = result[0]
+        if new_text == texts[index.path]:
+            continue
+        try:
+            ast.parse(new_text)
+        except SyntaxError as exc:
+            failed[index.path] = UNSTABLE_OUTPUT.at(index.path, exc.lineno or 1, 0, f"output does not parse: {exc.msg}")
+            continue
+        new_texts[index.path] = new_text
+    if not new_texts:
+        return failed
+    by_path = {i.path: i for i in indexes}
+    second: list[ModuleIndex] = []
+    for index in indexes:
+        if index.path in failed:
+            continue
+        if index.path in new_texts:
+            second.append(index_module(index.module, index.path, new_texts[index.path], index.is_package, index.is_main))
+        else:
+            second.append(by_path[index.path])
+    plan = plan_for(second, codemods, options)
+    for index in second:
+        if index.path not in new_texts:
+            continue
+        mplan = plan.modules[index.module]
+        if not mplan.changes_anything:
+            continue
+        again = _rewrite_one((new_texts[index.path], mplan, names, index.path))
+        if isinstance(again, Finding) or again[0] != new_texts[index.path]:
+            failed[index.path] = UNSTABLE_OUTPUT.at(index.path, 1, 0, "a second run would change it again")
+    return failed
+
+
+def convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
+    """Convert files; never writes. Unreadable files become errors, the rest go on."""
+    read: list[tuple[SourceFile, Source]] = []
+    results: dict[SourceFile, FileResult] = {}
+    for file in files:
+        try:
+            source = read_source(file.path)
+        except SourceError as exc:
+            results[file] = FileResult(file, b"", None, error=exc.finding)
+            continue
+        read.append((file, source))
+    plan, outcomes = convert_texts([(f, f.display, s.text) for f, s in read], options)
+    for file, source in read:
+        outcome = outcomes.get(file.display)
+        result = FileResult(file, source.data, None)
+        if isinstance(outcome, Finding):
+            result.error = outcome
+        elif outcome is not None:
+            new_text, findings = outcome
+            result.findings = sorted(set(findings))
+            if new_text != source.text:
+                result.new = encode(new_text, source)
+            mplan = plan.for_module(file.module)
+            result.async_functions = len(mplan.async_functions) if mplan and result.new else 0
+        results[file] = result
+    return ConvertResult(plan, [results[f] for f in files])
+
+
+def iter_findings(results: Iterable[FileResult]) -> list[Finding]:
+    return sorted(f for r in results for f in r.findings)

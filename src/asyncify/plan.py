@@ -1,0 +1,577 @@
+"""The plan: which functions become async, why, and what happens at each call site.
+
+Input: the :class:`~asyncify.index.ModuleIndex` of every module and the tables of the
+enabled codemods. Output: a frozen :class:`AsyncPlan`, the only thing that crosses from
+whole-program analysis to the per-file rewrite.
+
+1. Resolve every call site's callee (imports, re-exports, ``self``/``cls``/``super()``,
+   typed locals and attributes) to a project function or a qualified external name.
+2. *Pin* what must stay synchronous: functions Python or a sync library calls without
+   ``await`` (dunders, properties, callbacks, lambdas, cached or wrapped functions,
+   import-time code) and, transitively, everything they call. A pinned function keeps
+   its blocking calls: slower, but the program still does the same thing.
+3. *Seed* the functions that call a blocking API, and propagate to callers to a fixed
+   point. For each async function, record the chain down to the blocking call.
+4. Report each pin that keeps a blocking call synchronous as a finding at its cause.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asyncify.codemod import Api
+from asyncify.findings import Code, Finding
+from asyncify.index import FULL_CONSUMERS, CallSite, ClassInfo, FunctionInfo, ModuleIndex, Pos
+
+LAMBDA = Code(
+    "AFY101",
+    "call inside a lambda cannot be awaited",
+    "turn the lambda into an `async def` and await it where it is called",
+)
+SYNC_DUNDER = Code(
+    "AFY102",
+    "special method must stay synchronous",
+    "move the blocking work out of the special method, e.g. into an async factory or method",
+)
+PROPERTY = Code(
+    "AFY103",
+    "property must stay synchronous",
+    "replace the property with an async method and await it at each use",
+)
+USED_AS_VALUE = Code(
+    "AFY104",
+    "function used as a value (callback, key=, target=) must stay synchronous",
+    "pass an async function only to callers that await it, or wrap it with asyncio.run in a thread",
+)
+CACHED = Code(
+    "AFY105",
+    "cached function must stay synchronous: a cached coroutine can be awaited only once",
+    "cache the awaited result instead (e.g. async-lru's alru_cache)",
+)
+WRAPPED = Code(
+    "AFY106",
+    "decorated function must stay synchronous: the decorator calls it without await",
+    "make the decorator async-aware, or mark the function `# asyncify: skip`",
+)
+GENERATOR = Code(
+    "AFY107",
+    "generator cannot become an async generator",
+    "replace `yield from`/`return value` with a loop, or consume it where it is created",
+)
+LAZY_CONSUMER = Code(
+    "AFY108",
+    "call in a generator expression that is not fully consumed cannot be awaited",
+    "build a list first (`[await f(x) for x in xs]`) if evaluating every item is acceptable",
+)
+IMPORT_TIME = Code(
+    "AFY501",
+    "call at import time cannot be awaited",
+    "move the call into a function run under asyncio.run, or into the `__main__` block",
+)
+MAIN_GENERATOR = Code(
+    "AFY502",
+    "async generator used in the `__main__` block cannot be run by asyncio.run",
+    "move the loop into an `async def main()` and call `asyncio.run(main())`",
+)
+
+_REASON_CODES = {
+    "lambda": LAMBDA,
+    "dunder": SYNC_DUNDER,
+    "property": PROPERTY,
+    "value": USED_AS_VALUE,
+    "cache": CACHED,
+    "decorator": WRAPPED,
+    "generator": GENERATOR,
+    "lazy": LAZY_CONSUMER,
+    "import": IMPORT_TIME,
+    "main-generator": MAIN_GENERATOR,
+}
+
+
+@dataclass(frozen=True)
+class Pin:
+    """Why a function must stay synchronous: a cause at a place."""
+
+    kind: str  # key of _REASON_CODES
+    detail: str
+    path: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class AwaitSite:
+    """A call to a function that becomes async, and how the rewrite handles it."""
+
+    context: str  # "await" | "for" | "comp" | "consume:<f>" | "genexp:<f>" | "main"
+    generator: bool  # the callee becomes an async generator
+
+
+@dataclass(frozen=True)
+class ModulePlan:
+    """Everything the per-file rewrite needs to know about one module."""
+
+    module: str
+    path: str
+    async_functions: frozenset[str]  # qualnames that become `async def`
+    async_generators: frozenset[str]  # those of them that are generators
+    awaits: Mapping[Pos, AwaitSite]  # by callee-expression end position
+    maps: Mapping[Pos, str]  # list(map(f, xs)) with async f: position of f -> consumer
+    names: Mapping[Pos, str]  # external qualified names of callee/attribute expressions
+    types: Mapping[Pos, str]  # qualified types of name/attribute values
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.async_functions or self.awaits or self.maps or self.names)
+
+
+@dataclass(frozen=True)
+class AsyncPlan:
+    modules: Mapping[str, ModulePlan]  # by module name
+    chains: Mapping[str, tuple[str, ...]]  # function -> [function, ..., blocking API @ place]
+    pinned: Mapping[str, Pin] = field(default_factory=dict)
+    plan_findings: tuple[Finding, ...] = ()
+
+    def for_module(self, module: str) -> ModulePlan | None:
+        return self.modules.get(module)
+
+    @property
+    def async_functions(self) -> frozenset[str]:
+        return frozenset(self.chains)
+
+    def findings(self) -> list[Finding]:
+        return sorted(self.plan_findings)
+
+    def describe(self) -> list[str]:
+        lines = []
+        for name in sorted(self.chains):
+            lines.append(f"{_display(name)} → " + " → ".join(_display(h) for h in self.chains[name][1:]))
+        for finding in self.findings():
+            lines.append(str(finding))
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "async_functions": [
+                {"name": _display(name), "chain": [_display(h) for h in self.chains[name]]}
+                for name in sorted(self.chains)
+            ],
+            "findings": [f.to_json() for f in self.findings()],
+        }
+
+
+def _display(name: str) -> str:
+    return name
+
+
+@dataclass
+class _Tables:
+    apis: dict[str, Api]
+    aliases: dict[str, str]
+    returns: dict[str, str]
+    iterates: dict[str, str]
+    strong: frozenset[str]  # API names that seed even off an async path
+
+
+class _Resolver:
+    """Finishes the index's name resolution across modules."""
+
+    def __init__(self, modules: Mapping[str, ModuleIndex], tables: _Tables) -> None:
+        self.modules = modules
+        self.tables = tables
+        self.functions: dict[str, FunctionInfo] = {}
+        self.classes: dict[str, ClassInfo] = {}
+        for mod in modules.values():
+            for fn in mod.functions:
+                self.functions[fn.name] = fn
+            for cls in mod.classes:
+                self.classes[cls.name] = cls
+        self._global: dict[str, str] = {}
+        self._value: dict[str, str] = {}
+
+    def canonical(self, name: str, depth: int = 0) -> str:
+        """Follow re-exports through project modules and codemod aliases."""
+        if name in self._global:
+            return self._global[name]
+        result = name
+        if depth < 20 and name not in self.functions and name not in self.classes:
+            parts = name.split(".")
+            for i in range(len(parts) - 1, 0, -1):
+                mod = self.modules.get(".".join(parts[:i]))
+                if mod is not None:
+                    target = mod.aliases.get(parts[i])
+                    if target is not None:
+                        result = self.canonical(".".join([target, *parts[i + 1 :]]), depth + 1)
+                    break
+            else:
+                for i in range(len(parts), 0, -1):
+                    alias = self.tables.aliases.get(".".join(parts[:i]))
+                    if alias is not None:
+                        result = ".".join([alias, *parts[i:]])
+                        break
+        self._global[name] = result
+        return result
+
+    def mro(self, cls: str) -> list[str]:
+        seen: list[str] = []
+        queue = [cls]
+        while queue:
+            name = queue.pop(0)
+            if name in seen or name not in self.classes:
+                continue
+            seen.append(name)
+            queue.extend(self.canonical(b) for b in self.classes[name].bases)
+        return seen
+
+    def method(self, cls: str, name: str, skip_first: bool = False) -> str | None:
+        for klass in self.mro(cls)[1 if skip_first else 0 :]:
+            if name in self.classes[klass].methods:
+                return f"{klass}.{name}"
+        return None
+
+    def callee(self, ref: str) -> str:
+        """A callee ref -> a project function/class name or an external qualified name."""
+        if ref.startswith("super:"):
+            cls, _, name = ref[len("super:") :].rpartition(".")
+            return self.method(cls, name, skip_first=True) or ""
+        base, member = _split_member(ref)
+        if base is not None:
+            owner = self.value(base)
+            if not owner:
+                return ""
+            if owner in self.classes:
+                return self.method(owner, member) or ""
+            return self.canonical(f"{owner}.{member}")
+        name = self.canonical(ref)
+        if name not in self.functions:
+            cls, _, meth = name.rpartition(".")
+            if cls in self.classes:
+                return self.method(cls, meth) or name
+        return name
+
+    def value(self, ref: str, depth: int = 0) -> str:
+        """A value ref -> its type: a project class or an external qualified type."""
+        if ref in self._value:
+            return self._value[ref]
+        self._value[ref] = ""  # cycles resolve to unknown
+        result = ""
+        if depth < 20:
+            if ref.endswith("()"):
+                result = self._call_result(ref[:-2], depth)
+            elif "#" in ref.rpartition(".")[2]:
+                cls, _, attr = ref.rpartition("#")
+                result = self._attribute(self.canonical(cls), attr, depth)
+            else:
+                base, member = _split_member(ref)
+                if base is not None:
+                    owner = self.value(base, depth + 1)
+                    if owner in self.classes:
+                        result = self._attribute(owner, member, depth)
+                    elif owner:
+                        result = self.tables.returns.get(f"{owner}.{member}", "")
+        self._value[ref] = result
+        return result
+
+    def _call_result(self, callee_ref: str, depth: int) -> str:
+        base, member = _split_member(callee_ref)
+        if member == "__enter__" and base is not None:
+            owner = self.value(base, depth + 1)
+            if owner in self.classes:
+                enter = self.method(owner, "__enter__")
+                fn = self.functions.get(enter or "")
+                return self.value(f"{fn.returns}()", depth + 1) if fn and fn.returns else owner
+            return self.tables.returns.get(f"{owner}.__enter__", owner)
+        name = self.callee(callee_ref)
+        if name in self.classes:
+            return name
+        fn = self.functions.get(name)
+        if fn is not None:
+            return self.value(f"{self.canonical(fn.returns)}()", depth + 1) if fn.returns else ""
+        return self.tables.returns.get(name, "")
+
+    def _attribute(self, cls: str, attr: str, depth: int) -> str:
+        for klass in self.mro(cls):
+            for name, ref in self.classes[klass].attributes:
+                if name == attr:
+                    return self.value(ref, depth + 1)
+        return ""
+
+
+def _split_member(ref: str) -> tuple[str | None, str]:
+    """Split ``<value-ref>.member``; (None, ref) if ``ref`` is a global dotted name."""
+    base, dot, member = ref.rpartition(".")
+    if not dot:
+        return None, ref
+    last = base.rpartition(".")[2]
+    if base.endswith(")") or "#" in last:
+        return base, member
+    return None, ref
+
+
+def _site_kind(site: CallSite, callee: FunctionInfo) -> tuple[str, str] | None:
+    """Why a call site forces its callee to stay synchronous, as (kind, detail), or None."""
+    ctx = site.context
+    if ctx.startswith("sync:"):
+        why = ctx[len("sync:") :]
+        if why == "lambda":
+            return "lambda", "called inside a lambda"
+        if why.startswith("`# asyncify: skip`"):
+            return "skip", "called on a `# asyncify: skip` line"
+        return "import", f"called at import time ({why})"
+    if ctx.startswith("genexp:"):
+        consumer = ctx[len("genexp:") :]
+        if consumer not in FULL_CONSUMERS:
+            where = f"`{consumer}(...)`" if consumer else "a lazily consumed generator expression"
+            return "lazy", f"called in a generator expression passed to {where}"
+    if callee.is_generator:
+        if ctx == "main":
+            return "main-generator", "async generator called in the `__main__` block"
+        if ctx == "await":
+            return "generator", "its generator object is used as a value, not iterated in place"
+    return None
+
+
+def build_plan(
+    indexes: Sequence[ModuleIndex], apis: Iterable[Api], aliases: Mapping[str, str],
+    iterates: Mapping[str, str] | None = None, strong: Iterable[str] = (),
+) -> AsyncPlan:
+    api_list = list(apis)
+    strong_set = frozenset(strong)
+    tables = _Tables(
+        apis={a.name: a for a in api_list},
+        aliases=dict(aliases),
+        returns={a.name: a.returns for a in api_list if a.returns},
+        iterates=dict(iterates or {}),
+        strong=frozenset(a.name for a in api_list if not a.weak or a.name in strong_set),
+    )
+    modules = {m.module: m for m in indexes}
+    r = _Resolver(modules, tables)
+    functions = r.functions
+    path_of = {fn.name: m.path for m in indexes for fn in m.functions}
+
+    # Resolve every call site once: (owner, site, callee name).
+    resolved: list[tuple[ModuleIndex, str, CallSite, str]] = []
+    for mod in indexes:
+        for owner, sites in mod.calls.items():
+            for site in sites:
+                resolved.append((mod, owner, site, r.callee(site.callee)))
+
+    callers: dict[str, list[tuple[str, CallSite, ModuleIndex]]] = {}
+    callees: dict[str, set[str]] = {}
+    seeds: dict[str, tuple[str, str, int, bool]] = {}  # fn -> (api, path, line, strong)
+    for mod, owner, site, name in resolved:
+        if name in functions:
+            callers.setdefault(name, []).append((owner, site, mod))
+            callees.setdefault(owner, set()).add(name)
+        elif name in tables.apis and tables.apis[name].blocking and owner in functions:
+            if site.skip or site.context.startswith("sync:"):
+                continue
+            if not site.context.startswith("genexp:") or site.context[7:] in FULL_CONSUMERS:
+                strong_seed = name in tables.strong
+                prior = seeds.get(owner)
+                if prior is None or (strong_seed and not prior[3]):
+                    seeds[owner] = (name, mod.path, site.line, strong_seed)
+
+    # Pin what must stay synchronous, and everything it calls.
+    pins: dict[str, Pin] = {}
+    for fn in functions.values():
+        if fn.is_async:
+            continue
+        if fn.sync_reason:
+            kind = _reason_kind(fn.sync_reason)
+            pins[fn.name] = Pin(kind, fn.sync_reason, path_of[fn.name], fn.line, fn.col)
+        elif fn.generator_blocker:
+            pins[fn.name] = Pin("generator", fn.generator_blocker, path_of[fn.name], fn.line, fn.col)
+    for mod, owner, site, name in resolved:
+        fn = functions.get(name)
+        if fn is None or fn.is_async or name in pins:
+            continue
+        kind = _site_kind(site, fn)
+        if kind is not None:
+            pins[name] = Pin(kind[0], kind[1], mod.path, site.line, site.col)
+    maps: dict[str, dict[Pos, str]] = {}
+    for mod in indexes:
+        for refs in mod.refs.values():
+            for ref in refs:
+                name = r.callee(ref.target)
+                fn = functions.get(name)
+                if fn is None or fn.is_async:
+                    continue
+                consumer = ref.context.removeprefix("map:consume:")
+                if ref.context.startswith("map:consume:") and consumer in ("list", "tuple", "set") and not fn.is_generator:
+                    maps.setdefault(mod.module, {})[ref.pos] = consumer
+                elif name not in pins:
+                    pins[name] = Pin("value", "used as a value", mod.path, ref.line, ref.col)
+    pinned = dict(pins)
+    queue = deque(pinned)
+    while queue:
+        name = queue.popleft()
+        for callee in callees.get(name, ()):
+            if callee not in pinned:
+                pinned[callee] = pinned[name]
+                queue.append(callee)
+
+    # Seed and propagate to callers; remember the hop that made each function async.
+    hop: dict[str, str] = {}
+    wanted: dict[str, str] = {}  # would be async if nothing were pinned
+    for strong_only in (True, False):
+        pass
+    def propagate(start: Iterable[str], target: dict[str, str], respect_pins: bool) -> None:
+        work = deque(start)
+        while work:
+            name = work.popleft()
+            for owner, site, _ in callers.get(name, ()):
+                if not owner or owner in target or functions[owner].is_async:
+                    continue
+                if respect_pins and owner in pinned:
+                    continue
+                if site.context.startswith("sync:") or site.skip:
+                    continue
+                target[owner] = name
+                work.append(owner)
+
+    strong_seeds = {f: s for f, s in seeds.items() if s[3]}
+    for fn_name, (api, path, line, _) in strong_seeds.items():
+        wanted[fn_name] = f"{api} @ {path}:{line}"
+        if fn_name not in pinned:
+            hop[fn_name] = wanted[fn_name]
+    propagate(list(hop), hop, respect_pins=True)
+    propagate(list(wanted), wanted, respect_pins=False)
+    # Weak seeds (e.g. open()) join only once some async function calls them.
+    changed = True
+    while changed:
+        changed = False
+        for fn_name, (api, path, line, strong_seed) in seeds.items():
+            if strong_seed or fn_name in hop or fn_name in pinned:
+                continue
+            if any(owner in hop for owner, site, _ in callers.get(fn_name, ()) if site.context != "main"):
+                hop[fn_name] = f"{api} @ {path}:{line}"
+                propagate([fn_name], hop, respect_pins=True)
+                changed = True
+
+    chains: dict[str, tuple[str, ...]] = {}
+    for name in hop:
+        chain = [name]
+        cur = name
+        while cur in hop and len(chain) < 50:
+            cur = hop[cur]
+            chain.append(cur)
+        chains[name] = tuple(chain)
+
+    # Findings: a pin that keeps something wanted synchronous, reported at its cause.
+    findings: list[Finding] = []
+    reported: set[tuple[str, int, int, str]] = set()
+    for name, pin in pins.items():
+        if name not in wanted or name in hop or pin.kind == "skip":
+            continue
+        code = _REASON_CODES[pin.kind]
+        key = (pin.path, pin.line, pin.col, code.code)
+        if key in reported:
+            continue
+        reported.add(key)
+        detail = f"`{functions[name].qualname}` stays synchronous ({pin.detail}); it reaches {_leaf(wanted, name)}"
+        findings.append(code.at(pin.path, pin.line, pin.col, detail))
+
+    # Per-module plans.
+    module_plans: dict[str, ModulePlan] = {}
+    awaits: dict[str, dict[Pos, AwaitSite]] = {}
+    names: dict[str, dict[Pos, str]] = {}
+    interesting = _interest(tables)
+    for mod, owner, site, name in resolved:
+        if name in hop:
+            if owner in hop or (not owner and site.context == "main"):
+                awaits.setdefault(mod.module, {})[site.pos] = AwaitSite(
+                    site.context, functions[name].is_generator
+                )
+        elif name not in functions and _is_interesting(name, interesting):
+            names.setdefault(mod.module, {})[site.pos] = name
+    types: dict[str, dict[Pos, str]] = {}
+    for mod in indexes:
+        for vsite in mod.values:
+            typ = r.value(vsite.ref)
+            if typ and typ not in r.classes and _is_interesting(typ, interesting):
+                types.setdefault(mod.module, {})[vsite.pos] = typ
+            if vsite.is_attribute:
+                base, member = _split_member(vsite.ref)
+                if base is None and "#" in vsite.ref:
+                    cls, _, attr = vsite.ref.rpartition("#")
+                    continue
+                owner_type = r.value(base) if base else ""
+                member_name = f"{owner_type}.{member}" if owner_type and owner_type not in r.classes else ""
+                if member_name and _is_interesting(member_name, interesting):
+                    names.setdefault(mod.module, {}).setdefault(vsite.pos, r.canonical(member_name))
+    findings_by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        findings_by_path.setdefault(finding.path, []).append(finding)
+    for mod in indexes:
+        mine = {fn.qualname for fn in mod.functions if fn.name in hop}
+        gens = {fn.qualname for fn in mod.functions if fn.name in hop and fn.is_generator}
+        module_plans[mod.module] = ModulePlan(
+            module=mod.module,
+            path=mod.path,
+            async_functions=frozenset(mine),
+            async_generators=frozenset(gens),
+            awaits=awaits.get(mod.module, {}),
+            maps=maps.get(mod.module, {}) if mine or awaits.get(mod.module) else {},
+            names=names.get(mod.module, {}),
+            types=types.get(mod.module, {}),
+            findings=tuple(sorted(findings_by_path.get(mod.path, []))),
+        )
+    # Only keep map rewrites whose function actually became async.
+    for mod in indexes:
+        plan = module_plans[mod.module]
+        if plan.maps:
+            keep = {}
+            for refs in mod.refs.values():
+                for ref in refs:
+                    if ref.pos in plan.maps and r.callee(ref.target) in hop:
+                        keep[ref.pos] = plan.maps[ref.pos]
+            module_plans[mod.module] = _replace_maps(plan, keep)
+    return AsyncPlan(
+        modules=module_plans,
+        chains=chains,
+        pinned={k: v for k, v in pinned.items() if k in wanted},
+        plan_findings=tuple(sorted(findings)),
+    )
+
+
+def _replace_maps(plan: ModulePlan, maps: Mapping[Pos, str]) -> ModulePlan:
+    from dataclasses import replace
+
+    return replace(plan, maps=dict(maps))
+
+
+def _leaf(hops: Mapping[str, str], name: str) -> str:
+    cur = name
+    for _ in range(50):
+        if cur not in hops:
+            break
+        cur = hops[cur]
+    return f"`{cur}`"
+
+
+def _reason_kind(reason: str) -> str:
+    if reason.startswith("marked"):
+        return "skip"
+    if "is called by Python" in reason:
+        return "dunder"
+    if "property" in reason:
+        return "property"
+    if "cache" in reason:
+        return "cache"
+    return "decorator"
+
+
+def _interest(tables: _Tables) -> tuple[frozenset[str], frozenset[str]]:
+    names = set(tables.apis) | set(tables.returns) | set(tables.iterates)
+    types = set(tables.returns.values()) | set(tables.iterates.values())
+    return frozenset(names), frozenset(t for t in types if t)
+
+
+def _is_interesting(name: str, interest: tuple[frozenset[str], frozenset[str]]) -> bool:
+    names, types = interest
+    return name in names or name in types or name.rpartition(".")[0] in types

@@ -1,0 +1,297 @@
+"""Per-file rewrite: ``(source, module plan, codemods) -> (new source, findings)``.
+
+Pure: it never looks at other files; the :class:`~asyncify.plan.ModulePlan` carries all
+whole-program facts. One LibCST pass runs every enabled codemod and then the propagation
+transform (``async def``, ``await``, ``async for``, async comprehensions, entry points)
+on each node, so every transformer sees positions of the file as it was read. Imports
+are added and removed afterwards by LibCST's ``AddImportsVisitor`` and
+``RemoveImportsVisitor``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from asyncify.codemod import Codemod
+from asyncify.findings import Code, Finding
+from asyncify.index import SKIP_COMMENT, Pos
+from asyncify.plan import AwaitSite, ModulePlan
+
+ITEM = "_item"  # loop variable of comprehensions asyncify writes
+
+
+@dataclass
+class _Frame:
+    qualname: str
+    is_async: bool
+    is_function: bool
+
+
+@dataclass
+class RewriteState:
+    """What a codemod may ask while rewriting one file."""
+
+    plan: ModulePlan
+    path: str
+    source: str
+    context: CodemodContext
+    positions: dict[cst.CSTNode, CodeRange] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    frames: list[_Frame] = field(default_factory=list)
+    skip_lines: frozenset[int] = frozenset()
+    bindings: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+
+    def end(self, node: cst.CSTNode) -> Pos | None:
+        rng = self.positions.get(node)
+        return (rng.end.line, rng.end.column) if rng else None
+
+    def name_of(self, node: cst.CSTNode) -> str:
+        pos = self.end(node)
+        return self.plan.names.get(pos, "") if pos else ""
+
+    def type_of(self, node: cst.CSTNode) -> str:
+        pos = self.end(node)
+        return self.plan.types.get(pos, "") if pos else ""
+
+    def in_async(self) -> bool:
+        for frame in reversed(self.frames):
+            if frame.is_function:
+                return frame.is_async
+        return False
+
+    def is_skipped(self, node: cst.CSTNode) -> bool:
+        rng = self.positions.get(node)
+        return bool(rng) and any(line in self.skip_lines for line in range(rng.start.line, rng.end.line + 1))  # type: ignore[union-attr]
+
+    def report(self, code: Code, node: cst.CSTNode, detail: str = "") -> None:
+        rng = self.positions.get(node)
+        line, col = (rng.start.line, rng.start.column) if rng else (1, 0)
+        if line not in self.skip_lines:
+            self.findings.append(code.at(self.path, line, col, detail))
+
+
+class _Pipeline(cst.CSTTransformer):
+    """Runs several transformers in one traversal, in order, on each node."""
+
+    def __init__(self, state: RewriteState, transformers: Sequence[cst.CSTTransformer]) -> None:
+        super().__init__()
+        self.state = state
+        self.transformers = transformers
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        frames = self.state.frames
+        if isinstance(node, cst.FunctionDef):
+            parent = frames[-1] if frames else None
+            if parent is None:
+                qual = node.name.value
+            elif parent.is_function:
+                qual = f"{parent.qualname}.<locals>.{node.name.value}"
+            else:
+                qual = f"{parent.qualname}.{node.name.value}"
+            is_async = node.asynchronous is not None or qual in self.state.plan.async_functions
+            frames.append(_Frame(qual, is_async, True))
+        elif isinstance(node, cst.ClassDef):
+            parent = frames[-1] if frames else None
+            if parent is None:
+                qual = node.name.value
+            elif parent.is_function:
+                qual = f"{parent.qualname}.<locals>.{node.name.value}"
+            else:
+                qual = f"{parent.qualname}.{node.name.value}"
+            frames.append(_Frame(qual, False, False))
+        elif isinstance(node, cst.Lambda):
+            frames.append(_Frame("<lambda>", False, True))
+        for t in self.transformers:
+            t.on_visit(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        result: object = updated_node
+        for t in self.transformers:
+            result = t.on_leave(original_node, result)  # type: ignore[arg-type]
+            if not isinstance(result, cst.CSTNode):
+                break
+        if isinstance(original_node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            self.state.frames.pop()
+        return result  # type: ignore[return-value]
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        for t in self.transformers:
+            t.on_visit_attribute(node, attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        for t in self.transformers:
+            t.on_leave_attribute(original_node, attribute)
+
+
+def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(expr, cst.Await) and not expr.lpar:
+        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return expr
+
+
+class Propagate(Codemod):
+    """``async def`` for planned functions; ``await``/``async for`` at their call sites."""
+
+    NAME = "propagate"
+
+    def __init__(self, state: RewriteState) -> None:
+        super().__init__(state)
+        self.genexp_async: list[bool] = []
+
+    def _site(self, call: cst.Call) -> AwaitSite | None:
+        pos = self.state.end(call.func)
+        return self.state.plan.awaits.get(pos) if pos else None
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        if original_node.asynchronous is None and self.state.frames[-1].is_async:
+            return updated_node.with_changes(asynchronous=cst.Asynchronous())
+        return updated_node
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.genexp_async.append(False)
+
+    def _mark_async(self) -> None:
+        if self.genexp_async:
+            self.genexp_async[-1] = True
+
+    def leave_GeneratorExp(
+        self, original_node: cst.GeneratorExp, updated_node: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        became_async = self.genexp_async.pop()
+        if became_async and isinstance(updated_node, cst.GeneratorExp):
+            # Only planned inside a full consumer (sum, min, …): a list gives the same result.
+            return cst.ListComp(elt=updated_node.elt, for_in=updated_node.for_in)
+        return updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(updated_node, cst.Call):
+            updated_node = updated_node.with_changes(func=parenthesize(updated_node.func))
+            replaced = self._consumer(original_node, updated_node)
+            if replaced is not None:
+                return replaced
+        site = self._site(original_node)
+        if site is None:
+            return updated_node
+        if site.context == "main":
+            self.add_import("asyncio")
+            return cst.Call(func=cst.parse_expression("asyncio.run"), args=[cst.Arg(updated_node)])
+        if site.generator:
+            if site.context == "comp":
+                self._mark_async()
+            return updated_node  # the enclosing for/comprehension/consumer becomes async
+        self._mark_async()
+        return cst.Await(expression=updated_node)
+
+    def _consumer(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression | None:
+        """``list(gen())`` with an async generator; ``list(map(f, xs))`` with an async f."""
+        if len(original.args) != 1 or not isinstance(original.func, cst.Name):
+            return None
+        consumer = original.func.value
+        arg = original.args[0].value
+        if not isinstance(arg, cst.Call):
+            return None
+        site = self._site(arg)
+        item = cst.Name(ITEM)
+        if site is not None and site.generator:
+            self._mark_async()
+            new_arg = updated.args[0].value
+            comp_for = cst.CompFor(target=item, iter=new_arg, asynchronous=cst.Asynchronous())
+            return _collect(consumer, item, comp_for, updated)
+        pos = self.state.end(arg.args[0].value) if isinstance(arg.func, cst.Name) and arg.func.value == "map" and len(arg.args) == 2 else None
+        if pos is not None and pos in self.state.plan.maps:
+            new_map = updated.args[0].value
+            assert isinstance(new_map, cst.Call)
+            fn = new_map.args[0].value
+            iterable = new_map.args[1].value
+            self._mark_async()
+            elt = cst.Await(expression=cst.Call(func=fn, args=[cst.Arg(item)]))
+            return _collect(consumer, elt, cst.CompFor(target=item, iter=iterable), updated)
+        return None
+
+    def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.For:
+        if isinstance(original_node.iter, cst.Call):
+            site = self._site(original_node.iter)
+            if site is not None and site.generator:
+                return updated_node.with_changes(asynchronous=cst.Asynchronous())
+        return updated_node
+
+    def leave_CompFor(self, original_node: cst.CompFor, updated_node: cst.CompFor) -> cst.CompFor:
+        if isinstance(original_node.iter, cst.Call):
+            site = self._site(original_node.iter)
+            if site is not None and site.generator:
+                return updated_node.with_changes(asynchronous=cst.Asynchronous())
+        return updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+        return updated_node.with_changes(value=parenthesize(updated_node.value))
+
+    def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.Subscript:
+        return updated_node.with_changes(value=parenthesize(updated_node.value))
+
+
+def _collect(consumer: str, elt: cst.BaseExpression, comp_for: cst.CompFor, like: cst.Call) -> cst.BaseExpression:
+    if consumer == "list":
+        return cst.ListComp(elt=elt, for_in=comp_for, lpar=like.lpar, rpar=like.rpar)
+    if consumer == "set":
+        return cst.SetComp(elt=elt, for_in=comp_for, lpar=like.lpar, rpar=like.rpar)
+    return like.with_changes(args=[cst.Arg(cst.ListComp(elt=elt, for_in=comp_for))])
+
+
+def _bindings(module: cst.Module) -> dict[str, tuple[str, str | None, str | None]]:
+    """Local name -> (module, imported object or None, asname) for every import in the file."""
+    out: dict[str, tuple[str, str | None, str | None]] = {}
+
+    class Collect(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                mod = cst.helpers.get_full_name_for_node(alias.name) or ""
+                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                out[asname or mod.split(".")[0]] = (mod, None, asname)
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if node.relative or isinstance(node.names, cst.ImportStar) or node.module is None:
+                return
+            mod = cst.helpers.get_full_name_for_node(node.module) or ""
+            for alias in node.names:
+                obj = cst.helpers.get_full_name_for_node(alias.name) or ""
+                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                out[asname or obj] = (mod, obj, asname)
+
+    module.visit(Collect())
+    return out
+
+
+def rewrite_module(
+    source: str, plan: ModulePlan, codemods: Sequence[type[Codemod]], path: str
+) -> tuple[str, list[Finding]]:
+    """Rewrite one module's source. Raises libcst.ParserSyntaxError on bad input."""
+    module = cst.parse_module(source)
+    context = CodemodContext(filename=path, full_module_name=plan.module)
+    lines = source.splitlines()
+    state = RewriteState(
+        plan=plan,
+        path=path,
+        source=source,
+        context=context,
+        skip_lines=frozenset(i + 1 for i, t in enumerate(lines) if "asyncify" in t and SKIP_COMMENT.search(t)),
+    )
+    if not plan.changes_anything:
+        return source, list(plan.findings)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    state.positions = dict(wrapper.resolve(PositionProvider))
+    state.bindings = _bindings(module)
+    transformers: list[cst.CSTTransformer] = [c(state) for c in codemods]
+    transformers.append(Propagate(state))
+    new = wrapper.visit(_Pipeline(state, transformers))
+    if new.deep_equals(module):
+        return source, [*plan.findings, *state.findings]
+    new = AddImportsVisitor(context).transform_module(new)
+    new = RemoveImportsVisitor(context).transform_module(new)
+    return new.code, sorted({*plan.findings, *state.findings})
