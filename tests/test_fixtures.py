@@ -1,0 +1,69 @@
+"""One parametrised test over ``tests/fixtures/<codemod>/<case>.py`` (black-style).
+
+A fixture file holds the input, then optionally a line ``# output`` and the expected
+output (no output section: the input must stay unchanged), then optionally a line
+``# findings`` and one expected finding per line as ``AFYnnn line:col`` (col 1-based,
+as printed). Every case also checks that the expected output parses and that
+converting it again changes nothing. Each file is converted alone, as module
+``<case>``, with every codemod enabled; a fixture may name others with a first line
+``# select: a,b``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from asyncify.engine import convert_texts
+from asyncify.findings import Finding
+from asyncify.options import Options
+from asyncify.sourcefile import SourceFile
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CASES = sorted(p for p in FIXTURES.glob("*/*.py"))
+
+
+def split(text: str) -> tuple[str, str | None, list[str] | None]:
+    findings = None
+    if "\n# findings\n" in text:
+        text, _, tail = text.partition("\n# findings\n")
+        text += "\n"
+        findings = [line.strip() for line in tail.splitlines() if line.strip()]
+    if "\n# output\n" in text:
+        before, _, after = text.partition("\n# output\n")
+        return before + "\n", after, findings
+    return text, None, findings
+
+
+def run(source: str, name: str, options: Options) -> tuple[str, list[Finding]]:
+    plan, outcomes = convert_texts([(SourceFile(Path(f"{name}.py"), name), f"{name}.py", source)], options)
+    outcome = outcomes.get(f"{name}.py")
+    if outcome is None:
+        return source, list(plan.findings())
+    assert not isinstance(outcome, Finding), str(outcome)
+    return outcome[0], outcome[1]
+
+
+def options_for(source: str) -> Options:
+    first = source.splitlines()[0] if source else ""
+    if first.startswith("# select:"):
+        return Options(select=frozenset(s.strip() for s in first.split(":", 1)[1].split(",")))
+    return Options()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
+def test_fixture(case: Path) -> None:
+    source, expected, expected_findings = split(case.read_text())
+    options = options_for(source)
+    name = case.stem
+    output, findings = run(source, name, options)
+    want = source if expected is None else expected
+    assert output == want
+    ast.parse(want)
+    again, _ = run(want, name, options)
+    assert again == want, "converting the expected output again changed it"
+    if expected_findings is not None:
+        got = [f"{f.code} {f.line}:{f.col + 1}" for f in sorted(findings, key=lambda f: (f.line, f.col))]
+        assert got == expected_findings
