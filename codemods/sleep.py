@@ -24,13 +24,19 @@ class Sleep(Codemod):
     DESCRIPTION = "time.sleep(s) → await asyncio.sleep(s)"
     APIS = (Api("time.sleep"),)
 
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.BaseExpression) -> cst.BaseExpression:
+    def leave_Call(
+        self, original_node: cst.Call, updated_node: cst.BaseExpression
+    ) -> cst.BaseExpression:
         if not isinstance(updated_node, cst.Call) or not self.api_of(original_node):
             return updated_node
         if not self.should_convert(original_node):
             return updated_node
         args = original_node.args
-        if args and isinstance(args[0].value, cst.UnaryOperation) and isinstance(args[0].value.operator, cst.Minus):
+        if (
+            args
+            and isinstance(args[0].value, cst.UnaryOperation)
+            and isinstance(args[0].value.operator, cst.Minus)
+        ):
             self.report(NEGATIVE_DELAY, original_node)
         self.add_import("asyncio")
         self.remove_import_of(original_node.func)

@@ -38,7 +38,9 @@ def split(text: str) -> tuple[str, str | None, list[str] | None]:
 
 
 def run(source: str, name: str, options: Options) -> tuple[str, list[Finding]]:
-    plan, outcomes = convert_texts([(SourceFile(Path(f"{name}.py"), name), f"{name}.py", source)], options)
+    plan, outcomes = convert_texts(
+        [(SourceFile(Path(f"{name}.py"), name), f"{name}.py", source)], options
+    )
     outcome = outcomes.get(f"{name}.py")
     if outcome is None:
         return source, list(plan.findings())
@@ -65,5 +67,8 @@ def test_fixture(case: Path) -> None:
     again, _ = run(want, name, options)
     assert again == want, "converting the expected output again changed it"
     if expected_findings is not None:
-        got = [f"{f.code} {f.line}:{f.col + 1}" for f in sorted(findings, key=lambda f: (f.line, f.col))]
+        got = [
+            f"{f.code} {f.line}:{f.col + 1}"
+            for f in sorted(findings, key=lambda f: (f.line, f.col))
+        ]
         assert got == expected_findings

@@ -58,7 +58,12 @@ def all_codemods() -> tuple[type[Codemod], ...]:
             continue
         module = importlib.import_module(f"asyncify.codemods.{info.name}")
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Codemod) and value.NAME and value.__module__ == module.__name__:
+            if (
+                isinstance(value, type)
+                and issubclass(value, Codemod)
+                and value.NAME
+                and value.__module__ == module.__name__
+            ):
                 found.append(value)
     return tuple(found)
 
@@ -75,7 +80,9 @@ def _codemods_by_name(names: tuple[str, ...]) -> tuple[type[Codemod], ...]:
     return tuple(c for c in all_codemods() if c.NAME in names)
 
 
-def plan_for(indexes: Sequence[ModuleIndex], codemods: Sequence[type[Codemod]], options: Options) -> AsyncPlan:
+def plan_for(
+    indexes: Sequence[ModuleIndex], codemods: Sequence[type[Codemod]], options: Options
+) -> AsyncPlan:
     apis = [api for c in codemods for api in c.APIS]
     aliases = {k: v for c in codemods for k, v in c.ALIASES.items()}
     iterates = {k: v for c in codemods for k, v in c.ITERATES.items()}
@@ -95,7 +102,9 @@ def _index_one(item: tuple[SourceFile, str, str]) -> ModuleIndex | Finding:
         return SYNTAX_ERROR.at(path, 1, 0, type(exc).__name__)
 
 
-def _rewrite_one(item: tuple[str, ModulePlan, tuple[str, ...], str]) -> tuple[str, list[Finding]] | Finding:
+def _rewrite_one(
+    item: tuple[str, ModulePlan, tuple[str, ...], str],
+) -> tuple[str, list[Finding]] | Finding:
     text, plan, names, path = item
     try:
         return rewrite_module(text, plan, _codemods_by_name(names), path)
@@ -127,7 +136,7 @@ def convert_texts(
     outcomes: dict[str, tuple[str, list[Finding]] | Finding] = {}
     indexed = _map(_index_one, list(sources), options.jobs)
     indexes: list[ModuleIndex] = []
-    for (_, path, _), result in zip(sources, indexed):
+    for (_, path, _), result in zip(sources, indexed, strict=True):
         if isinstance(result, Finding):
             outcomes[path] = result
         else:
@@ -137,13 +146,19 @@ def convert_texts(
     for _ in range(5):
         live = [i for i in indexes if i.path not in frozen]
         plan = plan_for(live, codemods, options)
-        todo = [i for i in live if plan.modules[i.module].changes_anything or plan.modules[i.module].findings]
+        todo = [
+            i
+            for i in live
+            if plan.modules[i.module].changes_anything or plan.modules[i.module].findings
+        ]
         rewritten = _map(
-            _rewrite_one, [(texts[i.path], plan.modules[i.module], names, i.path) for i in todo], options.jobs
+            _rewrite_one,
+            [(texts[i.path], plan.modules[i.module], names, i.path) for i in todo],
+            options.jobs,
         )
         failed = _verify(todo, rewritten, indexes, codemods, options, texts, names)
-        for index, result in zip(todo, rewritten):
-            outcomes[index.path] = failed.get(index.path, result)
+        for index, outcome in zip(todo, rewritten, strict=True):
+            outcomes[index.path] = failed.get(index.path, outcome)
         if not failed:
             return plan, outcomes
         frozen.update(failed)
@@ -165,7 +180,7 @@ def _verify(
     """Outputs must parse, and a second run over the converted program must change nothing."""
     failed: dict[str, Finding] = {}
     new_texts: dict[str, str] = {}
-    for index, result in zip(todo, rewritten):
+    for index, result in zip(todo, rewritten, strict=True):
         if isinstance(result, Finding):
             failed[index.path] = result
             continue
@@ -175,7 +190,9 @@ def _verify(
         try:
             ast.parse(new_text)
         except SyntaxError as exc:
-            failed[index.path] = UNSTABLE_OUTPUT.at(index.path, exc.lineno or 1, 0, f"output does not parse: {exc.msg}")
+            failed[index.path] = UNSTABLE_OUTPUT.at(
+                index.path, exc.lineno or 1, 0, f"output does not parse: {exc.msg}"
+            )
             continue
         new_texts[index.path] = new_text
     if not new_texts:
@@ -186,7 +203,11 @@ def _verify(
         if index.path in failed:
             continue
         if index.path in new_texts:
-            second.append(index_module(index.module, index.path, new_texts[index.path], index.is_package, index.is_main))
+            second.append(
+                index_module(
+                    index.module, index.path, new_texts[index.path], index.is_package, index.is_main
+                )
+            )
         else:
             second.append(by_path[index.path])
     plan = plan_for(second, codemods, options)
@@ -198,7 +219,9 @@ def _verify(
             continue
         again = _rewrite_one((new_texts[index.path], mplan, names, index.path))
         if isinstance(again, Finding) or again[0] != new_texts[index.path]:
-            failed[index.path] = UNSTABLE_OUTPUT.at(index.path, 1, 0, "a second run would change it again")
+            failed[index.path] = UNSTABLE_OUTPUT.at(
+                index.path, 1, 0, "a second run would change it again"
+            )
     return failed
 
 

@@ -159,7 +159,9 @@ class _Indexer:
         self.is_package = is_package
         self.lines = source.splitlines()
         self.skip_lines = {
-            i + 1 for i, text in enumerate(self.lines) if "asyncify" in text and SKIP_COMMENT.search(text)
+            i + 1
+            for i, text in enumerate(self.lines)
+            if "asyncify" in text and SKIP_COMMENT.search(text)
         }
         self.functions: list[FunctionInfo] = []
         self.classes: list[ClassInfo] = []
@@ -181,9 +183,8 @@ class _Indexer:
         assert node.end_lineno is not None and node.end_col_offset is not None
         return (node.end_lineno, self.col(node.end_lineno, node.end_col_offset))
 
-    def start(self, node: ast.AST) -> Pos:
-        line: int = getattr(node, "lineno")
-        return (line, self.col(line, getattr(node, "col_offset")))
+    def start(self, node: ast.expr | ast.stmt) -> Pos:
+        return (node.lineno, self.col(node.lineno, node.col_offset))
 
     # -- name resolution ---------------------------------------------------------
     @property
@@ -231,11 +232,7 @@ class _Indexer:
                 return f"{base}.{node.attr}", True
             return f"{base}.{node.attr}", False
         if isinstance(node, ast.Call):
-            if (
-                isinstance(node.func, ast.Name)
-                and node.func.id == "super"
-                and self.scope.cls
-            ):
+            if isinstance(node.func, ast.Name) and node.func.id == "super" and self.scope.cls:
                 return f"super:{self.scope.cls}", False
             callee = self.callee_ref(node.func)
             if callee is not None:
@@ -328,8 +325,8 @@ class _Indexer:
             for item in stmt.items:
                 self.expr(item.context_expr, context)
                 if item.optional_vars is not None:
-                    ref, is_value = self.ref_of(item.context_expr)
-                    self.bind(item.optional_vars, f"{ref}.__enter__()" if ref and is_value else None)
+                    cm, is_value = self.ref_of(item.context_expr)
+                    self.bind(item.optional_vars, f"{cm}.__enter__()" if cm and is_value else None)
             self.statements(stmt.body, context)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             value = stmt.value
@@ -390,7 +387,10 @@ class _Indexer:
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, context: str) -> None:
         outer = self.scope
-        decorators = tuple(self.callee_ref(d.func if isinstance(d, ast.Call) else d) or "?" for d in node.decorator_list)
+        decorators = tuple(
+            self.callee_ref(d.func if isinstance(d, ast.Call) else d) or "?"
+            for d in node.decorator_list
+        )
         for d in node.decorator_list:
             self.expr(d, "sync:decorator")
         args = node.args
@@ -427,7 +427,11 @@ class _Indexer:
             if arg is None:
                 continue
             scope.assigned.add(arg.arg)
-            ref = self.annotation_ref(arg.annotation) if arg is not args.vararg and arg is not args.kwarg else ""
+            ref = (
+                self.annotation_ref(arg.annotation)
+                if arg is not args.vararg and arg is not args.kwarg
+                else ""
+            )
             if ref and arg.arg != scope.first_param:
                 scope.values[arg.arg] = ref
         self.scopes.append(scope)
@@ -437,7 +441,9 @@ class _Indexer:
                 scope.assigned.difference_update(stmt.names)
         body_context = "await"
         reason = self.sync_reason(node, decorators, kind)
-        if node.lineno in self.skip_lines or any(d.lineno in self.skip_lines for d in node.decorator_list):
+        if node.lineno in self.skip_lines or any(
+            d.lineno in self.skip_lines for d in node.decorator_list
+        ):
             reason = "marked `# asyncify: skip`"
         self.statements(node.body, body_context)
         self.scopes.pop()
@@ -470,7 +476,7 @@ class _Indexer:
                 return f"`{name}` is called by Python itself, which does not await it"
         for dec in decorators:
             if dec in CACHE_DECORATORS:
-                return f"decorated with `{dec}`, which would cache a coroutine that can be awaited only once"
+                return f"decorated with `{dec}`, which would cache a coroutine awaitable only once"
             if dec.endswith(".setter") or dec.endswith(".getter") or dec.endswith(".deleter"):
                 return "a property accessor, which cannot be awaited"
             if dec in ("builtins.property", "functools.cached_property"):
@@ -498,7 +504,12 @@ class _Indexer:
         scope.names = {}
         self.scopes.append(scope)
         for stmt in node.body:
-            self.statement(stmt, "sync:class body" if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else context)
+            self.statement(
+                stmt,
+                "sync:class body"
+                if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                else context,
+            )
         self.scopes.pop()
         self.class_stack.pop()
         methods = tuple(
@@ -553,7 +564,9 @@ class _Indexer:
             return
         if is_value:
             line, col = self.start(node)
-            self.values.append(ValueSite(self.end(node), line, col, ref, isinstance(node, ast.Attribute)))
+            self.values.append(
+                ValueSite(self.end(node), line, col, ref, isinstance(node, ast.Attribute))
+            )
         elif context != "callee" and (ref.startswith(self.module + ".") or "." in ref):
             # A function used as a value: the plan checks whether it is a project function.
             line, col = self.start(node)
@@ -708,7 +721,9 @@ def _generator_facts(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[bool
     return is_gen, blocker if is_gen else ""
 
 
-def index_module(module: str, path: str, source: str, is_package: bool, is_main: bool) -> ModuleIndex:
+def index_module(
+    module: str, path: str, source: str, is_package: bool, is_main: bool
+) -> ModuleIndex:
     """Index one module's source. Raises SyntaxError (with lineno/offset) on bad input."""
     tree = ast.parse(source, filename=path)
     return _Indexer(module, path, source, is_package).index(tree, is_main)

@@ -149,7 +149,9 @@ class AsyncPlan:
     def describe(self) -> list[str]:
         lines = []
         for name in sorted(self.chains):
-            lines.append(f"{_display(name)} → " + " → ".join(_display(h) for h in self.chains[name][1:]))
+            lines.append(
+                f"{_display(name)} → " + " → ".join(_display(h) for h in self.chains[name][1:])
+            )
         for finding in self.findings():
             lines.append(str(finding))
         return lines
@@ -336,8 +338,11 @@ def _site_kind(site: CallSite, callee: FunctionInfo) -> tuple[str, str] | None:
 
 
 def build_plan(
-    indexes: Sequence[ModuleIndex], apis: Iterable[Api], aliases: Mapping[str, str],
-    iterates: Mapping[str, str] | None = None, strong: Iterable[str] = (),
+    indexes: Sequence[ModuleIndex],
+    apis: Iterable[Api],
+    aliases: Mapping[str, str],
+    iterates: Mapping[str, str] | None = None,
+    strong: Iterable[str] = (),
 ) -> AsyncPlan:
     api_list = list(apis)
     strong_set = frozenset(strong)
@@ -385,24 +390,30 @@ def build_plan(
             kind = _reason_kind(fn.sync_reason)
             pins[fn.name] = Pin(kind, fn.sync_reason, path_of[fn.name], fn.line, fn.col)
         elif fn.generator_blocker:
-            pins[fn.name] = Pin("generator", fn.generator_blocker, path_of[fn.name], fn.line, fn.col)
-    for mod, owner, site, name in resolved:
-        fn = functions.get(name)
-        if fn is None or fn.is_async or name in pins:
+            pins[fn.name] = Pin(
+                "generator", fn.generator_blocker, path_of[fn.name], fn.line, fn.col
+            )
+    for mod, _, site, name in resolved:
+        callee = functions.get(name)
+        if callee is None or callee.is_async or name in pins:
             continue
-        kind = _site_kind(site, fn)
-        if kind is not None:
-            pins[name] = Pin(kind[0], kind[1], mod.path, site.line, site.col)
+        why = _site_kind(site, callee)
+        if why is not None:
+            pins[name] = Pin(why[0], why[1], mod.path, site.line, site.col)
     maps: dict[str, dict[Pos, str]] = {}
     for mod in indexes:
         for refs in mod.refs.values():
             for ref in refs:
                 name = r.callee(ref.target)
-                fn = functions.get(name)
-                if fn is None or fn.is_async:
+                target = functions.get(name)
+                if target is None or target.is_async:
                     continue
                 consumer = ref.context.removeprefix("map:consume:")
-                if ref.context.startswith("map:consume:") and consumer in ("list", "tuple", "set") and not fn.is_generator:
+                if (
+                    ref.context.startswith("map:consume:")
+                    and consumer in ("list", "tuple", "set")
+                    and not target.is_generator
+                ):
                     maps.setdefault(mod.module, {})[ref.pos] = consumer
                 elif name not in pins:
                     pins[name] = Pin("value", "used as a value", mod.path, ref.line, ref.col)
@@ -410,16 +421,15 @@ def build_plan(
     queue = deque(pinned)
     while queue:
         name = queue.popleft()
-        for callee in callees.get(name, ()):
-            if callee not in pinned:
-                pinned[callee] = pinned[name]
-                queue.append(callee)
+        for down in callees.get(name, ()):
+            if down not in pinned:
+                pinned[down] = pinned[name]
+                queue.append(down)
 
     # Seed and propagate to callers; remember the hop that made each function async.
     hop: dict[str, str] = {}
     wanted: dict[str, str] = {}  # would be async if nothing were pinned
-    for strong_only in (True, False):
-        pass
+
     def propagate(start: Iterable[str], target: dict[str, str], respect_pins: bool) -> None:
         work = deque(start)
         while work:
@@ -448,7 +458,11 @@ def build_plan(
         for fn_name, (api, path, line, strong_seed) in seeds.items():
             if strong_seed or fn_name in hop or fn_name in pinned:
                 continue
-            if any(owner in hop for owner, site, _ in callers.get(fn_name, ()) if site.context != "main"):
+            if any(
+                owner in hop
+                for owner, site, _ in callers.get(fn_name, ())
+                if site.context != "main"
+            ):
                 hop[fn_name] = f"{api} @ {path}:{line}"
                 propagate([fn_name], hop, respect_pins=True)
                 changed = True
@@ -473,7 +487,8 @@ def build_plan(
         if key in reported:
             continue
         reported.add(key)
-        detail = f"`{functions[name].qualname}` stays synchronous ({pin.detail}); it reaches {_leaf(wanted, name)}"
+        qualname = functions[name].qualname
+        detail = f"`{qualname}` stays synchronous ({pin.detail}); it reaches {_leaf(wanted, name)}"
         findings.append(code.at(pin.path, pin.line, pin.col, detail))
 
     # Per-module plans.
@@ -501,7 +516,9 @@ def build_plan(
                     cls, _, attr = vsite.ref.rpartition("#")
                     continue
                 owner_type = r.value(base) if base else ""
-                member_name = f"{owner_type}.{member}" if owner_type and owner_type not in r.classes else ""
+                member_name = (
+                    f"{owner_type}.{member}" if owner_type and owner_type not in r.classes else ""
+                )
                 if member_name and _is_interesting(member_name, interesting):
                     names.setdefault(mod.module, {}).setdefault(vsite.pos, r.canonical(member_name))
     findings_by_path: dict[str, list[Finding]] = {}

@@ -67,7 +67,9 @@ class RewriteState:
 
     def is_skipped(self, node: cst.CSTNode) -> bool:
         rng = self.positions.get(node)
-        return bool(rng) and any(line in self.skip_lines for line in range(rng.start.line, rng.end.line + 1))  # type: ignore[union-attr]
+        if rng is None:
+            return False
+        return any(line in self.skip_lines for line in range(rng.start.line, rng.end.line + 1))
 
     def report(self, code: Code, node: cst.CSTNode, detail: str = "") -> None:
         rng = self.positions.get(node)
@@ -114,7 +116,7 @@ class _Pipeline(cst.CSTTransformer):
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
         result: object = updated_node
         for t in self.transformers:
-            result = t.on_leave(original_node, result)  # type: ignore[arg-type]
+            result = t.on_leave(original_node, result)  # type: ignore[type-var]
             if not isinstance(result, cst.CSTNode):
                 break
         if isinstance(original_node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
@@ -149,7 +151,9 @@ class Propagate(Codemod):
         pos = self.state.end(call.func)
         return self.state.plan.awaits.get(pos) if pos else None
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
         if original_node.asynchronous is None and self.state.frames[-1].is_async:
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
@@ -170,7 +174,9 @@ class Propagate(Codemod):
             return cst.ListComp(elt=updated_node.elt, for_in=updated_node.for_in)
         return updated_node
 
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.BaseExpression) -> cst.BaseExpression:
+    def leave_Call(
+        self, original_node: cst.Call, updated_node: cst.BaseExpression
+    ) -> cst.BaseExpression:
         if isinstance(updated_node, cst.Call):
             updated_node = updated_node.with_changes(func=parenthesize(updated_node.func))
             replaced = self._consumer(original_node, updated_node)
@@ -204,7 +210,11 @@ class Propagate(Codemod):
             new_arg = updated.args[0].value
             comp_for = cst.CompFor(target=item, iter=new_arg, asynchronous=cst.Asynchronous())
             return _collect(consumer, item, comp_for, updated)
-        pos = self.state.end(arg.args[0].value) if isinstance(arg.func, cst.Name) and arg.func.value == "map" and len(arg.args) == 2 else None
+        pos = (
+            self.state.end(arg.args[0].value)
+            if isinstance(arg.func, cst.Name) and arg.func.value == "map" and len(arg.args) == 2
+            else None
+        )
         if pos is not None and pos in self.state.plan.maps:
             new_map = updated.args[0].value
             assert isinstance(new_map, cst.Call)
@@ -229,14 +239,20 @@ class Propagate(Codemod):
                 return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
 
-    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.Attribute:
         return updated_node.with_changes(value=parenthesize(updated_node.value))
 
-    def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.Subscript:
+    def leave_Subscript(
+        self, original_node: cst.Subscript, updated_node: cst.Subscript
+    ) -> cst.Subscript:
         return updated_node.with_changes(value=parenthesize(updated_node.value))
 
 
-def _collect(consumer: str, elt: cst.BaseExpression, comp_for: cst.CompFor, like: cst.Call) -> cst.BaseExpression:
+def _collect(
+    consumer: str, elt: cst.BaseExpression, comp_for: cst.CompFor, like: cst.Call
+) -> cst.BaseExpression:
     if consumer == "list":
         return cst.ListComp(elt=elt, for_in=comp_for, lpar=like.lpar, rpar=like.rpar)
     if consumer == "set":
@@ -252,7 +268,11 @@ def _bindings(module: cst.Module) -> dict[str, tuple[str, str | None, str | None
         def visit_Import(self, node: cst.Import) -> None:
             for alias in node.names:
                 mod = cst.helpers.get_full_name_for_node(alias.name) or ""
-                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                asname = (
+                    alias.asname.name.value
+                    if alias.asname and isinstance(alias.asname.name, cst.Name)
+                    else None
+                )
                 out[asname or mod.split(".")[0]] = (mod, None, asname)
 
         def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
@@ -261,7 +281,11 @@ def _bindings(module: cst.Module) -> dict[str, tuple[str, str | None, str | None
             mod = cst.helpers.get_full_name_for_node(node.module) or ""
             for alias in node.names:
                 obj = cst.helpers.get_full_name_for_node(alias.name) or ""
-                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                asname = (
+                    alias.asname.name.value
+                    if alias.asname and isinstance(alias.asname.name, cst.Name)
+                    else None
+                )
                 out[asname or obj] = (mod, obj, asname)
 
     module.visit(Collect())
@@ -280,7 +304,9 @@ def rewrite_module(
         path=path,
         source=source,
         context=context,
-        skip_lines=frozenset(i + 1 for i, t in enumerate(lines) if "asyncify" in t and SKIP_COMMENT.search(t)),
+        skip_lines=frozenset(
+            i + 1 for i, t in enumerate(lines) if "asyncify" in t and SKIP_COMMENT.search(t)
+        ),
     )
     if not plan.changes_anything:
         return source, list(plan.findings)

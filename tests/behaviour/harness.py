@@ -45,7 +45,11 @@ class Both:
 
 def convert(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*asyncify_command(), "run", *extra, "."], cwd=folder, capture_output=True, text=True, timeout=120
+        [*asyncify_command(), "run", *extra, "."],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -62,7 +66,11 @@ def run_program(
 ) -> Outcome:
     full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONWARNINGS": "default", **env}
     proc = subprocess.run(
-        [sys.executable, *(["-m", entry] if not entry.endswith(".py") else [str(folder / entry)]), *args],
+        [
+            sys.executable,
+            *(["-m", entry] if not entry.endswith(".py") else [str(folder / entry)]),
+            *args,
+        ],
         cwd=work if entry.endswith(".py") else folder,
         env={**full_env, "PYTHONPATH": str(folder), "WORK": str(work)},
         capture_output=True,
