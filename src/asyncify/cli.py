@@ -1,0 +1,315 @@
+"""The ``asyncify`` command: a thin Typer layer over :func:`asyncify.engine.convert`.
+
+Exit codes: 0 success; 1 ``check`` found pending changes or findings; 2 usage error, or
+some file could not be processed (every other file still is, and is written by ``run``).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from asyncify import __version__
+from asyncify.config import ConfigError, load_config, merge, split_names
+from asyncify.discover import discover
+from asyncify.findings import READ_ERROR, Finding
+from asyncify.options import Options
+from asyncify.report import Command, Format, Report, render_list
+from asyncify.source import atomic_write
+
+app = typer.Typer(
+    name="asyncify",
+    help="Rewrite synchronous Python (requests, open(), psycopg2, time.sleep) into asyncio code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+Paths = Annotated[list[Path], typer.Argument(help="Python files and folders.", show_default=False)]
+Select = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        metavar="CODEMOD",
+        help="Run only these codemods (repeatable, or comma-separated).",
+        show_default=False,
+    ),
+]
+Ignore = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore",
+        metavar="CODEMOD",
+        help="Do not run these codemods (repeatable, or comma-separated).",
+        show_default=False,
+    ),
+]
+Exclude = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        metavar="GLOB",
+        help="Skip paths matching this gitignore-style pattern (repeatable).",
+        show_default=False,
+    ),
+]
+OutputFormat = Annotated[Format, typer.Option("--format", help="Output format.")]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j", min=0, help="Worker processes (0: one per core).", show_default=False
+    ),
+]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="Read [tool.asyncify] from FILE instead of the nearest pyproject.toml.",
+        show_default=False,
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+NoColor = Annotated[bool, typer.Option("--no-color", help="Never color the output.")]
+TodoComments = Annotated[
+    bool | None,
+    typer.Option(
+        "--todo-comments/--no-todo-comments",
+        help="Put a '# TODO(asyncify AFYnnn): ...' comment at each finding.",
+        show_default=False,
+    ),
+]
+
+
+class UsageError(Exception):
+    """A bad option or configuration: exit 2 with a one-line message."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"asyncify {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Turn synchronous Python into asyncio code that behaves the same."""
+
+
+@app.command()
+def run(
+    paths: Paths,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write nothing; print the diff (same as `diff`).")
+    ] = False,
+    select: Select = None,
+    ignore: Ignore = None,
+    exclude: Exclude = None,
+    format: OutputFormat = Format.TEXT,
+    jobs: Jobs = None,
+    config: ConfigFile = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    todo_comments: TodoComments = None,
+) -> None:
+    """Rewrite files in place."""
+    command = Command.DIFF if dry_run else Command.RUN
+    _execute(
+        command,
+        paths=paths,
+        select=select,
+        ignore=ignore,
+        exclude=exclude,
+        format=format,
+        jobs=jobs,
+        config=config,
+        quiet=quiet,
+        no_color=no_color,
+        todo_comments=todo_comments,
+    )
+
+
+@app.command()
+def diff(
+    paths: Paths,
+    select: Select = None,
+    ignore: Ignore = None,
+    exclude: Exclude = None,
+    format: OutputFormat = Format.TEXT,
+    jobs: Jobs = None,
+    config: ConfigFile = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    todo_comments: TodoComments = None,
+) -> None:
+    """Print a unified diff of the conversion; write nothing."""
+    _execute(
+        Command.DIFF,
+        paths=paths,
+        select=select,
+        ignore=ignore,
+        exclude=exclude,
+        format=format,
+        jobs=jobs,
+        config=config,
+        quiet=quiet,
+        no_color=no_color,
+        todo_comments=todo_comments,
+    )
+
+
+@app.command()
+def check(
+    paths: Paths,
+    select: Select = None,
+    ignore: Ignore = None,
+    exclude: Exclude = None,
+    format: OutputFormat = Format.TEXT,
+    jobs: Jobs = None,
+    config: ConfigFile = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    todo_comments: TodoComments = None,
+) -> None:
+    """Write nothing; exit 1 if anything would change or needs review."""
+    _execute(
+        Command.CHECK,
+        paths=paths,
+        select=select,
+        ignore=ignore,
+        exclude=exclude,
+        format=format,
+        jobs=jobs,
+        config=config,
+        quiet=quiet,
+        no_color=no_color,
+        todo_comments=todo_comments,
+    )
+
+
+@app.command()
+def plan(
+    paths: Paths,
+    select: Select = None,
+    ignore: Ignore = None,
+    exclude: Exclude = None,
+    format: OutputFormat = Format.TEXT,
+    jobs: Jobs = None,
+    config: ConfigFile = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    todo_comments: TodoComments = None,
+) -> None:
+    """Show which functions become async, and the call chain that forces each."""
+    _execute(
+        Command.PLAN,
+        paths=paths,
+        select=select,
+        ignore=ignore,
+        exclude=exclude,
+        format=format,
+        jobs=jobs,
+        config=config,
+        quiet=quiet,
+        no_color=no_color,
+        todo_comments=todo_comments,
+    )
+
+
+@app.command("list")
+def list_() -> None:
+    """List the codemods and the diagnostic codes, one line each."""
+    from asyncify.engine import codemod_table
+
+    for line in render_list(codemod_table()):
+        typer.echo(line)
+
+
+def _execute(
+    command: Command,
+    *,
+    paths: list[Path],
+    select: list[str] | None,
+    ignore: list[str] | None,
+    exclude: list[str] | None,
+    format: Format,
+    jobs: int | None,
+    config: Path | None,
+    quiet: bool,
+    no_color: bool,
+    todo_comments: bool | None,
+) -> None:
+    try:
+        settings = load_config(paths, config)
+        options = merge(
+            settings,
+            select=split_names(select),
+            ignore=split_names(ignore),
+            exclude=exclude or None,
+            jobs=jobs,
+            todo_comments=todo_comments,
+        )
+        _check_codemods(options)
+    except (ConfigError, UsageError) as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+    from asyncify.engine import convert  # the engine loads LibCST: not needed for --help
+
+    files, problems = discover(paths, options.exclude, base=settings.root)
+    result = convert(files, options)
+    color = format is Format.TEXT and not no_color and sys.stdout.isatty()
+    report = Report(command, format, quiet=quiet, color=color, plan=result.plan)
+    for problem in problems:
+        report.add_error(problem)
+    for outcome in result.files:
+        if command is Command.RUN and outcome.error is None and outcome.new is not None:
+            failure = _write(outcome.file.path, outcome.original, outcome.new, outcome.file.display)
+            report.add(outcome, written=failure is None, error=failure)
+        else:
+            report.add(outcome)
+    report.emit()
+    raise typer.Exit(report.exit_code)
+
+
+def _check_codemods(options: Options) -> None:
+    from asyncify.engine import codemod_table
+
+    known = {name for name, _ in codemod_table()}
+    unknown = sorted((options.select | options.ignore) - known)
+    if unknown:
+        raise UsageError(
+            f"unknown codemod {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(known)) or 'none'} (see `asyncify list`)"
+        )
+
+
+def _write(path: Path, original: bytes, new: bytes, display: str) -> Finding | None:
+    """Write ``new`` over ``path`` unless the file changed since it was read."""
+    try:
+        if path.read_bytes() != original:
+            return READ_ERROR.at(display, 1, 0, "the file changed while it was being converted")
+        atomic_write(path, new)
+    except OSError as error:
+        return READ_ERROR.at(display, 1, 0, f"cannot write: {error.strerror or error}")
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The console script ``asyncify``."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # Plans and descriptions contain arrows; never crash on a narrow terminal encoding.
+        sys.stdout.reconfigure(errors="backslashreplace")
+    app(args=list(argv) if argv is not None else None, prog_name="asyncify")

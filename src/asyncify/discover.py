@@ -1,0 +1,238 @@
+"""Discovery: expand the PATHs a user gives into the Python files to convert.
+
+Folders are walked in sorted order. ``.gitignore`` files are honoured with git's own
+semantics (pathspec's ``gitwildmatch``): the ones from the enclosing repository root down
+to each folder, the deepest deciding; ``exclude`` patterns (``--exclude``,
+``[tool.asyncify] exclude``) are gitignore-style too, relative to ``base``. A file named on
+the command line is always taken, as black and ruff do. Symlinks are followed only while
+they stay inside the given roots, and a file reached twice is taken once.
+
+Each file gets the dotted module name Python would import it as: packages are folders
+with ``__init__.py``; under a ``src/`` folder every folder is a package (``src/pkg/mod.py``
+is ``pkg.mod``); in a folder of scripts each file is a top-level module (``main.py`` is
+``main``, as ``python main.py`` would see it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from asyncify.findings import READ_ERROR, Finding
+from asyncify.source import display_path
+from asyncify.sourcefile import SourceFile
+
+# Folders that never hold the project's own code.
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".eggs",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "__pypackages__",
+        "build",
+        "dist",
+        "node_modules",
+        "site-packages",
+    }
+)
+# Markers of a project root: where a src/ layout can start and where .gitignore lookup stops.
+ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+@dataclass(frozen=True)
+class _Ignore:
+    """The patterns of one ignore file, relative to the folder ``base``."""
+
+    base: Path  # resolved
+    spec: pathspec.GitIgnoreSpec
+
+    def verdict(self, path: Path, is_dir: bool) -> bool | None:
+        """True: ignored, False: re-included by a ``!`` pattern, None: not mentioned."""
+        try:
+            rel = path.relative_to(self.base).as_posix()
+        except ValueError:
+            return None
+        if rel == ".":
+            return None
+        if is_dir:
+            rel += "/"
+        for pattern in reversed(self.spec.patterns):  # the last matching pattern decides
+            if pattern.include is not None and pattern.match_file(rel) is not None:
+                return bool(pattern.include)
+        return None
+
+
+def _is_ignored(chain: Sequence[_Ignore], path: Path, is_dir: bool) -> bool:
+    for ignore in reversed(chain):  # a deeper ignore file overrides a shallower one
+        verdict = ignore.verdict(path, is_dir)
+        if verdict is not None:
+            return verdict
+    return False
+
+
+def _load_gitignore(folder: Path) -> _Ignore | None:
+    try:
+        lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return _Ignore(folder, pathspec.GitIgnoreSpec.from_lines(lines))
+
+
+def _repo_root(folder: Path) -> Path | None:
+    """The git work tree that contains ``folder`` (resolved), if any."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _ancestor_ignores(folder: Path) -> list[_Ignore]:
+    """The .gitignore files from the repository root down to ``folder`` (excluded)."""
+    root = _repo_root(folder)
+    if root is None or root == folder:
+        return []
+    chain = []
+    for parent in reversed(folder.parents):
+        if parent == root or root in parent.parents:
+            ignore = _load_gitignore(parent)
+            if ignore is not None:
+                chain.append(ignore)
+    return chain
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+class _Walker:
+    def __init__(self, roots: Sequence[Path], excludes: _Ignore | None) -> None:
+        self.roots = roots  # resolved
+        self.excludes = excludes
+        self.found: dict[Path, Path] = {}  # resolved path -> path as the user will see it
+        self.visited: set[Path] = set()  # resolved folders, against symlink loops
+
+    def add(self, path: Path) -> None:
+        real = path.resolve()
+        known = self.found.get(real)
+        # Prefer the file's own name over a symlink to it.
+        if known is None or (known.is_symlink() and not path.is_symlink()):
+            self.found[real] = path
+
+    def excluded(self, real: Path, is_dir: bool) -> bool:
+        return self.excludes is not None and self.excludes.verdict(real, is_dir) is True
+
+    def walk(self, folder: Path, real: Path, chain: list[_Ignore]) -> None:
+        if real in self.visited:
+            return
+        self.visited.add(real)
+        own = _load_gitignore(real)
+        if own is not None:
+            chain = [*chain, own]
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError:
+            return
+        for entry in entries:
+            path = folder / entry.name
+            try:
+                is_dir = entry.is_dir()  # follows symlinks
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            entry_real = real / entry.name
+            if entry.is_symlink():
+                entry_real = path.resolve()
+                if not _inside(entry_real, self.roots):
+                    continue
+            if is_dir:
+                if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info"):
+                    continue
+                if (path / "pyvenv.cfg").exists():  # a virtual environment by another name
+                    continue
+                if _is_ignored(chain, real / entry.name, True) or self.excluded(entry_real, True):
+                    continue
+                self.walk(path, entry_real, chain)
+            elif is_file and entry.name.endswith(".py"):
+                if _is_ignored(chain, real / entry.name, False) or self.excluded(entry_real, False):
+                    continue
+                self.add(path)
+
+
+def discover(
+    paths: Sequence[Path], exclude: Sequence[str] = (), base: Path | None = None
+) -> tuple[list[SourceFile], list[Finding]]:
+    """The Python files under ``paths`` (sorted), and a finding for each path that is missing.
+
+    ``exclude`` holds gitignore-style patterns relative to ``base`` (the folder of the
+    configuration file; the working folder by default).
+    """
+    folder_base = (base or Path.cwd()).resolve()
+    excludes = _Ignore(folder_base, pathspec.GitIgnoreSpec.from_lines(exclude)) if exclude else None
+    roots = [Path(path).resolve() for path in paths if Path(path).exists()]
+    walker = _Walker(roots, excludes)
+    problems: list[Finding] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            detail = "broken symlink" if path.is_symlink() else "no such file or folder"
+            problems.append(READ_ERROR.at(display_path(path), 1, 0, detail))
+        elif path.is_dir():
+            real = path.resolve()
+            chain = _ancestor_ignores(real)
+            if _is_ignored(chain, real, True):  # asked for by name: its own ignores still count
+                chain = []
+            walker.walk(path, real, chain)
+        else:
+            walker.add(path)
+    folders = [root if root.is_dir() else root.parent for root in roots]
+    files = [_source_file(path, folders) for path in walker.found.values()]
+    files.sort(key=lambda file: (file.path.as_posix(), file.module))
+    return files, sorted(problems)
+
+
+def _source_file(path: Path, roots: Sequence[Path]) -> SourceFile:
+    real = path.resolve()
+    is_package = real.name == "__init__.py"
+    parts = [] if is_package else [real.stem]
+    folder = real.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts.append(folder.name)
+        folder = folder.parent
+    # A src/ layout: every folder below src/ is (at least) a namespace package.
+    src = _src_folder(folder, roots)
+    if src is not None:
+        parts.extend(reversed(folder.relative_to(src).parts))
+    module = ".".join(reversed(parts))
+    return SourceFile(path, module or real.stem, is_package)
+
+
+def _src_folder(folder: Path, roots: Sequence[Path]) -> Path | None:
+    """The ``src`` folder at or above ``folder``, if it belongs to the project.
+
+    That is below the nearest project root (a folder with ``pyproject.toml``, ``.git``, ...)
+    or, where there is none, inside the given roots: ``~/src/tools/x.py`` is not ``tools.x``.
+    """
+    candidates: list[Path] = []
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+            break
+        candidates.append(candidate)
+    else:
+        candidates = [candidate for candidate in candidates if _inside(candidate, roots)]
+    for candidate in candidates:
+        if candidate.name == "src":
+            return candidate
+    return None
