@@ -26,15 +26,15 @@ CASES = sorted(p for p in FIXTURES.glob("*/*.py"))
 
 
 def split(text: str) -> tuple[str, str | None, list[str] | None]:
+    """(input, expected output or None, expected findings or None); sections end in one newline."""
     findings = None
     if "\n# findings\n" in text:
         text, _, tail = text.partition("\n# findings\n")
-        text += "\n"
         findings = [line.strip() for line in tail.splitlines() if line.strip()]
     if "\n# output\n" in text:
         before, _, after = text.partition("\n# output\n")
-        return before + "\n", after, findings
-    return text, None, findings
+        return before.rstrip("\n") + "\n", after.rstrip("\n") + "\n", findings
+    return text.rstrip("\n") + "\n", None, findings
 
 
 def run(source: str, name: str, options: Options) -> tuple[str, list[Finding]]:

@@ -106,6 +106,7 @@ class FunctionInfo:
     generator_blocker: str  # non-empty: a generator that cannot become an async generator
     decorators: tuple[Ref, ...]
     returns: Ref  # annotation ref, "" if none
+    returns_value: Ref  # value ref of every `return` (when they all agree), "" otherwise
     cls: str  # dotted name of the class for methods, "" otherwise
     kind: str  # "function" | "method" | "staticmethod" | "classmethod"
 
@@ -150,6 +151,7 @@ class _Scope:
     names: dict[str, Ref] = field(default_factory=dict)  # globals/imports/defs visible here
     values: dict[str, Ref | None] = field(default_factory=dict)  # typed locals
     assigned: set[str] = field(default_factory=set)
+    returned: set[Ref | None] = field(default_factory=set)  # value refs of `return` statements
 
 
 class _Indexer:
@@ -328,6 +330,11 @@ class _Indexer:
                     cm, is_value = self.ref_of(item.context_expr)
                     self.bind(item.optional_vars, f"{cm}.__enter__()" if cm and is_value else None)
             self.statements(stmt.body, context)
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                self.expr(stmt.value, context)
+                ref, is_value = self.ref_of(stmt.value)
+                self.scope.returned.add(ref if is_value else None)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             value = stmt.value
             if value is not None:
@@ -335,7 +342,8 @@ class _Indexer:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             ref: Ref | None = None
             if isinstance(stmt, ast.AnnAssign):
-                ref = self.annotation_ref(stmt.annotation) or None
+                annotation = self.annotation_ref(stmt.annotation)
+                ref = f"{annotation}()" if annotation else None
             if ref is None and value is not None:
                 vref, is_value = self.ref_of(value)
                 ref = vref if is_value else None
@@ -433,7 +441,11 @@ class _Indexer:
                 else ""
             )
             if ref and arg.arg != scope.first_param:
-                scope.values[arg.arg] = ref
+                scope.values[arg.arg] = f"{ref}()"
+        if scope.first_param and kind == "classmethod":
+            scope.names[scope.first_param] = cls
+        elif scope.first_param:
+            scope.values[scope.first_param] = f"{cls}()"
         self.scopes.append(scope)
         self.declare(node.body, scope, prefix=f"{name}.<locals>")
         for stmt in _walk_block(node.body):
@@ -460,6 +472,7 @@ class _Indexer:
                 generator_blocker=blocker,
                 decorators=decorators,
                 returns=self.annotation_ref(node.returns),
+                returns_value=next(iter(scope.returned)) or "" if len(scope.returned) == 1 else "",
                 cls=cls,
                 kind=kind,
             )
@@ -590,6 +603,11 @@ class _Indexer:
                 site_context = "sync:`# asyncify: skip` line"
             self.calls.setdefault(self.scope_owner(), []).append(
                 CallSite(self.end(func), line, col, callee, site_context, line in self.skip_lines)
+            )
+        elif isinstance(func, ast.Attribute):
+            # Unknown receiver: the plan warns if a method of this name becomes async.
+            self.calls.setdefault(self.scope_owner(), []).append(
+                CallSite(self.end(func), line, col, f"?.{func.attr}", context, line in self.skip_lines)
             )
         # The callee expression itself: its receiver may be a typed value (r.json()).
         if isinstance(func, ast.Attribute):

@@ -66,6 +66,12 @@ LAZY_CONSUMER = Code(
     "call in a generator expression that is not fully consumed cannot be awaited",
     "build a list first (`[await f(x) for x in xs]`) if evaluating every item is acceptable",
 )
+UNKNOWN_RECEIVER = Code(
+    "AFY109",
+    "method call on a value of unknown type may need await",
+    "a method of this name became async: annotate the value's type so asyncify can tell, "
+    "or add `await` by hand if it is that method",
+)
 IMPORT_TIME = Code(
     "AFY501",
     "call at import time cannot be awaited",
@@ -244,7 +250,7 @@ class _Resolver:
         if base is not None:
             owner = self.value(base)
             if not owner:
-                return ""
+                return f"?.{member}"
             if owner in self.classes:
                 return self.method(owner, member) or ""
             return self.canonical(f"{owner}.{member}")
@@ -292,7 +298,9 @@ class _Resolver:
             return name
         fn = self.functions.get(name)
         if fn is not None:
-            return self.value(f"{self.canonical(fn.returns)}()", depth + 1) if fn.returns else ""
+            if fn.returns:
+                return self.value(f"{self.canonical(fn.returns)}()", depth + 1)
+            return self.value(fn.returns_value, depth + 1) if fn.returns_value else ""
         return self.tables.returns.get(name, "")
 
     def _attribute(self, cls: str, attr: str, depth: int) -> str:
@@ -323,7 +331,9 @@ def _site_kind(site: CallSite, callee: FunctionInfo) -> tuple[str, str] | None:
             return "lambda", "called inside a lambda"
         if why.startswith("`# asyncify: skip`"):
             return "skip", "called on a `# asyncify: skip` line"
-        return "import", f"called at import time ({why})"
+        if why == "import time":
+            return "import", "called at import time"
+        return "import", f"called at definition time, in a {why}"
     if ctx.startswith("genexp:"):
         consumer = ctx[len("genexp:") :]
         if consumer not in FULL_CONSUMERS:
@@ -490,6 +500,14 @@ def build_plan(
         qualname = functions[name].qualname
         detail = f"`{qualname}` stays synchronous ({pin.detail}); it reaches {_leaf(wanted, name)}"
         findings.append(code.at(pin.path, pin.line, pin.col, detail))
+
+    # Calls on values of unknown type to a method name that became async.
+    async_methods = {n.rpartition(".")[2] for n in hop if functions[n].cls}
+    for mod, owner, site, name in resolved:
+        if name.startswith("?.") and name[2:] in async_methods and not site.skip:
+            if owner in hop or owner in functions:
+                detail = f"`.{name[2:]}()`"
+                findings.append(UNKNOWN_RECEIVER.at(mod.path, site.line, site.col, detail))
 
     # Per-module plans.
     module_plans: dict[str, ModulePlan] = {}
