@@ -121,20 +121,27 @@ class _Walker:
     def __init__(self, roots: Sequence[Path], excludes: _Ignore | None) -> None:
         self.roots = roots  # resolved
         self.excludes = excludes
-        self.found: dict[Path, Path] = {}  # resolved path -> path as the user will see it
+        self.found: dict[Path, tuple[Path, bool]] = {}  # resolved -> (path shown, via a link)
         self.visited: set[Path] = set()  # resolved folders, against symlink loops
+        # Symlinked folders are walked after every real one, so that a file is named by
+        # its own path rather than through a link whenever both reach it.
+        self.deferred: list[tuple[Path, Path, list[_Ignore]]] = []
 
-    def add(self, path: Path) -> None:
+    def add(self, path: Path, via_link: bool) -> None:
         real = path.resolve()
         known = self.found.get(real)
-        # Prefer the file's own name over a symlink to it.
-        if known is None or (known.is_symlink() and not path.is_symlink()):
-            self.found[real] = path
+        if known is None or (known[1] and not via_link):
+            self.found[real] = (path, via_link)
 
     def excluded(self, real: Path, is_dir: bool) -> bool:
         return self.excludes is not None and self.excludes.verdict(real, is_dir) is True
 
-    def walk(self, folder: Path, real: Path, chain: list[_Ignore]) -> None:
+    def walk_deferred(self) -> None:
+        while self.deferred:
+            folder, real, chain = self.deferred.pop(0)
+            self.walk(folder, real, chain, via_link=True)
+
+    def walk(self, folder: Path, real: Path, chain: list[_Ignore], via_link: bool) -> None:
         if real in self.visited:
             return
         self.visited.add(real)
@@ -153,7 +160,8 @@ class _Walker:
             except OSError:
                 continue
             entry_real = real / entry.name
-            if entry.is_symlink():
+            link = entry.is_symlink()
+            if link:
                 entry_real = path.resolve()
                 if not _inside(entry_real, self.roots):
                     continue
@@ -164,11 +172,14 @@ class _Walker:
                     continue
                 if _is_ignored(chain, real / entry.name, True) or self.excluded(entry_real, True):
                     continue
-                self.walk(path, entry_real, chain)
+                if link:
+                    self.deferred.append((path, entry_real, chain))
+                else:
+                    self.walk(path, entry_real, chain, via_link)
             elif is_file and entry.name.endswith(".py"):
                 if _is_ignored(chain, real / entry.name, False) or self.excluded(entry_real, False):
                     continue
-                self.add(path)
+                self.add(path, via_link or link)
 
 
 def discover(
@@ -194,11 +205,12 @@ def discover(
             chain = _ancestor_ignores(real)
             if _is_ignored(chain, real, True):  # asked for by name: its own ignores still count
                 chain = []
-            walker.walk(path, real, chain)
+            walker.walk(path, real, chain, via_link=False)
         else:
-            walker.add(path)
+            walker.add(path, via_link=False)
+    walker.walk_deferred()
     folders = [root if root.is_dir() else root.parent for root in roots]
-    files = [_source_file(path, folders) for path in walker.found.values()]
+    files = [_source_file(path, folders) for path, _ in walker.found.values()]
     files.sort(key=lambda file: (file.path.as_posix(), file.module))
     return files, sorted(problems)
 
