@@ -70,6 +70,8 @@ class CallSite:
     callee: Ref
     context: str  # see Contexts below
     skip: bool = False
+    args: tuple[Ref, ...] = ()  # value refs of positional arguments ("" = unknown)
+    kwargs: tuple[tuple[str, Ref], ...] = ()  # value refs of keyword arguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ class FunctionInfo:
     returns_value: Ref  # value ref of every `return` (when they all agree), "" otherwise
     cls: str  # dotted name of the class for methods, "" otherwise
     kind: str  # "function" | "method" | "staticmethod" | "classmethod"
+    params: tuple[str, ...] = ()  # parameter names in order, self/cls included
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,8 +443,13 @@ class _Indexer:
                 if arg is not args.vararg and arg is not args.kwarg
                 else ""
             )
-            if ref and arg.arg != scope.first_param:
+            if arg.arg == scope.first_param:
+                continue
+            if ref:
                 scope.values[arg.arg] = f"{ref}()"
+            elif arg is not args.vararg and arg is not args.kwarg:
+                # Typed by the plan from the arguments of every call, when they agree.
+                scope.values[arg.arg] = f"{name}@{arg.arg}"
         if scope.first_param and kind == "classmethod":
             scope.names[scope.first_param] = cls
         elif scope.first_param:
@@ -475,6 +483,7 @@ class _Indexer:
                 returns_value=next(iter(scope.returned)) or "" if len(scope.returned) == 1 else "",
                 cls=cls,
                 kind=kind,
+                params=tuple(a.arg for a in [*params, *args.kwonlyargs]),
             )
         )
 
@@ -602,12 +611,23 @@ class _Indexer:
             if line in self.skip_lines:
                 site_context = "sync:`# asyncify: skip` line"
             self.calls.setdefault(self.scope_owner(), []).append(
-                CallSite(self.end(func), line, col, callee, site_context, line in self.skip_lines)
+                CallSite(
+                    self.end(func),
+                    line,
+                    col,
+                    callee,
+                    site_context,
+                    line in self.skip_lines,
+                    self.arg_refs(node),
+                    tuple((k.arg, self.value_ref(k.value)) for k in node.keywords if k.arg),
+                )
             )
         elif isinstance(func, ast.Attribute):
             # Unknown receiver: the plan warns if a method of this name becomes async.
             self.calls.setdefault(self.scope_owner(), []).append(
-                CallSite(self.end(func), line, col, f"?.{func.attr}", context, line in self.skip_lines)
+                CallSite(
+                    self.end(func), line, col, f"?.{func.attr}", context, line in self.skip_lines
+                )
             )
         # The callee expression itself: its receiver may be a typed value (r.json()).
         if isinstance(func, ast.Attribute):
@@ -641,6 +661,18 @@ class _Indexer:
             self.expr(arg, arg_context)
         for kw in node.keywords:
             self.expr(kw.value, arg_context)
+
+    def value_ref(self, node: ast.expr) -> Ref:
+        ref, is_value = self.ref_of(node)
+        return ref if ref and is_value else ""
+
+    def arg_refs(self, node: ast.Call) -> tuple[Ref, ...]:
+        refs: list[Ref] = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                break
+            refs.append(self.value_ref(arg))
+        return tuple(refs)
 
     def map_call(self, node: ast.Call, context: str) -> None:
         fn, iterable = node.args

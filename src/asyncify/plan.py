@@ -200,6 +200,12 @@ class _Resolver:
                 self.classes[cls.name] = cls
         self._global: dict[str, str] = {}
         self._value: dict[str, str] = {}
+        self.callers: dict[str, list[CallSite]] = {}
+
+    def reset(self, callers: dict[str, list[CallSite]]) -> None:
+        """Start a new resolution pass that knows the call sites of every function."""
+        self.callers = callers
+        self._value = {}
 
     def canonical(self, name: str, depth: int = 0) -> str:
         """Follow re-exports through project modules and codemod aliases."""
@@ -270,6 +276,9 @@ class _Resolver:
         if depth < 20:
             if ref.endswith("()"):
                 result = self._call_result(ref[:-2], depth)
+            elif "@" in ref.rpartition(".")[2]:
+                fn_name, _, param = ref.rpartition("@")
+                result = self._parameter(fn_name, param, depth)
             elif "#" in ref.rpartition(".")[2]:
                 cls, _, attr = ref.rpartition("#")
                 result = self._attribute(self.canonical(cls), attr, depth)
@@ -303,6 +312,23 @@ class _Resolver:
             return self.value(fn.returns_value, depth + 1) if fn.returns_value else ""
         return self.tables.returns.get(name, "")
 
+    def _parameter(self, fn_name: str, param: str, depth: int) -> str:
+        """The type every call passes for an unannotated parameter, if they all agree."""
+        fn = self.functions.get(fn_name)
+        sites = self.callers.get(fn_name, [])
+        if fn is None or not sites or param not in fn.params:
+            return ""
+        position = fn.params.index(param) - (1 if fn.kind in ("method", "classmethod") else 0)
+        found: set[str] = set()
+        for site in sites:
+            ref = dict(site.kwargs).get(param, "")
+            if not ref and 0 <= position < len(site.args):
+                ref = site.args[position]
+            found.add(self.value(ref, depth + 1) if ref else "")
+            if len(found) > 1:
+                return ""
+        return found.pop()
+
     def _attribute(self, cls: str, attr: str, depth: int) -> str:
         for klass in self.mro(cls):
             for name, ref in self.classes[klass].attributes:
@@ -317,7 +343,7 @@ def _split_member(ref: str) -> tuple[str | None, str]:
     if not dot:
         return None, ref
     last = base.rpartition(".")[2]
-    if base.endswith(")") or "#" in last:
+    if base.endswith(")") or "#" in last or "@" in last:
         return base, member
     return None, ref
 
@@ -368,12 +394,24 @@ def build_plan(
     functions = r.functions
     path_of = {fn.name: m.path for m in indexes for fn in m.functions}
 
-    # Resolve every call site once: (owner, site, callee name).
+    # Resolve every call site: (owner, site, callee name). Each pass knows the callers
+    # found by the previous one, which types unannotated parameters; stop when stable.
     resolved: list[tuple[ModuleIndex, str, CallSite, str]] = []
-    for mod in indexes:
-        for owner, sites in mod.calls.items():
-            for site in sites:
-                resolved.append((mod, owner, site, r.callee(site.callee)))
+    for _ in range(4):
+        before = resolved
+        resolved = [
+            (mod, owner, site, r.callee(site.callee))
+            for mod in indexes
+            for owner, sites in mod.calls.items()
+            for site in sites
+        ]
+        if [x[3] for x in resolved] == [x[3] for x in before]:
+            break
+        known: dict[str, list[CallSite]] = {}
+        for _mod, _owner, site, name in resolved:
+            if name in functions:
+                known.setdefault(name, []).append(site)
+        r.reset(known)
 
     callers: dict[str, list[tuple[str, CallSite, ModuleIndex]]] = {}
     callees: dict[str, set[str]] = {}
