@@ -336,8 +336,7 @@ class _Indexer:
         elif isinstance(stmt, ast.Return):
             if stmt.value is not None:
                 self.expr(stmt.value, context)
-                ref, is_value = self.ref_of(stmt.value)
-                self.scope.returned.add(ref if is_value else None)
+                self.scope.returned.add(self.value_ref(stmt.value) or None)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             value = stmt.value
             if value is not None:
