@@ -272,7 +272,7 @@ class _Indexer:
         self.scopes = [top]
         self.declare(tree.body, top, prefix=self.module)
         self.statements(tree.body, "sync:import time" if not is_main else "main")
-        aliases = {k: v for k, v in top.names.items() if not v.startswith(self.module + ".")}
+        aliases = {k: v for k, v in top.names.items() if v != f"{self.module}.{k}"}
         return ModuleIndex(
             module=self.module,
             path=self.path,

@@ -1,0 +1,145 @@
+"""The plan as data: which functions become async, and why (sets of qualified names)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from asyncify.engine import all_codemods, plan_for
+from asyncify.index import index_module
+from asyncify.options import Options
+from asyncify.plan import AsyncPlan
+
+
+def plan(modules: dict[str, str]) -> AsyncPlan:
+    indexes = []
+    for name, source in modules.items():
+        is_package = name.endswith(".__init__")
+        module = name.removesuffix(".__init__")
+        path = name.replace(".", "/") + ".py"
+        indexes.append(index_module(module, path, textwrap.dedent(source), is_package, False))
+    return plan_for(indexes, all_codemods(), Options())
+
+
+def test_propagates_across_modules_and_reexports() -> None:
+    p = plan(
+        {
+            "app.__init__": "from .low import wait as pause\n",
+            "app.low": "import time\ndef wait():\n    time.sleep(1)\ndef pure():\n    return 1\n",
+            "app.mid": "from app import pause\nimport app.low as low\n"
+            "def a():\n    pause()\ndef b():\n    return low.pure()\n",
+            "app.top": "from .mid import a, b\ndef main():\n    a()\n    b()\n",
+        }
+    )
+    assert p.async_functions == {"app.low.wait", "app.mid.a", "app.top.main"}
+    assert p.chains["app.top.main"][1:] == (
+        "app.mid.a",
+        "app.low.wait",
+        "time.sleep @ app/low.py:3",
+    )
+
+
+def test_methods_through_attributes_and_annotations() -> None:
+    p = plan(
+        {
+            "svc": """
+            import time
+            class Repo:
+                def save(self):
+                    time.sleep(0)
+            class Service:
+                def __init__(self, repo: Repo):
+                    self.repo = repo
+                    self.other = Repo()
+                def place(self):
+                    self.repo.save()
+                def again(self):
+                    self.other.save()
+            def run(service: Service):
+                service.place()
+            def untyped(thing):
+                return thing.save
+            """
+        }
+    )
+    assert p.async_functions == {
+        "svc.Repo.save",
+        "svc.Service.place",
+        "svc.Service.again",
+        "svc.run",
+    }
+
+
+def test_parameter_types_from_call_sites() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            class A:
+                def go(self):
+                    time.sleep(0)
+            class B:
+                def go(self):
+                    return 1
+            def use(x):
+                x.go()
+            def use_mixed(x):
+                x.go()
+            def main():
+                use(A())
+                use_mixed(A())
+                use_mixed(B())
+            """
+        }
+    )
+    assert "m.use" in p.async_functions
+    assert "m.use_mixed" not in p.async_functions
+    codes = {f.code for f in p.findings()}
+    assert "AFY109" in codes  # x.go() on a value that may be an A
+
+
+def test_pinned_functions_and_their_callees_stay_sync() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            def deep():
+                time.sleep(0)
+            def helper():
+                deep()
+            class C:
+                def __repr__(self):
+                    return str(helper())
+            def other():
+                deep()
+            """
+        }
+    )
+    assert p.async_functions == set()
+    assert {f.code for f in p.findings()} == {"AFY102"}
+
+
+def test_no_over_conversion() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            def pure(x):
+                return x * 2
+            def slow():
+                time.sleep(0)
+            def main():
+                slow()
+                return pure(2)
+            """
+        }
+    )
+    assert p.async_functions == {"m.slow", "m.main"}
+
+
+def test_plan_json_lists_chains() -> None:
+    p = plan({"m": "import time\ndef f():\n    time.sleep(0)\ndef g():\n    f()\n"})
+    data = p.to_json()
+    assert data["async_functions"] == [
+        {"name": "m.f", "chain": ["m.f", "time.sleep @ m.py:3"]},
+        {"name": "m.g", "chain": ["m.g", "m.f", "time.sleep @ m.py:3"]},
+    ]
