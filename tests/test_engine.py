@@ -1,0 +1,99 @@
+"""Engine guarantees: verification, freezing, bad input, newline and encoding styles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from asyncify import engine
+from asyncify.codemod import Api, Codemod
+from asyncify.engine import convert, convert_texts
+from asyncify.findings import Finding
+from asyncify.options import Options
+from asyncify.sourcefile import SourceFile
+
+
+class Unstable(Codemod):
+    """Adds a comment on every run, so a second run always changes the file again."""
+
+    NAME = "unstable"
+    APIS = (Api("bogus.block"),)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return updated_node.with_changes(
+            footer=[*updated_node.footer, cst.EmptyLine(comment=cst.Comment("# again"))]
+        )
+
+
+def sources(files: dict[str, str]) -> list[tuple[SourceFile, str, str]]:
+    return [
+        (SourceFile(Path(name), name.removesuffix(".py")), name, text)
+        for name, text in files.items()
+    ]
+
+
+def test_unstable_output_is_left_untouched_and_callers_stay_sync(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    codemods = (*engine.all_codemods(), Unstable)
+    monkeypatch.setattr(engine, "all_codemods", lambda: codemods)
+    files = {
+        "low.py": "import time\nimport bogus\n\ndef wait():\n    time.sleep(0)\n    bogus.block()\n",
+        "high.py": "from low import wait\n\ndef main():\n    wait()\n",
+    }
+    plan, outcomes = convert_texts(sources(files), Options())
+    low = outcomes["low.py"]
+    assert isinstance(low, Finding) and low.code == "AFY003"
+    # low.py stays as it was, so nothing may await its functions.
+    assert "high.py" not in outcomes or outcomes["high.py"][0] == files["high.py"]  # type: ignore[index]
+    assert plan.async_functions == frozenset()
+
+
+def test_syntax_error_file_is_reported_and_others_still_convert() -> None:
+    files = {
+        "bad.py": "def broken(:\n    pass\n",
+        "good.py": "import time\n\ndef f():\n    time.sleep(0)\n",
+    }
+    _, outcomes = convert_texts(sources(files), Options())
+    bad = outcomes["bad.py"]
+    assert isinstance(bad, Finding) and bad.code == "AFY001" and bad.line == 1
+    good = outcomes["good.py"]
+    assert not isinstance(good, Finding) and "await asyncio.sleep(0)" in good[0]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"import time\r\n\r\ndef f():\r\n    time.sleep(0)  # crlf\r\n",
+        "\ufeffimport time\n\ndef f():\n    time.sleep(0)  # bom: é\n".encode("utf-8"),
+        "# -*- coding: latin-1 -*-\nimport time\n\ndef f():\n    time.sleep(0)  # é\n".encode(
+            "latin-1"
+        ),
+    ],
+    ids=["crlf", "bom", "latin-1-cookie"],
+)
+def test_newlines_bom_and_encoding_are_kept(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "m.py"
+    path.write_bytes(data)
+    result = convert([SourceFile(path, "m")], Options()).files[0]
+    assert result.error is None and result.new is not None
+    new = result.new
+    if b"\r\n" in data:
+        assert new.count(b"\r\n") == new.count(b"\n")
+    if data.startswith(b"\xef\xbb\xbf"):
+        assert new.startswith(b"\xef\xbb\xbf")
+    if b"latin-1" in data:
+        assert "# é".encode("latin-1") in new
+    assert b"await asyncio.sleep(0)" in new
+
+
+def test_nul_byte_and_undecodable_files_are_errors(tmp_path: Path) -> None:
+    nul = tmp_path / "nul.py"
+    nul.write_bytes(b"x = 1\x00\n")
+    bad = tmp_path / "bad.py"
+    bad.write_bytes(b"x = '\xff\xfe'\n")
+    results = convert([SourceFile(nul, "nul"), SourceFile(bad, "bad")], Options()).files
+    assert [r.error.code if r.error else None for r in results] == ["AFY002", "AFY002"]
+    assert all(r.new is None for r in results)
