@@ -40,7 +40,8 @@ def test_unstable_output_is_left_untouched_and_callers_stay_sync(
     codemods = (*engine.all_codemods(), Unstable)
     monkeypatch.setattr(engine, "all_codemods", lambda: codemods)
     files = {
-        "low.py": "import time\nimport bogus\n\ndef wait():\n    time.sleep(0)\n    bogus.block()\n",
+        "low.py": "import time\nimport bogus\n\n"
+        "def wait():\n    time.sleep(0)\n    bogus.block()\n",
         "high.py": "from low import wait\n\ndef main():\n    wait()\n",
     }
     plan, outcomes = convert_texts(sources(files), Options())
