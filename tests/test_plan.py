@@ -143,3 +143,47 @@ def test_plan_json_lists_chains() -> None:
         {"name": "m.f", "chain": ["m.f", "time.sleep @ m.py:3"]},
         {"name": "m.g", "chain": ["m.g", "m.f", "time.sleep @ m.py:3"]},
     ]
+
+
+def test_overrides_become_async_together() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            class Base:
+                def fetch(self):
+                    return 0
+                def run(self):
+                    return self.fetch()
+            class Slow(Base):
+                def fetch(self):
+                    time.sleep(0)
+                    return 1
+            class Other(Base):
+                pass
+            def main(b: Base):
+                return b.run()
+            """
+        }
+    )
+    assert p.async_functions == {"m.Base.fetch", "m.Slow.fetch", "m.Base.run", "m.main"}
+
+
+def test_class_level_annotations_type_attributes() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            from dataclasses import dataclass
+            class Repo:
+                def save(self):
+                    time.sleep(0)
+            @dataclass
+            class Service:
+                repo: Repo
+                def place(self):
+                    self.repo.save()
+            """
+        }
+    )
+    assert p.async_functions == {"m.Repo.save", "m.Service.place"}

@@ -525,6 +525,10 @@ class _Indexer:
         scope.names = {}
         self.scopes.append(scope)
         for stmt in node.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                annotation = self.annotation_ref(stmt.annotation)
+                if annotation:  # `repo: Repo` on the class (dataclass fields, attributes)
+                    self.class_attrs.setdefault(name, {})[stmt.target.id] = f"{annotation}()"
             self.statement(
                 stmt,
                 "sync:class body"

@@ -201,6 +201,33 @@ class _Resolver:
         self._global: dict[str, str] = {}
         self._value: dict[str, str] = {}
         self.callers: dict[str, list[CallSite]] = {}
+        self.children: dict[str, set[str]] = {}
+        for cls in self.classes.values():
+            for base in cls.bases:
+                self.children.setdefault(self.canonical(base), set()).add(cls.name)
+
+    def descendants(self, cls: str) -> set[str]:
+        found: set[str] = set()
+        stack = [cls]
+        while stack:
+            for child in self.children.get(stack.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        return found
+
+    def family(self, name: str) -> list[str]:
+        """A method and every method it overrides or is overridden by (one dispatch family)."""
+        fn = self.functions.get(name)
+        if fn is None or not fn.cls or fn.kind == "staticmethod":
+            return []
+        method = name.rpartition(".")[2]
+        related = set(self.mro(fn.cls)) | self.descendants(fn.cls)
+        return sorted(
+            f"{k}.{method}"
+            for k in related
+            if k in self.classes and method in self.classes[k].methods
+        )
 
     def reset(self, callers: dict[str, list[CallSite]]) -> None:
         """Start a new resolution pass that knows the call sites of every function."""
@@ -465,6 +492,11 @@ def build_plan(
                     maps.setdefault(mod.module, {})[ref.pos] = consumer
                 elif name not in pins:
                     pins[name] = Pin("value", "used as a value", mod.path, ref.line, ref.col)
+    # A call through the base class may reach any override: a family is pinned together.
+    for name, pin in list(pins.items()):
+        for member in r.family(name):
+            if member not in pins and not functions[member].is_async:
+                pins[member] = pin
     pinned = dict(pins)
     queue = deque(pinned)
     while queue:
@@ -482,6 +514,13 @@ def build_plan(
         work = deque(start)
         while work:
             name = work.popleft()
+            for member in r.family(name):  # overrides must all be async, or none
+                if member in target or functions[member].is_async:
+                    continue
+                if respect_pins and member in pinned:
+                    continue
+                target[member] = name
+                work.append(member)
             for owner, site, _ in callers.get(name, ()):
                 if not owner or owner in target or functions[owner].is_async:
                     continue
