@@ -1,0 +1,1307 @@
+"""psycopg2 → asyncpg, keeping psycopg2's transaction and row semantics.
+
+Implements MAPPING.md §C against the documentation of both libraries:
+
+* psycopg2: https://www.psycopg.org/docs/usage.html (passing parameters, transactions,
+  ``with`` blocks), https://www.psycopg.org/docs/cursor.html,
+  https://www.psycopg.org/docs/errors.html
+* asyncpg: https://magicstack.github.io/asyncpg/current/api/index.html (``connect``,
+  ``Connection.execute/fetch/fetchrow/executemany``),
+  https://magicstack.github.io/asyncpg/current/usage.html and
+  https://magicstack.github.io/asyncpg/current/faq.html (no cursors, ``$n`` parameters).
+
+Design (docs/db.md):
+
+* **Transactions.** psycopg2 opens a transaction before the first statement and only
+  ``commit()`` makes work visible; asyncpg autocommits. The converted connection is kept
+  inside an explicit transaction all the time: ``await conn.execute("BEGIN")`` right after
+  ``asyncpg.connect``, ``commit()`` → ``await conn.execute("COMMIT; BEGIN")``,
+  ``rollback()`` → ``"ROLLBACK; BEGIN"``. Closing without commit drops the open
+  transaction on the server, as psycopg2 does. ``with conn:`` (commit on success, rollback
+  on exception, *not* close) becomes ``try: … except BaseException: ROLLBACK; BEGIN; raise
+  finally: COMMIT; BEGIN`` (after a rollback the COMMIT commits an empty transaction).
+  ``conn.transaction()`` is not used: asyncpg refuses it inside a manual transaction.
+* **Cursors disappear.** Inside one function, each ``cur.execute(q, params)`` is paired
+  with the statement right after it when that statement reads the result
+  (``fetchone/fetchall/fetchmany``, ``fetchone()[0]``, ``for row in cur``); the pair
+  becomes one ``await conn.fetchrow/fetch(...)``. An execute nobody reads becomes
+  ``await conn.execute(...)``; ``cur.rowcount`` reads the count from its status string.
+  Any cursor use not understood leaves the whole function's database code unchanged and
+  reports AFY401: never half-converted.
+* **Rows** stay tuples (``tuple(row)``, ``[tuple(r) for r in ...]``), or dicts for
+  ``RealDictCursor``: asyncpg's ``Record`` prints and compares differently.
+* **Placeholders** ``%s``/``%(name)s``/``%%`` become ``$n``/``%`` exactly when psycopg2
+  would interpolate (parameters given, even ``()``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from asyncify.codemod import Api, Codemod, dotted
+from asyncify.findings import Code
+
+CONNECTION = "psycopg2.extensions.connection"
+CURSOR = "psycopg2.extensions.cursor"
+
+APIS = (
+    Api("psycopg2.connect", returns=CONNECTION),
+    # The classes themselves, so that annotations type parameters and returns.
+    Api(CONNECTION, returns=CONNECTION, blocking=False),
+    Api(CURSOR, returns=CURSOR, blocking=False),
+    Api(f"{CONNECTION}.cursor", returns=CURSOR, blocking=False),
+    Api(f"{CONNECTION}.__enter__", returns=CONNECTION, blocking=False),
+    Api(f"{CONNECTION}.commit"),
+    Api(f"{CONNECTION}.rollback"),
+    Api(f"{CONNECTION}.close"),
+    Api(f"{CURSOR}.__enter__", returns=CURSOR, blocking=False),
+    Api(f"{CURSOR}.execute"),
+    Api(f"{CURSOR}.executemany"),
+    Api(f"{CURSOR}.fetchone"),
+    Api(f"{CURSOR}.fetchall"),
+    Api(f"{CURSOR}.fetchmany"),
+    Api(f"{CURSOR}.close", blocking=False),
+    Api("psycopg2.extras.execute_batch"),
+    Api("psycopg2.extras.execute_values"),
+)
+ALIASES = {
+    "psycopg2._psycopg.connection": CONNECTION,
+    "psycopg2._psycopg.cursor": CURSOR,
+    "psycopg2.extensions.connect": "psycopg2.connect",
+}
+
+# psycopg2 exception -> asyncpg exceptions that catch the same failures (MAPPING §C6).
+EXCEPTIONS: dict[str, tuple[str, ...]] = {
+    "psycopg2.Error": (
+        "asyncpg.PostgresError",
+        "asyncpg.InterfaceError",
+        "OSError",
+        "TimeoutError",
+    ),
+    "psycopg2.DatabaseError": (
+        "asyncpg.PostgresError",
+        "asyncpg.InterfaceError",
+        "OSError",
+        "TimeoutError",
+    ),
+    "psycopg2.InterfaceError": ("asyncpg.InterfaceError",),
+    "psycopg2.OperationalError": (
+        "asyncpg.PostgresConnectionError",
+        "asyncpg.InvalidAuthorizationSpecificationError",
+        "asyncpg.OperatorInterventionError",
+        "asyncpg.TransactionRollbackError",
+        "asyncpg.InsufficientResourcesError",
+        "OSError",
+        "TimeoutError",
+    ),
+    "psycopg2.IntegrityError": ("asyncpg.IntegrityConstraintViolationError",),
+    "psycopg2.ProgrammingError": ("asyncpg.SyntaxOrAccessError", "asyncpg.InterfaceError"),
+    "psycopg2.DataError": ("asyncpg.DataError",),
+    "psycopg2.errors.UniqueViolation": ("asyncpg.UniqueViolationError",),
+    "psycopg2.errors.ForeignKeyViolation": ("asyncpg.ForeignKeyViolationError",),
+    "psycopg2.errors.NotNullViolation": ("asyncpg.NotNullViolationError",),
+    "psycopg2.errors.CheckViolation": ("asyncpg.CheckViolationError",),
+    "psycopg2.errors.UndefinedTable": ("asyncpg.UndefinedTableError",),
+    "psycopg2.errors.DivisionByZero": ("asyncpg.DivisionByZeroError",),
+    "psycopg2.errors.InFailedSqlTransaction": ("asyncpg.InFailedSQLTransactionError",),
+}
+for _name in (
+    "Error",
+    "DatabaseError",
+    "InterfaceError",
+    "OperationalError",
+    "IntegrityError",
+    "ProgrammingError",
+    "DataError",
+):
+    EXCEPTIONS[f"psycopg2.extensions.{_name}"] = EXCEPTIONS[f"psycopg2.{_name}"]
+
+# Connection keywords psycopg2 and asyncpg.connect share (after renaming).
+CONNECT_KEYWORDS = {
+    "dbname": "database",
+    "database": "database",
+    "user": "user",
+    "password": "password",
+    "host": "host",
+    "port": "port",
+    "dsn": "dsn",
+}
+# Statements PostgreSQL can prepare: only these take $n parameters (PREPARE docs).
+PREPARABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "MERGE", "TABLE")
+# Statements whose status string ends in the row count psycopg2 reports as rowcount.
+COUNTED = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "MERGE", "TABLE")
+FETCHES = ("fetchone", "fetchall", "fetchmany")
+ROW_TYPES = re.compile(
+    r"\b(jsonb?|uuid|timestamptz|timestamp\s+with\s+time\s+zone)\b", re.IGNORECASE
+)
+
+NOT_UNDERSTOOD = Code(
+    "AFY401",
+    "database code not understood; this function's psycopg2 calls were left unchanged",
+    "use one cursor.execute() followed directly by the fetch that reads it, or convert by hand",
+)
+NON_LITERAL_QUERY = Code(
+    "AFY402",
+    "query with parameters is not a string literal: its placeholders cannot be converted",
+    "write the query as a literal, or convert %s/%(name)s to $n by hand",
+)
+SQL_COMPOSITION = Code(
+    "AFY403",
+    "psycopg2.sql composition has no asyncpg equivalent",
+    "build the SQL text yourself from a whitelist of identifiers",
+)
+NAMED_CURSOR = Code(
+    "AFY404",
+    "named (server-side) cursor",
+    "use `async for row in conn.cursor(q, *args)` in a transaction; withhold has no equivalent",
+)
+COPY = Code(
+    "AFY405",
+    "COPY (copy_expert/copy_from/copy_to)",
+    "use conn.copy_to_table/copy_from_table/copy_from_query; asyncpg reads and writes bytes",
+)
+NOTIFY_POLL = Code(
+    "AFY406",
+    "LISTEN/NOTIFY polling (poll()/notifies)",
+    "use conn.add_listener(channel, callback)",
+)
+UTILITY_PARAMS = Code(
+    "AFY407",
+    "parameters in a utility statement: PostgreSQL prepares only SELECT/INSERT/UPDATE/DELETE",
+    "use set_config()/pg_notify() or build the statement text with quoted literals",
+)
+MULTI_STATEMENT = Code(
+    "AFY408",
+    "several statements with parameters in one execute: asyncpg prepares one statement",
+    "split the query into one execute per statement",
+)
+LASTROWID = Code(
+    "AFY409",
+    "cursor.lastrowid (an OID) has no asyncpg equivalent",
+    "use `INSERT ... RETURNING id` with fetchval",
+)
+DESCRIPTION_USE = Code(
+    "AFY410",
+    "cursor.description has no direct asyncpg equivalent",
+    "use (await conn.prepare(q)).get_attributes()",
+)
+NON_LITERAL_DSN = Code(
+    "AFY411",
+    "DSN is not a literal: asyncpg accepts a URI (postgresql://...) but not key=value strings",
+    "make sure the value is a URI, or pass keyword arguments",
+)
+CONNECTION_SETTING = Code(
+    "AFY412",
+    "connection setting/attribute has no direct asyncpg equivalent (autocommit, set_session, ...)",
+    "asyncpg autocommits; use conn.transaction(isolation=..., readonly=...) by hand",
+)
+QUOTED_PLACEHOLDER = Code(
+    "AFY413",
+    "placeholder inside a quoted SQL literal: psycopg2 substitutes it, asyncpg would not",
+    "move the placeholder out of the quotes, e.g. '%' || %s || '%'",
+)
+TYPE_DIFFERENCE = Code(
+    "AFY414",
+    "json/jsonb/uuid/timestamptz values differ between psycopg2 and asyncpg",
+    "json(b) arrive as str (see set_type_codec), uuid as uuid.UUID, timestamptz in UTC",
+    "note",
+)
+UNSUPPORTED_CONNECT = Code(
+    "AFY415",
+    "psycopg2.connect() in an unsupported position or with unsupported arguments",
+    "assign the connection to a name: `conn = psycopg2.connect(...)`",
+)
+
+
+@dataclass
+class _Exec:
+    """One ``cur.execute(...)`` and what reads its result."""
+
+    call: cst.Call
+    stmt: cst.SimpleStatementLine
+    conn: cst.BaseExpression
+    cursor: str
+    rows: str  # "tuple" | "dict"
+    read: cst.CSTNode | None = None  # the fetch call / For that reads the result
+    read_kind: str = ""  # "one" | "raw" | "all" | "many" | "iter" | "iter-raw"
+    rowcount: bool = False
+    query: tuple[cst.BaseExpression, list[cst.Arg]] | None = None  # converted, filled on leave
+    like: cst.Call | None = None  # the updated execute call, for its layout
+
+
+@dataclass
+class _FnPlan:
+    ok: bool = True
+    execs: dict[cst.Call, _Exec] = field(default_factory=dict)
+    reads: dict[cst.CSTNode, _Exec] = field(default_factory=dict)
+    rowcounts: dict[cst.Attribute, str] = field(default_factory=dict)
+    remove: set[cst.CSTNode] = field(default_factory=set)
+    unwrap: set[cst.With] = field(default_factory=set)
+    executemany: dict[cst.Call, tuple[cst.BaseExpression, str]] = field(
+        default_factory=dict
+    )  # call -> conn, kind
+    connects: set[cst.Call] = field(default_factory=set)
+    factories: list[cst.BaseExpression] = field(default_factory=list)
+
+
+class _Uses(cst.CSTVisitor):
+    """Every node of a function body (not nested functions) with its ancestors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[cst.CSTNode] = []
+        self.nodes: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.stack and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        self.nodes.append((node, tuple(self.stack)))
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+
+
+class _Unsupported(Exception):
+    def __init__(self, code: Code, node: cst.CSTNode, detail: str = "") -> None:
+        super().__init__(detail)
+        self.code = code
+        self.node = node
+        self.detail = detail
+
+
+def _string_parts(node: cst.BaseExpression) -> list[cst.SimpleString] | None:
+    if isinstance(node, cst.SimpleString):
+        return [node] if "b" not in node.prefix.lower() else None
+    if isinstance(node, cst.ConcatenatedString):
+        left = _string_parts(node.left)
+        right = _string_parts(node.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def _query_text(node: cst.BaseExpression) -> str | None:
+    parts = _string_parts(node)
+    if parts is None:
+        return None
+    out = []
+    for part in parts:
+        value = part.evaluated_value
+        if not isinstance(value, str):
+            return None
+        out.append(value)
+    return "".join(out)
+
+
+_PLACEHOLDER = re.compile(r"%\((?P<name>[^)]*)\)s|%(?P<pos>s)|%%|%|'")
+_IN_TUPLE = re.compile(r"\bIN\s*(?=%s|%\([^)]*\)s)", re.IGNORECASE)
+
+
+def convert_placeholders(text: str) -> tuple[str, list[str | int], set[int]]:
+    """psycopg2 placeholders -> ``$n``: (new text, source of each $n, indexes used with IN).
+
+    A source is the position of a ``%s`` (int) or a ``%(name)s`` name (str). Raises
+    ValueError for what psycopg2 itself rejects or what cannot be converted faithfully.
+    """
+    sources: list[str | int] = []
+    in_params: set[int] = set()
+    out: list[str] = []
+    pos = 0
+    positional = 0
+    quoted = False
+    marked = _IN_TUPLE.sub(lambda m: "\0", text)
+    for m in _PLACEHOLDER.finditer(marked):
+        out.append(marked[pos : m.start()])
+        pos = m.end()
+        token = m.group(0)
+        if token == "'":
+            quoted = not quoted
+            out.append(token)
+            continue
+        if token == "%%":
+            out.append("%")
+            continue
+        if token == "%":
+            raise ValueError("unsupported format character")
+        if quoted:
+            raise ValueError("quoted")
+        is_in = bool(out) and out[-1].endswith("\0")
+        if is_in:
+            out[-1] = out[-1][:-1]
+        name = m.group("name")
+        if name is not None:
+            if positional:
+                raise ValueError("mixed placeholders")
+            key: str | int = name
+            if key in sources:
+                index = sources.index(key)
+                out.append(f"= ANY(${index + 1})" if is_in else f"${index + 1}")
+                continue
+        else:
+            if any(isinstance(s, str) for s in sources):
+                raise ValueError("mixed placeholders")
+            key = positional
+            positional += 1
+        sources.append(key)
+        if is_in:
+            in_params.add(len(sources) - 1)
+        out.append(f"= ANY(${len(sources)})" if is_in else f"${len(sources)}")
+    out.append(marked[pos:])
+    result = "".join(out)
+    if "\0" in result:
+        result = result.replace("\0", "IN ")
+    return result, sources, in_params
+
+
+def _literal_like(original: cst.BaseExpression, text: str) -> cst.SimpleString:
+    """A string literal holding ``text``, in the quote style of ``original``."""
+    first = _string_parts(original)
+    quote = '"'
+    if first:
+        raw = first[0].value
+        body = raw.lstrip("rRuU")
+        quote = body[:3] if body[:3] in ('"""', "'''") else body[0]
+    if len(quote) == 3:
+        if quote not in text and not text.endswith(quote[0]) and "\\" not in text:
+            return cst.SimpleString(f"{quote}{text}{quote}")
+    elif quote not in text and "\n" not in text and "\\" not in text:
+        return cst.SimpleString(f"{quote}{text}{quote}")
+    return cst.SimpleString(repr(text))
+
+
+def _rebuild_string(
+    original: cst.BaseExpression, updated: cst.BaseExpression
+) -> cst.BaseExpression:
+    """The query literal with converted placeholders, keeping its parts and layout."""
+    parts = _string_parts(original)
+    assert parts is not None
+    texts = [p.evaluated_value for p in parts]
+    joined, _, _ = convert_placeholders("\x01".join(str(t) for t in texts))
+    new_texts = joined.split("\x01")
+    if len(new_texts) != len(parts):
+        return _literal_like(original, joined.replace("\x01", ""))
+    replaced = {id(p): _literal_like(p, t) for p, t in zip(parts, new_texts, strict=True)}
+
+    def rebuild(node: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(node, cst.ConcatenatedString):
+            left = rebuild(node.left)
+            right = rebuild(node.right)
+            assert isinstance(left, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString))
+            assert isinstance(
+                right, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+            )
+            return node.with_changes(left=left, right=right)
+        new = replaced[id(node)]
+        return (
+            new.with_changes(lpar=node.lpar, rpar=node.rpar)
+            if isinstance(node, cst.SimpleString)
+            else new
+        )
+
+    del updated
+    return rebuild(original)
+
+
+def _arg_values(node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    if isinstance(node, (cst.Tuple, cst.List)):
+        values = []
+        for el in node.elements:
+            if isinstance(el, cst.StarredElement):
+                return None
+            values.append(el.value)
+        return values
+    return None
+
+
+def _first_word(sql: str) -> str:
+    stripped = re.sub(r"--[^\n]*", "", sql).lstrip(" \t\n(")
+    return stripped.split(None, 1)[0].upper() if stripped.split() else ""
+
+
+class Db(Codemod):
+    NAME = "db"
+    DESCRIPTION = "psycopg2 → asyncpg (cursors, placeholders, transactions, rows, exceptions)"
+    APIS = APIS
+    ALIASES = ALIASES
+
+    def __init__(self, state: object) -> None:
+        super().__init__(state)  # type: ignore[arg-type]
+        self.plans: list[_FnPlan] = []
+        self.error_names: list[set[str]] = [set()]
+        self.next_stmt: dict[int, cst.BaseStatement | None] = {}
+
+    # -- helpers -----------------------------------------------------------------
+    @property
+    def plan(self) -> _FnPlan | None:
+        return self.plans[-1] if self.plans and self.plans[-1].ok else None
+
+    def qualified(self, node: cst.BaseExpression) -> str:
+        """Dotted name of ``node`` through this file's imports (``errors.X``: psycopg2.errors.X)."""
+        parts: list[str] = []
+        while isinstance(node, cst.Attribute):
+            parts.insert(0, node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name):
+            return ""
+        binding = self.state.bindings.get(node.value)
+        if binding is None:
+            return ""
+        module, obj, asname = binding
+        if obj is not None:
+            head = f"{module}.{obj}"
+        elif asname is not None:
+            head = module
+        else:
+            head = node.value
+        name = ".".join([head, *parts])
+        return ALIASES.get(name, name)
+
+    def pos(self, node: cst.CSTNode) -> tuple[int, int]:
+        rng = self.state.positions.get(node)
+        return (rng.start.line, rng.start.column) if rng else (0, 0)
+
+    # -- analysis of one function (original nodes) --------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        plan = _FnPlan()
+        self.plans.append(plan)
+        self.error_names.append(set())
+        if not self.in_async():
+            plan.ok = False
+            return
+        try:
+            self.analyse(node, plan)
+        except _Unsupported as exc:
+            plan.ok = False
+            self.report(exc.code, exc.node, exc.detail)
+            if exc.code is not NOT_UNDERSTOOD:
+                self.report(NOT_UNDERSTOOD, node.name, f"`{node.name.value}` left synchronous")
+
+    def analyse(self, fn: cst.FunctionDef, plan: _FnPlan) -> None:
+        uses = _Uses()
+        fn.body.visit(uses)
+        cursors: dict[str, tuple[cst.BaseExpression, str]] = {}  # name -> (conn, rows)
+        # 1. Cursor creations, connects, connection-level calls.
+        for node, parents in uses.nodes:
+            if isinstance(node, cst.Call):
+                name = self.name_of(node.func)
+                qual = name or self.qualified(node.func)
+                if qual.startswith("psycopg2.sql."):
+                    raise _Unsupported(SQL_COMPOSITION, node)
+                if name == "psycopg2.connect":
+                    self.check_connect(node, parents)
+                    plan.connects.add(node)
+                elif name == f"{CONNECTION}.cursor":
+                    self.cursor_creation(node, parents, plan, cursors)
+                elif name in ("psycopg2.extras.execute_batch", "psycopg2.extras.execute_values"):
+                    continue  # checked with the cursor uses
+                elif (
+                    isinstance(node.func, cst.Attribute)
+                    and self.type_of(node.func.value) == CONNECTION
+                ):
+                    attr = node.func.attr.value
+                    if attr in ("poll",):
+                        raise _Unsupported(NOTIFY_POLL, node)
+                    if attr not in ("commit", "rollback", "close", "cursor"):
+                        raise _Unsupported(CONNECTION_SETTING, node, f"`{attr}()`")
+            elif isinstance(node, cst.Attribute) and self.type_of(node.value) == CONNECTION:
+                parent = parents[-1] if parents else None
+                if not (isinstance(parent, cst.Call) and parent.func is node):
+                    what = node.attr.value
+                    code = NOTIFY_POLL if what == "notifies" else CONNECTION_SETTING
+                    raise _Unsupported(code, node, f"`{what}`")
+        # 2. Uses of each cursor.
+        execs_by_cursor: dict[str, list[_Exec]] = {}
+        for node, parents in uses.nodes:
+            if not isinstance(node, cst.Name) or node.value not in cursors:
+                continue
+            parent = parents[-1] if parents else None
+            if isinstance(parent, (cst.AsName, cst.AssignTarget)):
+                continue  # the creation, checked above
+            if isinstance(parent, cst.Attribute) and parent.value is node:
+                self.cursor_member(node.value, parent, parents[:-1], plan, cursors, execs_by_cursor)
+            elif isinstance(parent, cst.For) and parent.iter is node:
+                self.pair_read(
+                    node.value,
+                    parent,
+                    "iter-raw" if isinstance(parent.target, cst.Tuple) else "iter",
+                    parent,
+                    execs_by_cursor,
+                )
+            elif (
+                isinstance(parent, cst.Arg)
+                and len(parents) >= 2
+                and isinstance(parents[-2], cst.Call)
+            ):
+                self.batch(node.value, parents[-2], parents[:-2], plan, cursors)
+            else:
+                raise _Unsupported(NOT_UNDERSTOOD, node, f"`{node.value}` used as a value")
+        for name, execs in execs_by_cursor.items():
+            for ex in execs:
+                if ex.read is not None and ex.rowcount:
+                    raise _Unsupported(NOT_UNDERSTOOD, ex.call, "rowcount after a fetch")
+                if ex.read is not None:
+                    plan.remove.add(ex.stmt)
+                    plan.reads[ex.read] = ex
+                plan.execs[ex.call] = ex
+                self.check_query(ex.call, ex.rowcount)
+            del name
+
+    def check_connect(self, node: cst.Call, parents: tuple[cst.CSTNode, ...]) -> None:
+        parent = parents[-1] if parents else None
+        ok_position = (
+            (
+                isinstance(parent, cst.Assign)
+                and len(parent.targets) == 1
+                and isinstance(parent.targets[0].target, (cst.Name, cst.Attribute))
+            )
+            or (
+                isinstance(parent, cst.WithItem)
+                and parent.asname is not None
+                and isinstance(parent.asname.name, cst.Name)
+                and len(parents) >= 2
+                and isinstance(parents[-2], cst.With)
+                and len(parents[-2].items) == 1
+            )
+            or isinstance(parent, cst.Return)
+        )
+        if not ok_position:
+            raise _Unsupported(UNSUPPORTED_CONNECT, node)
+        for arg in node.args:
+            if arg.star:
+                raise _Unsupported(UNSUPPORTED_CONNECT, node, "*args/**kwargs")
+            if (
+                arg.keyword is not None
+                and arg.keyword.value not in CONNECT_KEYWORDS
+                and arg.keyword.value != "connect_timeout"
+            ):
+                raise _Unsupported(UNSUPPORTED_CONNECT, node, f"`{arg.keyword.value}=`")
+            if arg.keyword is None or arg.keyword.value == "dsn":
+                text = _query_text(arg.value)
+                if text is not None and "://" not in text:
+                    try:
+                        _parse_dsn(text)
+                    except ValueError as exc:
+                        raise _Unsupported(UNSUPPORTED_CONNECT, node, str(exc)) from None
+
+    def cursor_creation(
+        self,
+        node: cst.Call,
+        parents: tuple[cst.CSTNode, ...],
+        plan: _FnPlan,
+        cursors: dict[str, tuple[cst.BaseExpression, str]],
+    ) -> None:
+        assert isinstance(node.func, cst.Attribute)
+        rows = "tuple"
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "cursor_factory":
+                factory = self.qualified(arg.value)
+                if factory == "psycopg2.extras.RealDictCursor":
+                    rows = "dict"
+                    plan.factories.append(arg.value)
+                else:
+                    raise _Unsupported(NOT_UNDERSTOOD, node, f"cursor_factory `{factory or '?'}`")
+            elif arg.keyword is not None and arg.keyword.value in (
+                "name",
+                "withhold",
+                "scrollable",
+            ):
+                raise _Unsupported(NAMED_CURSOR, node)
+            elif arg.keyword is None:
+                raise _Unsupported(NAMED_CURSOR, node)
+            else:
+                raise _Unsupported(NOT_UNDERSTOOD, node, f"cursor argument `{arg.keyword.value}`")
+        conn = node.func.value
+        if not isinstance(conn, (cst.Name, cst.Attribute)):
+            raise _Unsupported(NOT_UNDERSTOOD, node, "cursor of an expression")
+        parent = parents[-1] if parents else None
+        target: cst.BaseExpression | None = None
+        if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and len(parents) >= 2:
+            target = parent.targets[0].target
+            plan.remove.add(parents[-2])
+        elif (
+            isinstance(parent, cst.WithItem)
+            and parent.asname is not None
+            and len(parents) >= 2
+            and isinstance(parents[-2], cst.With)
+            and len(parents[-2].items) == 1
+        ):
+            target = parent.asname.name
+            with_node = parents[-2]
+            assert isinstance(with_node, cst.With)
+            plan.unwrap.add(with_node)
+        if not isinstance(target, cst.Name):
+            raise _Unsupported(NOT_UNDERSTOOD, node, "cursor not assigned to a name")
+        if target.value in cursors:
+            raise _Unsupported(NOT_UNDERSTOOD, node, f"cursor `{target.value}` created twice")
+        cursors[target.value] = (conn, rows)
+
+    def cursor_member(
+        self,
+        cursor: str,
+        attr: cst.Attribute,
+        parents: tuple[cst.CSTNode, ...],
+        plan: _FnPlan,
+        cursors: dict[str, tuple[cst.BaseExpression, str]],
+        execs: dict[str, list[_Exec]],
+    ) -> None:
+        name = attr.attr.value
+        parent = parents[-1] if parents else None
+        called = isinstance(parent, cst.Call) and parent.func is attr
+        if name == "rowcount" and not called:
+            previous = [ex for ex in execs.get(cursor, []) if self.pos(ex.call) < self.pos(attr)]
+            if not previous:
+                raise _Unsupported(NOT_UNDERSTOOD, attr, "rowcount before any execute")
+            ex = previous[-1]
+            ex.rowcount = True
+            plan.rowcounts[attr] = f"{cursor}_rowcount"
+            return
+        if name == "lastrowid":
+            raise _Unsupported(LASTROWID, attr)
+        if name == "description":
+            raise _Unsupported(DESCRIPTION_USE, attr)
+        if name in ("copy_expert", "copy_from", "copy_to"):
+            raise _Unsupported(COPY, attr)
+        if not called or not isinstance(parent, cst.Call):
+            raise _Unsupported(NOT_UNDERSTOOD, attr, f"`{cursor}.{name}`")
+        stmt_parents = parents[:-1]
+        if name in ("execute", "executemany", "close"):
+            if not (
+                len(stmt_parents) >= 3
+                and isinstance(stmt_parents[-1], cst.Expr)
+                and isinstance(stmt_parents[-2], cst.SimpleStatementLine)
+                and len(stmt_parents[-2].body) == 1
+            ):
+                raise _Unsupported(
+                    NOT_UNDERSTOOD, parent, f"`{cursor}.{name}()` not used as a statement"
+                )
+            stmt = stmt_parents[-2]
+            assert isinstance(stmt, cst.SimpleStatementLine)
+            if name == "close":
+                plan.remove.add(stmt)
+                return
+            conn, rows = cursors[cursor]
+            if name == "executemany":
+                plan.executemany[parent] = (conn, "executemany")
+                self.check_query(parent, False, many=True)
+                return
+            ex = _Exec(parent, stmt, conn, cursor, rows)
+            execs.setdefault(cursor, []).append(ex)
+            block = stmt_parents[-3]
+            if isinstance(block, cst.IndentedBlock) or isinstance(block, cst.Module):
+                body = list(block.body)
+                index = body.index(stmt)
+                ex_next = body[index + 1] if index + 1 < len(body) else None
+                self.next_stmt[id(ex)] = ex_next
+            return
+        if name in FETCHES:
+            kind = {"fetchone": "one", "fetchall": "all", "fetchmany": "many"}[name]
+            if kind == "one" and len(stmt_parents) >= 1:
+                holder = stmt_parents[-1]
+                if isinstance(holder, cst.Subscript) and holder.value is parent:
+                    kind = "raw"
+                elif (
+                    isinstance(holder, cst.Assign)
+                    and holder.value is parent
+                    and all(isinstance(t.target, (cst.Tuple, cst.List)) for t in holder.targets)
+                ):
+                    kind = "raw"
+            if kind == "many" and (
+                len(parent.args) > 1 or (parent.args and parent.args[0].keyword is not None)
+            ):
+                raise _Unsupported(NOT_UNDERSTOOD, parent, "fetchmany arguments")
+            if kind == "many" and not parent.args:
+                raise _Unsupported(NOT_UNDERSTOOD, parent, "fetchmany() uses cursor.arraysize")
+            self.pair_read(cursor, parent, kind, parent, execs)
+            return
+        raise _Unsupported(NOT_UNDERSTOOD, parent, f"`{cursor}.{name}()`")
+
+    def pair_read(
+        self,
+        cursor: str,
+        read: cst.CSTNode,
+        kind: str,
+        at: cst.CSTNode,
+        execs: dict[str, list[_Exec]],
+    ) -> None:
+        previous = [ex for ex in execs.get(cursor, []) if self.pos(ex.call) < self.pos(at)]
+        if not previous:
+            raise _Unsupported(NOT_UNDERSTOOD, at, "fetch before any execute")
+        ex = previous[-1]
+        following = self.next_stmt.get(id(ex))
+        if ex.read is not None or following is None or not _contains(following, read):
+            raise _Unsupported(
+                NOT_UNDERSTOOD, at, "the fetch must be in the statement right after its execute"
+            )
+        ex.read = read
+        ex.read_kind = kind
+
+    def batch(
+        self,
+        cursor: str,
+        call: cst.Call,
+        parents: tuple[cst.CSTNode, ...],
+        plan: _FnPlan,
+        cursors: dict[str, tuple[cst.BaseExpression, str]],
+    ) -> None:
+        name = self.name_of(call.func)
+        if name == "psycopg2.extras.execute_batch":
+            if (
+                not (parents and isinstance(parents[-1], cst.Expr))
+                or len(call.args) != 3
+                or any(a.keyword is not None or a.star for a in call.args)
+                or call.args[0].value is not None
+                and not (
+                    isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == cursor
+                )
+            ):
+                raise _Unsupported(
+                    NOT_UNDERSTOOD, call, "execute_batch with page_size or in an expression"
+                )
+            plan.executemany[call] = (cursors[cursor][0], "execute_batch")
+            self.check_query(call, False, many=True, offset=1)
+            return
+        if name == "psycopg2.extras.execute_values":
+            raise _Unsupported(
+                NOT_UNDERSTOOD, call, "execute_values: use executemany with ($1, $2, ...) rows"
+            )
+        raise _Unsupported(NOT_UNDERSTOOD, call, f"cursor `{cursor}` passed to a function")
+
+    def check_query(
+        self, call: cst.Call, rowcount: bool, many: bool = False, offset: int = 0
+    ) -> None:
+        query, params = _query_args(call, offset)
+        if query is None:
+            raise _Unsupported(NOT_UNDERSTOOD, call, "no query")
+        text = _query_text(query)
+        if isinstance(query, (cst.FormattedString,)) or (
+            isinstance(query, cst.Call) and self.qualified(query.func).startswith("psycopg2.sql.")
+        ):
+            raise _Unsupported(
+                SQL_COMPOSITION if isinstance(query, cst.Call) else NON_LITERAL_QUERY, query
+            )
+        if text is None:
+            if params is None and not rowcount:
+                return
+            raise _Unsupported(NON_LITERAL_QUERY, query)
+        if rowcount and _first_word(text) not in COUNTED:
+            raise _Unsupported(
+                NOT_UNDERSTOOD, call, "rowcount of a statement that reports no count"
+            )
+        if ROW_TYPES.search(text):
+            self.report(TYPE_DIFFERENCE, query)
+        if params is None:
+            return
+        try:
+            new_text, sources, in_params = convert_placeholders(text)
+        except ValueError as exc:
+            if str(exc) == "quoted":
+                raise _Unsupported(QUOTED_PLACEHOLDER, query) from None
+            raise _Unsupported(NOT_UNDERSTOOD, query, str(exc)) from None
+        if sources and _first_word(new_text) not in PREPARABLE:
+            raise _Unsupported(UTILITY_PARAMS, query)
+        if sources and ";" in new_text.strip().rstrip(";"):
+            raise _Unsupported(MULTI_STATEMENT, query)
+        if isinstance(params, cst.Name) and params.value == "None":
+            return
+        values = _arg_values(params)
+        named = any(isinstance(s, str) for s in sources)
+        if many:
+            if in_params:
+                raise _Unsupported(NOT_UNDERSTOOD, query, "IN %s in executemany")
+            return
+        if named:
+            if isinstance(params, cst.Dict):
+                keys = {
+                    _query_text(e.key) for e in params.elements if isinstance(e, cst.DictElement)
+                }
+                if (
+                    len(keys) != len(params.elements)
+                    or None in keys
+                    or not all(s in keys for s in sources)
+                ):
+                    raise _Unsupported(NOT_UNDERSTOOD, params, "parameter dict")
+            elif not isinstance(params, cst.Name):
+                raise _Unsupported(NOT_UNDERSTOOD, params, "named parameters from an expression")
+        elif values is not None:
+            if len(values) != len(sources):
+                raise _Unsupported(
+                    NOT_UNDERSTOOD, params, "parameter count does not match the placeholders"
+                )
+        elif in_params:
+            raise _Unsupported(NOT_UNDERSTOOD, params, "IN %s with parameters from an expression")
+
+    # -- rewriting (updated nodes) ----------------------------------------------
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        plan = self.plans[-1]
+        if plan.ok:
+            for factory in plan.factories:
+                self.remove_import_of(factory)
+        self.plans.pop()
+        self.error_names.pop()
+        return updated_node
+
+    def convert_query(
+        self, original: cst.Call, updated: cst.Call, offset: int = 0, many: bool = False
+    ) -> tuple[cst.BaseExpression, list[cst.Arg]]:
+        query_o, params_o = _query_args(original, offset)
+        query_u, params_u = _query_args(updated, offset)
+        assert query_o is not None and query_u is not None
+        text = _query_text(query_o)
+        if (
+            params_o is None
+            or text is None
+            or (isinstance(params_u, cst.Name) and params_u.value == "None")
+        ):
+            return query_u, []
+        new_text, sources, in_params = convert_placeholders(text)
+        query = _rebuild_string(query_o, query_u)
+        assert params_u is not None
+        if many:
+            if any(isinstance(s, str) for s in sources):
+                keys = [
+                    cst.Element(
+                        cst.Subscript(
+                            value=cst.Name("p"),
+                            slice=[cst.SubscriptElement(cst.Index(_literal_like(query_o, str(s))))],
+                        )
+                    )
+                    for s in sources
+                ]
+                comp = cst.ListComp(
+                    elt=cst.Tuple(keys), for_in=cst.CompFor(target=cst.Name("p"), iter=params_u)
+                )
+                return query, [cst.Arg(comp)]
+            return query, [cst.Arg(params_u)]
+        values = _arg_values(params_u)
+        args: list[cst.Arg] = []
+        if any(isinstance(s, str) for s in sources):
+            if isinstance(params_u, cst.Dict):
+                by_key = {
+                    _query_text(e.key): e.value
+                    for e in params_u.elements
+                    if isinstance(e, cst.DictElement)
+                }
+                picked = [by_key[str(s)] for s in sources]
+            else:
+                picked = [
+                    cst.Subscript(
+                        value=params_u,
+                        slice=[cst.SubscriptElement(cst.Index(_literal_like(query_o, str(s))))],
+                    )
+                    for s in sources
+                ]
+        elif values is not None:
+            picked = list(values)
+        else:
+            return query, [cst.Arg(params_u, star="*")] if sources else []
+        for index, value in enumerate(picked):
+            if index in in_params:
+                value = cst.Call(func=cst.Name("list"), args=[cst.Arg(value)])
+            args.append(cst.Arg(value))
+        return query, args
+
+    def leave_Call(
+        self, original_node: cst.Call, updated_node: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        plan = self.plan
+        if (
+            plan is None
+            or not isinstance(updated_node, cst.Call)
+            or self.state.is_skipped(original_node)
+        ):
+            return updated_node
+        name = self.name_of(original_node.func)
+        ex = plan.execs.get(original_node)
+        if ex is not None:
+            ex.query = self.convert_query(original_node, updated_node)
+            ex.like = updated_node
+            self.done(original_node)
+            if ex.read is not None:
+                return updated_node  # its statement goes; the read runs the query
+            return cst.Await(_method(ex.conn, "execute", ex.query, ex.like))
+        if original_node in plan.executemany:
+            conn, kind = plan.executemany[original_node]
+            query, args = self.convert_query(
+                original_node, updated_node, offset=1 if kind == "execute_batch" else 0, many=True
+            )
+            self.done(original_node)
+            offset = 1 if kind == "execute_batch" else 0
+            like = updated_node.with_changes(args=updated_node.args[offset:])
+            return cst.Await(_method(conn, "executemany", (query, args), like))
+        read = plan.reads.get(original_node)
+        if read is not None:
+            return self.read_expression(read, updated_node)
+        if original_node in plan.connects:
+            self.done(original_node)
+            self.add_import("asyncpg")
+            return cst.Await(
+                cst.Call(
+                    func=dotted("asyncpg.connect"),
+                    args=self.connect_args(original_node, updated_node),
+                )
+            )
+        if name == f"{CONNECTION}.commit" or name == f"{CONNECTION}.rollback":
+            assert isinstance(updated_node.func, cst.Attribute)
+            verb = "COMMIT" if name.endswith("commit") else "ROLLBACK"
+            return cst.Await(
+                _method(
+                    updated_node.func.value, "execute", (cst.SimpleString(f'"{verb}; BEGIN"'), [])
+                )
+            )
+        if name == f"{CONNECTION}.close":
+            return cst.Await(updated_node)
+        return updated_node
+
+    def done(self, original: cst.Call) -> None:
+        self.remove_import_of(original.func)
+        self.remove_import("psycopg2")
+
+    def read_expression(self, ex: _Exec, updated: cst.Call | None) -> cst.BaseExpression:
+        assert ex.query is not None
+        kind = ex.read_kind
+        wrap = ex.rows
+        if kind in ("one", "raw"):
+            fetched = cst.Await(_method(ex.conn, "fetchrow", ex.query, ex.like))
+            if kind == "raw":
+                return fetched
+            var = cst.Name("row")
+            return cst.IfExp(
+                test=cst.Comparison(
+                    left=cst.NamedExpr(
+                        target=var, value=fetched, lpar=[cst.LeftParen()], rpar=[cst.RightParen()]
+                    ),
+                    comparisons=[cst.ComparisonTarget(cst.IsNot(), cst.Name("None"))],
+                ),
+                body=cst.Call(func=cst.Name(wrap), args=[cst.Arg(var)]),
+                orelse=cst.Name("None"),
+                lpar=[cst.LeftParen()],
+                rpar=[cst.RightParen()],
+            )
+        fetched = cst.Await(_method(ex.conn, "fetch", ex.query, ex.like))
+        if kind == "iter-raw":
+            return fetched
+        source: cst.BaseExpression = fetched
+        if kind == "many":
+            assert updated is not None
+            size = updated.args[0].value
+            source = cst.Subscript(
+                value=fetched.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]),
+                slice=[cst.SubscriptElement(cst.Slice(lower=None, upper=size))],
+            )
+        return cst.ListComp(
+            elt=cst.Call(func=cst.Name(wrap), args=[cst.Arg(cst.Name("r"))]),
+            for_in=cst.CompFor(target=cst.Name("r"), iter=source),
+        )
+
+    def connect_args(self, original: cst.Call, updated: cst.Call) -> list[cst.Arg]:
+        args: list[cst.Arg] = []
+        for arg_o, arg_u in zip(original.args, updated.args, strict=True):
+            keyword = arg_o.keyword.value if arg_o.keyword is not None else "dsn"
+            if keyword == "dsn":
+                text = _query_text(arg_o.value)
+                if text is None:
+                    self.report(NON_LITERAL_DSN, arg_o.value)
+                    args.append(cst.Arg(arg_u.value))
+                elif "://" in text:
+                    args.append(cst.Arg(arg_u.value))
+                else:
+                    for key, value in _parse_dsn(text):
+                        args.append(_keyword(key, value))
+            elif keyword == "connect_timeout":
+                args.append(arg_u.with_changes(keyword=cst.Name("timeout")))
+            else:
+                args.append(arg_u.with_changes(keyword=cst.Name(CONNECT_KEYWORDS[keyword])))
+        if args:
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return args
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        plan = self.plan
+        if plan is not None and original_node in plan.rowcounts:
+            return cst.Name(plan.rowcounts[original_node])
+        if (
+            self.in_async()
+            and original_node.attr.value == "pgcode"
+            and isinstance(original_node.value, cst.Name)
+            and original_node.value.value in self.error_names[-1]
+        ):
+            return updated_node.with_changes(attr=cst.Name("sqlstate"))
+        return updated_node
+
+    def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.For:
+        plan = self.plan
+        ex = plan.reads.get(original_node) if plan is not None else None
+        if ex is None:
+            return updated_node
+        return updated_node.with_changes(iter=self.read_expression(ex, None))
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+        plan = self.plan
+        if plan is None:
+            return updated_node
+        if original_node in plan.remove:
+            return cst.RemoveFromParent()
+        first = original_node.body[0] if len(original_node.body) == 1 else None
+        if isinstance(first, cst.Expr) and isinstance(first.value, cst.Call):
+            ex = plan.execs.get(first.value)
+            if ex is not None and ex.rowcount:
+                status = updated_node.body[0]
+                assert isinstance(status, cst.Expr)
+                expr = cst.Call(
+                    func=cst.Name("int"),
+                    args=[
+                        cst.Arg(
+                            cst.Subscript(
+                                value=cst.Call(
+                                    func=cst.Attribute(
+                                        value=status.value.with_changes(
+                                            lpar=[cst.LeftParen()], rpar=[cst.RightParen()]
+                                        ),
+                                        attr=cst.Name("rpartition"),
+                                    ),
+                                    args=[cst.Arg(cst.SimpleString('" "'))],
+                                ),
+                                slice=[cst.SubscriptElement(cst.Index(cst.Integer("2")))],
+                            )
+                        )
+                    ],
+                )
+                return updated_node.with_changes(
+                    body=[
+                        cst.Assign(
+                            targets=[cst.AssignTarget(cst.Name(f"{ex.cursor}_rowcount"))],
+                            value=expr,
+                        )
+                    ]
+                )
+        if (
+            isinstance(first, (cst.Assign, cst.Return))
+            and isinstance(first.value, cst.Call)
+            and first.value in plan.connects
+        ):
+            new = updated_node.body[0]
+            assert isinstance(new, (cst.Assign, cst.Return))
+            if isinstance(first, cst.Assign):
+                target = first.targets[0].target
+                return cst.FlattenSentinel([updated_node, _begin(target)])
+            var = cst.Name("conn")
+            assert new.value is not None
+            return cst.FlattenSentinel(
+                [
+                    cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(var)], new.value)]),
+                    _begin(var),
+                    updated_node.with_changes(body=[new.with_changes(value=var)]),
+                ]
+            )
+        return updated_node
+
+    def leave_With(
+        self, original_node: cst.With, updated_node: cst.With
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        plan = self.plan
+        if plan is None:
+            return updated_node
+        if original_node in plan.unwrap:
+            body = updated_node.body
+            assert isinstance(body, cst.IndentedBlock)
+            return cst.FlattenSentinel(list(body.body))
+        if len(original_node.items) != 1 or original_node.asynchronous is not None:
+            return updated_node
+        item = original_node.items[0]
+        is_connect = isinstance(item.item, cst.Call) and item.item in plan.connects
+        if not is_connect and self.type_of(item.item) != CONNECTION:
+            return updated_node
+        body = updated_node.body
+        assert isinstance(body, cst.IndentedBlock)
+        statements: list[cst.BaseStatement] = []
+        if is_connect:
+            assert item.asname is not None
+            target = item.asname.name
+            assert isinstance(target, cst.Name)
+            conn: cst.BaseExpression = target
+            new_item = updated_node.items[0].item
+            statements.append(
+                cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], new_item)])
+            )
+            statements.append(_begin(conn))
+        else:
+            conn = updated_node.items[0].item
+            if item.asname is not None:
+                statements.append(
+                    cst.SimpleStatementLine(
+                        [cst.Assign([cst.AssignTarget(item.asname.name)], conn)]
+                    )
+                )
+        statements.append(_transaction_block(conn, body, updated_node.leading_lines))
+        statements[0] = statements[0].with_changes(leading_lines=updated_node.leading_lines)
+        return cst.FlattenSentinel(statements)
+
+    def leave_Annotation(
+        self, original_node: cst.Annotation, updated_node: cst.Annotation
+    ) -> cst.Annotation:
+        if self.qualified(original_node.annotation) != CONNECTION:
+            return updated_node
+        self.remove_import_of(original_node.annotation)
+        self.add_import("asyncpg")
+        return updated_node.with_changes(annotation=dotted("asyncpg.Connection"))
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name) and node.type is not None:
+            types = node.type.elements if isinstance(node.type, cst.Tuple) else None
+            exprs = [e.value for e in types] if types is not None else [node.type]
+            if any(self.qualified(e) in EXCEPTIONS for e in exprs):
+                self.error_names[-1].add(node.name.name.value)
+
+    def leave_ExceptHandler(
+        self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler
+    ) -> cst.ExceptHandler:
+        if (
+            not self.in_async()
+            or original_node.type is None
+            or self.state.is_skipped(original_node)
+        ):
+            return updated_node
+        if self.plans and not self.plans[-1].ok:
+            return updated_node
+        typ = original_node.type
+        exprs = [e.value for e in typ.elements] if isinstance(typ, cst.Tuple) else [typ]
+        if not any(self.qualified(e) in EXCEPTIONS for e in exprs):
+            return updated_node
+        names: list[str] = []
+        for expr in exprs:
+            qual = self.qualified(expr)
+            if qual in EXCEPTIONS:
+                self.remove_import_of(expr)
+                names.extend(n for n in EXCEPTIONS[qual] if n not in names)
+            else:
+                names.append(cst.Module([]).code_for_node(expr))
+        self.add_import("asyncpg")
+        if len(names) == 1:
+            new_type: cst.BaseExpression = dotted(names[0])
+        else:
+            new_type = cst.Tuple([cst.Element(dotted(n)) for n in names])
+        return updated_node.with_changes(type=new_type)
+
+
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    if tree is node:
+        return True
+    return any(_contains(child, node) for child in tree.children)
+
+
+def _query_args(
+    call: cst.Call, offset: int = 0
+) -> tuple[cst.BaseExpression | None, cst.BaseExpression | None]:
+    query: cst.BaseExpression | None = None
+    params: cst.BaseExpression | None = None
+    positional = [a for a in call.args if a.keyword is None][offset:]
+    for index, arg in enumerate(positional):
+        if index == 0:
+            query = arg.value
+        elif index == 1:
+            params = arg.value
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in ("query", "sql"):
+            query = arg.value
+        elif arg.keyword is not None and arg.keyword.value in ("vars", "vars_list", "argslist"):
+            params = arg.value
+    return query, params
+
+
+def _method(
+    conn: cst.BaseExpression,
+    name: str,
+    query: tuple[cst.BaseExpression, Sequence[cst.Arg]],
+    like: cst.Call | None = None,
+) -> cst.Call:
+    """``conn.<name>(query, *args)``, laid out like the call ``like`` it replaces."""
+    text, args = query
+    values = [cst.Arg(text), *args]
+    old = list(like.args) if like is not None else []
+    out: list[cst.Arg] = []
+    for i, arg in enumerate(values):
+        if i == len(values) - 1:
+            comma = old[-1].comma if old else cst.MaybeSentinel.DEFAULT
+        elif i < len(old) - 1:
+            comma = old[i].comma
+        else:
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        out.append(arg.with_changes(comma=comma))
+    func = cst.Attribute(value=conn.deep_clone(), attr=cst.Name(name))
+    if like is not None:
+        return like.with_changes(func=func, args=out)
+    return cst.Call(func=func, args=out)
+
+
+def _begin(conn: cst.BaseExpression) -> cst.SimpleStatementLine:
+    return cst.SimpleStatementLine(
+        [cst.Expr(cst.Await(_method(conn, "execute", (cst.SimpleString('"BEGIN"'), []))))]
+    )
+
+
+def _transaction_block(
+    conn: cst.BaseExpression, body: cst.IndentedBlock, leading: Sequence[cst.EmptyLine]
+) -> cst.Try:
+    """psycopg2's ``with conn:``: commit on exit, roll back on an exception; stay open."""
+    rollback = cst.SimpleStatementLine(
+        [cst.Expr(cst.Await(_method(conn, "execute", (cst.SimpleString('"ROLLBACK; BEGIN"'), []))))]
+    )
+    commit = cst.SimpleStatementLine(
+        [cst.Expr(cst.Await(_method(conn, "execute", (cst.SimpleString('"COMMIT; BEGIN"'), []))))]
+    )
+    return cst.Try(
+        body=body,
+        handlers=[
+            cst.ExceptHandler(
+                body=cst.IndentedBlock([rollback, cst.SimpleStatementLine([cst.Raise()])]),
+                type=cst.Name("BaseException"),
+            )
+        ],
+        finalbody=cst.Finally(body=cst.IndentedBlock([commit])),
+    )
+
+
+def _parse_dsn(text: str) -> list[tuple[str, str]]:
+    """libpq ``key=value`` connection string -> asyncpg keyword pairs."""
+    pairs: list[tuple[str, str]] = []
+    for m in re.finditer(r"\s*(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)", text):
+        key, value = m.group(1), m.group(2)
+        if value.startswith("'"):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        if key == "connect_timeout":
+            pairs.append(("timeout", value))
+        elif key in CONNECT_KEYWORDS and key != "dsn":
+            pairs.append((CONNECT_KEYWORDS[key], value))
+        else:
+            raise ValueError(f"connection parameter `{key}`")
+    if not pairs and text.strip():
+        raise ValueError("connection string not understood")
+    return pairs
+
+
+def _keyword(key: str, value: str) -> cst.Arg:
+    expr: cst.BaseExpression
+    if key in ("port",) and value.isdigit():
+        expr = cst.Integer(value)
+    elif key == "timeout" and value.isdigit():
+        expr = cst.Float(f"{int(value)}.0")
+    else:
+        expr = cst.SimpleString(repr(value))
+    return cst.Arg(
+        expr,
+        keyword=cst.Name(key),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        ),
+    )

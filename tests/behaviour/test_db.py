@@ -1,0 +1,158 @@
+"""psycopg2 → asyncpg: run the original and the conversion against the real PostgreSQL.
+
+Each program runs on a fresh schema (db_support.Schema); the tests compare what the two
+programs print *and* the table contents each leaves behind, which is where the
+transaction semantics (commit, rollback, ``with conn:``, close without commit) show.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg2.extensions
+
+from tests.behaviour.db_support import Schema, dsn, pg_schema, run_db_program
+
+__all__ = ["pg_schema"]  # the pytest fixture, used by name
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "orders_db"
+
+
+def keyword_dsn() -> str:
+    """The test DSN as a libpq key=value string, to test literal DSN conversion."""
+    parts = psycopg2.extensions.parse_dsn(dsn())
+    return " ".join(f"{k}={v}" for k, v in sorted(parts.items()))
+
+
+PROGRAM = '''
+import os
+
+import psycopg2
+from psycopg2 import errors
+from psycopg2.extras import RealDictCursor
+
+SCHEMA = os.environ["PGSCHEMA"]
+DSN = os.environ["ASYNCIFY_TEST_PG_DSN"]
+
+
+def other_sees(table):
+    """What a second connection sees: only committed rows."""
+    conn = psycopg2.connect(DSN)
+    cur = conn.cursor()
+    cur.execute("SET search_path TO " + SCHEMA)
+    cur.execute("SELECT v FROM " + table + " ORDER BY v")
+    rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def setup():
+    with psycopg2.connect("__KEYWORD_DSN__") as conn:
+        with conn.cursor() as cur:
+            cur.execute("SET search_path TO " + SCHEMA)
+            cur.execute("CREATE TABLE t (v int PRIMARY KEY, label text)")
+            cur.execute("CREATE TABLE never (v int)")
+    conn.close()
+
+
+def transactions():
+    conn = psycopg2.connect(DSN)
+    cur = conn.cursor()
+    cur.execute("SET search_path TO " + SCHEMA)
+    cur.execute("INSERT INTO t VALUES (%s, %s)", (1, "one"))
+    print("uncommitted, other sees", other_sees("t"))
+    conn.commit()
+    print("committed, other sees", other_sees("t"))
+    cur.execute("INSERT INTO t VALUES (%s, %s)", (2, "two"))
+    conn.rollback()
+    print("rolled back, other sees", other_sees("t"))
+    try:
+        with conn:
+            cur.execute("INSERT INTO t VALUES (%s, %s)", (3, "three"))
+            cur.execute("INSERT INTO t VALUES (%s, %s)", (1, "dup"))
+    except errors.UniqueViolation as exc:
+        print("unique violation", exc.pgcode)
+    print("after failed with, other sees", other_sees("t"))
+    with conn:
+        cur.execute("INSERT INTO t VALUES (%(v)s, %(label)s)", {"label": "four", "v": 4})
+    print("after with, other sees", other_sees("t"))
+    try:
+        cur.execute("SELECT 1/0")
+    except psycopg2.DataError as exc:
+        print("data error", exc.pgcode)
+    try:
+        cur.execute("SELECT 1")
+    except psycopg2.Error as exc:
+        print("aborted transaction", exc.pgcode)
+    conn.rollback()
+    cur.execute("INSERT INTO never VALUES (1)")
+    cur.execute("INSERT INTO t VALUES (5, 'five')")
+    conn.close()
+    print("closed without commit, other sees", other_sees("t"))
+
+
+def queries():
+    conn = psycopg2.connect(DSN)
+    cur = conn.cursor()
+    cur.execute("SET search_path TO " + SCHEMA)
+    cur.execute("SELECT 10 %% 3, '100%%'", ())
+    print("interpolated", cur.fetchone())
+    cur.execute("SELECT '100%%'")
+    print("not interpolated", cur.fetchone())
+    cur.execute("SELECT label FROM t WHERE v = %(v)s OR v = %(v)s + 3", {"v": 1})
+    print("named reused", cur.fetchall())
+    cur.execute("SELECT v, label FROM t WHERE v IN %s ORDER BY v", ((1, 4, 9),))
+    print("in", cur.fetchall())
+    cur.execute("SELECT v FROM t WHERE v > %s", (100,))
+    print("none", cur.fetchone())
+    cur.execute("SELECT v FROM t ORDER BY v")
+    print("many", cur.fetchmany(1))
+    cur.execute("SELECT count(*) FROM t")
+    print("count", cur.fetchone()[0])
+    cur.execute("UPDATE t SET label = upper(label) WHERE v < %s", (10,))
+    print("rowcount", cur.rowcount)
+    cur.execute("SELECT v, label FROM t ORDER BY v")
+    for row in cur:
+        print("row", row, row == (row[0], row[1]))
+    with conn.cursor(cursor_factory=RealDictCursor) as dcur:
+        dcur.execute("SELECT v, label FROM t ORDER BY v")
+        print("dicts", [dict(r) for r in dcur.fetchall()])
+    cur.executemany("INSERT INTO t VALUES (%s, %s)", [(6, "six"), (7, "seven")])
+    conn.commit()
+    conn.close()
+
+
+def main():
+    setup()
+    transactions()
+    queries()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_transactions_queries_rows_and_errors(tmp_path: Path, pg_schema: Schema) -> None:
+    program = PROGRAM.replace("__KEYWORD_DSN__", keyword_dsn())
+    both, before, after = run_db_program(tmp_path, pg_schema, {"main.py": program})
+    converted = both.converted["main.py"]
+    assert "psycopg2" not in converted, converted
+    assert "asyncpg.connect(" in converted and ".cursor(" not in converted
+    assert "dbname" not in converted  # the key=value DSN became keywords
+    both.assert_same()
+    assert after == before
+    # The table contents prove the transaction semantics, not only equality.
+    assert [v for v, _ in before["t"]] == [1, 4, 6, 7]
+    assert before["never"] == []
+    assert "uncommitted, other sees []" in both.before.stdout
+
+
+def test_orders_example(tmp_path: Path, pg_schema: Schema) -> None:
+    files = {p.name: p.read_text() for p in EXAMPLE.glob("*.py")}
+    both, before, after = run_db_program(tmp_path, pg_schema, files)
+    assert "import psycopg2" not in both.converted["orders.py"], both.converted["orders.py"]
+    assert "async def main" in both.converted["main.py"]
+    both.assert_same()
+    assert after == before
+    assert len(before["orders"]) == 5
