@@ -239,6 +239,8 @@ class Http(Codemod):
         self.comprehensions = 0
         self.converted: list[tuple[int, int]] = []  # positions of converted requests calls
         self.client_names: list[str] = []
+        self.response_params: list[set[str]] = []
+        self.keeps_requests: list[bool] = []  # per function: a sync one keeping requests calls
         self.finish = False  # placeholders for _Finish to replace
         self.checks: set[int] = set()  # ids of raise_for_status conditionals we made
         self.one_shot = False
@@ -650,6 +652,10 @@ class Http(Codemod):
         if not isinstance(updated_node, cst.Attribute):
             return updated_node
         name = self.name_of(original_node)
+        value = original_node.value
+        if not name and isinstance(value, cst.Name) and self.response_params:
+            if value.value in self.response_params[-1]:
+                name = f"{RESPONSE}.{original_node.attr.value}"
         if not name.startswith(f"{RESPONSE}.") or not self._responses_converted():
             return updated_node
         member = name.rpartition(".")[2]
@@ -663,9 +669,52 @@ class Http(Codemod):
         return updated_node
 
     def _responses_converted(self) -> bool:
-        """Responses here come from httpx: inside async code, or any code of a module that
-        converts something (a helper taking a response as a parameter)."""
-        return self.in_async() or bool(self.state.plan.async_functions)
+        """Responses here come from httpx: inside async code, or in a synchronous function
+        of a converting module (a helper taking a response as a parameter) unless that
+        function keeps its own requests calls (pinned)."""
+        if self.in_async():
+            return True
+        return bool(self.state.plan.async_functions) and not any(self.keeps_requests)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        keeps = False
+        if not self.in_async():
+            names = SESSION_CALLS | ONE_SHOT
+
+            class Find(cst.CSTVisitor):
+                def visit_Call(inner, call: cst.Call) -> None:  # noqa: N805
+                    nonlocal keeps
+                    keeps = keeps or self.name_of(call.func) in names
+
+            node.body.visit(Find())
+        self.keeps_requests.append(keeps)
+        # Parameters annotated `requests.Response`: the plan does not type them yet.
+        params = node.params
+        self.response_params.append(
+            {
+                p.name.value
+                for p in [*params.posonly_params, *params.params, *params.kwonly_params]
+                if p.annotation is not None and self.qualified(p.annotation.annotation) == RESPONSE
+            }
+        )
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.keeps_requests.pop()
+        self.response_params.pop()
+        return updated_node
+
+    def leave_Annotation(
+        self, original_node: cst.Annotation, updated_node: cst.Annotation
+    ) -> cst.Annotation:
+        target = {RESPONSE: "httpx.Response", SESSION: "httpx.AsyncClient"}.get(
+            self.qualified(original_node.annotation)
+        )
+        if target is None or not self._responses_converted():
+            return updated_node
+        self._import_httpx(original_node.annotation)
+        return updated_node.with_changes(annotation=dotted(target))
 
     # -- with / except / classes ------------------------------------------------------
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
@@ -811,6 +860,15 @@ class _Finish(cst.CSTTransformer):
         if id(expr) in self.made and isinstance(expr, cst.UnaryOperation):
             return expr.with_changes(lpar=[], rpar=[])
         return expr
+
+    def leave_UnaryOperation(
+        self, original_node: cst.UnaryOperation, updated_node: cst.UnaryOperation
+    ) -> cst.BaseExpression:
+        inner = updated_node.expression
+        if isinstance(updated_node.operator, cst.Not) and id(inner) in self.made:
+            assert isinstance(inner, cst.UnaryOperation)  # `not r.ok` → `r.is_error`
+            return inner.expression.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+        return updated_node
 
     def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.If:
         return updated_node.with_changes(test=self._bare(updated_node.test))
