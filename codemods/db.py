@@ -65,6 +65,12 @@ APIS = (
     Api(f"{CURSOR}.fetchall"),
     Api(f"{CURSOR}.fetchmany"),
     Api(f"{CURSOR}.close", blocking=False),
+    # Not converted, but blocking: their functions are analysed and reported.
+    Api(f"{CURSOR}.copy_expert"),
+    Api(f"{CURSOR}.copy_from"),
+    Api(f"{CURSOR}.copy_to"),
+    Api(f"{CURSOR}.callproc"),
+    Api(f"{CONNECTION}.poll"),
     Api("psycopg2.extras.execute_batch"),
     Api("psycopg2.extras.execute_values"),
 )
@@ -479,7 +485,7 @@ class Db(Codemod):
             plan.ok = False
             self.report(exc.code, exc.node, exc.detail)
             if exc.code is not NOT_UNDERSTOOD:
-                self.report(NOT_UNDERSTOOD, node.name, f"`{node.name.value}` left synchronous")
+                self.report(NOT_UNDERSTOOD, node.name, f"`{node.name.value}` keeps its blocking psycopg2 calls")
 
     def analyse(self, fn: cst.FunctionDef, plan: _FnPlan) -> None:
         uses = _Uses()
@@ -961,7 +967,13 @@ class Db(Codemod):
 
     def done(self, original: cst.Call) -> None:
         self.remove_import_of(original.func)
-        self.remove_import("psycopg2")
+        self.drop_psycopg2_imports()
+
+    def drop_psycopg2_imports(self) -> None:
+        # `import psycopg2.errors` binds `psycopg2` too, so remove_import_of cannot tell
+        # which import a chain used; LibCST removes only the ones left unused.
+        for module in ("psycopg2", "psycopg2.errors", "psycopg2.extensions", "psycopg2.extras"):
+            self.remove_import(module)
 
     def read_expression(self, ex: _Exec, updated: cst.Call | None) -> cst.BaseExpression:
         assert ex.query is not None
@@ -1150,9 +1162,10 @@ class Db(Codemod):
     def leave_Annotation(
         self, original_node: cst.Annotation, updated_node: cst.Annotation
     ) -> cst.Annotation:
-        if self.qualified(original_node.annotation) != CONNECTION:
+        if self.plan is None or self.qualified(original_node.annotation) != CONNECTION:
             return updated_node
         self.remove_import_of(original_node.annotation)
+        self.drop_psycopg2_imports()
         self.add_import("asyncpg")
         return updated_node.with_changes(annotation=dotted("asyncpg.Connection"))
 
@@ -1183,6 +1196,7 @@ class Db(Codemod):
             qual = self.qualified(expr)
             if qual in EXCEPTIONS:
                 self.remove_import_of(expr)
+                self.drop_psycopg2_imports()
                 names.extend(n for n in EXCEPTIONS[qual] if n not in names)
             else:
                 names.append(cst.Module([]).code_for_node(expr))

@@ -68,7 +68,8 @@ class Schema:
         out: dict[str, list[tuple[object, ...]]] = {}
         with conn.cursor() as cur:
             cur.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = %s ORDER BY 1",
                 (self.name,),
             )
             for (table,) in cur.fetchall():
@@ -89,7 +90,12 @@ def pg_schema() -> Iterator[Schema]:
     schema.drop()
 
 
-def run_db_program(tmp_path: Path, schema: Schema, files: dict[str, str]) -> tuple[Both, dict[str, list[tuple[object, ...]]], dict[str, list[tuple[object, ...]]]]:
+Tables = dict[str, list[tuple[object, ...]]]
+
+
+def run_db_program(
+    tmp_path: Path, schema: Schema, files: dict[str, str]
+) -> tuple[Both, Tables, Tables]:
     """Run the psycopg2 original and the asyncpg conversion, each on a fresh schema.
 
     Returns both outcomes and the table contents each run left behind.
