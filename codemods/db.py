@@ -485,7 +485,8 @@ class Db(Codemod):
             plan.ok = False
             self.report(exc.code, exc.node, exc.detail)
             if exc.code is not NOT_UNDERSTOOD:
-                self.report(NOT_UNDERSTOOD, node.name, f"`{node.name.value}` keeps its blocking psycopg2 calls")
+                detail = f"`{node.name.value}` keeps its blocking psycopg2 calls"
+                self.report(NOT_UNDERSTOOD, node.name, detail)
 
     def analyse(self, fn: cst.FunctionDef, plan: _FnPlan) -> None:
         uses = _Uses()
