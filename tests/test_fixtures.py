@@ -12,6 +12,8 @@ converting it again changes nothing. Each file is converted alone, as module
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,48 @@ def test_fixture(case: Path) -> None:
             for f in sorted(findings, key=lambda f: (f.line, f.col))
         ]
         assert got == expected_findings
+
+
+def _runnable(case: Path) -> bool:
+    """Engine fixtures whose ``main()`` became ``async def main()``: run both versions."""
+    source, expected, _ = split(case.read_text())
+    return (
+        case.parent.name in ("sleep", "propagation")
+        and expected is not None
+        and "\ndef main():" in source
+        and "\nasync def main():" in expected
+    )
+
+
+RUNNABLE = [c for c in CASES if _runnable(c)]
+
+
+@pytest.mark.parametrize("case", RUNNABLE, ids=[f"{p.parent.name}/{p.stem}" for p in RUNNABLE])
+def test_fixture_behaviour(case: Path, tmp_path: Path) -> None:
+    """A fixture with a ``main()`` prints the same before and after conversion."""
+    source, expected, _ = split(case.read_text())
+    assert expected is not None
+    outputs = []
+    for side, text, call in (
+        ("before", source, "m.main()"),
+        ("after", expected, "asyncio.run(m.main())"),
+    ):
+        folder = tmp_path / side
+        folder.mkdir()
+        (folder / "m.py").write_text(text)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-W",
+                "error::RuntimeWarning",
+                "-c",
+                f"import asyncio, m; print({call})",
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(proc.stdout)
+    assert outputs[0] == outputs[1]

@@ -48,7 +48,8 @@ class Finding:
         return asdict(self)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col + 1}: {self.code} {self.message} (hint: {self.hint})"
+        where = f"{self.path}:{self.line}:{self.col + 1}"
+        return f"{where}: {self.code} {self.message} (hint: {self.hint})"
 
 
 # File processing: these make the run exit 2, and the file is left untouched.
@@ -65,4 +66,6 @@ UNSTABLE_OUTPUT = Code(
     "please report this with the file; convert it by hand meanwhile",
     "error",
 )
-READ_ERROR = Code("AFY004", "file could not be read or written", "check the path and its permissions", "error")
+READ_ERROR = Code(
+    "AFY004", "file could not be read or written", "check the path and its permissions", "error"
+)

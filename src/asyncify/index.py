@@ -57,6 +57,8 @@ TRANSPARENT_DECORATORS = frozenset(
 CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
 # Dunders that have an async counterpart the plan can switch to.
 ASYNC_DUNDERS = frozenset({"__aenter__", "__aexit__", "__aiter__", "__anext__", "__await__"})
+# Protocol methods the plan can switch to their async counterparts, with their use sites.
+PROTOCOL_DUNDERS = frozenset({"__enter__", "__exit__", "__iter__", "__next__"})
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -72,6 +74,22 @@ class CallSite:
     skip: bool = False
     args: tuple[Ref, ...] = ()  # value refs of positional arguments ("" = unknown)
     kwargs: tuple[tuple[str, Ref], ...] = ()  # value refs of keyword arguments
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSite:
+    """A ``with`` item or a ``for``/comprehension/consumer iterable.
+
+    If its value's class gets ``__aenter__``/``__aiter__`` (or it calls an async
+    context-manager or generator function), the statement needs ``async with``/``async for``.
+    """
+
+    pos: Pos  # end of the expression
+    line: int
+    col: int
+    ref: Ref  # value ref of the expression, "" if unknown
+    kind: str  # "with" | "for" | "comp" | "consume:<f>"
+    context: str  # the context the statement runs in ("await", "main", "sync:...")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +153,7 @@ class ModuleIndex:
     calls: dict[str, tuple[CallSite, ...]]  # by owner function dotted name; "" = module level
     refs: dict[str, tuple[FunctionRef, ...]]
     values: tuple[ValueSite, ...]
+    blocks: dict[str, tuple[BlockSite, ...]] = field(default_factory=dict)
 
 
 # Call contexts. "await": an ordinary expression. "for"/"comp": the iterable of a for
@@ -173,6 +192,7 @@ class _Indexer:
         self.calls: dict[str, list[CallSite]] = {}
         self.refs: dict[str, list[FunctionRef]] = {}
         self.values: list[ValueSite] = []
+        self.blocks: dict[str, list[BlockSite]] = {}
         self.class_attrs: dict[str, dict[str, Ref | None]] = {}
         self.scopes: list[_Scope] = []
         self.class_stack: list[str] = []
@@ -284,6 +304,7 @@ class _Indexer:
             calls={k: tuple(v) for k, v in self.calls.items()},
             refs={k: tuple(v) for k, v in self.refs.items()},
             values=tuple(self.values),
+            blocks={k: tuple(v) for k, v in self.blocks.items()},
         )
 
     def declare(self, body: Sequence[ast.stmt], scope: _Scope, prefix: str) -> None:
@@ -322,13 +343,15 @@ class _Indexer:
             self.statements(stmt.body, "main")
             self.statements(stmt.orelse, context)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self.block(stmt.iter, "for", context)
             self.expr(stmt.iter, "for" if context == "await" else context)
             self.bind(stmt.target, None)
             self.statements(stmt.body, context)
             self.statements(stmt.orelse, context)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
-                self.expr(item.context_expr, context)
+                self.block(item.context_expr, "with", context)
+                self.expr(item.context_expr, "with" if context == "await" else context)
                 if item.optional_vars is not None:
                     cm, is_value = self.ref_of(item.context_expr)
                     self.bind(item.optional_vars, f"{cm}.__enter__()" if cm and is_value else None)
@@ -493,7 +516,7 @@ class _Indexer:
             return ""
         name = node.name
         if kind != "function" and name.startswith("__") and name.endswith("__"):
-            if name not in ASYNC_DUNDERS:
+            if name not in ASYNC_DUNDERS and name not in PROTOCOL_DUNDERS:
                 return f"`{name}` is called by Python itself, which does not await it"
         for dec in decorators:
             if dec in CACHE_DECORATORS:
@@ -654,8 +677,10 @@ class _Indexer:
             if isinstance(only, ast.GeneratorExp):
                 self.comprehension(only, context, consumer=name)
             elif isinstance(only, ast.Call) and not context.startswith("sync:"):
-                self.call(only, f"consume:{name}" if context in ("await", "main") else context)
+                self.block(only, f"consume:{name}", context)
+                self.call(only, f"consume:{name}" if context == "await" else context)
             else:
+                self.block(only, f"consume:{name}", context)
                 self.expr(only, arg_context)
             for kw in node.keywords:
                 self.expr(kw.value, arg_context)
@@ -664,6 +689,14 @@ class _Indexer:
             self.expr(arg, arg_context)
         for kw in node.keywords:
             self.expr(kw.value, arg_context)
+
+    def block(self, node: ast.expr, kind: str, context: str) -> None:
+        ref = self.value_ref(node)
+        if ref:
+            line, col = self.start(node)
+            self.blocks.setdefault(self.scope_owner(), []).append(
+                BlockSite(self.end(node), line, col, ref, kind, context)
+            )
 
     def value_ref(self, node: ast.expr) -> Ref:
         ref, is_value = self.ref_of(node)
@@ -697,7 +730,8 @@ class _Indexer:
     ) -> None:
         gens = node.generators
         # The first iterable is evaluated in the enclosing scope.
-        self.expr(gens[0].iter, "comp" if context in ("await", "main") else context)
+        self.block(gens[0].iter, "comp", context)
+        self.expr(gens[0].iter, "comp" if context == "await" else context)
         if context.startswith("sync:"):
             inner = context
         elif isinstance(node, ast.GeneratorExp):
@@ -709,7 +743,7 @@ class _Indexer:
         for i, gen in enumerate(gens):
             self.bind(gen.target, None)
             if i:
-                self.expr(gen.iter, "comp" if inner in ("await", "main") else inner)
+                self.expr(gen.iter, "comp" if inner == "await" else inner)
             for cond in gen.ifs:
                 self.expr(cond, inner)
         if isinstance(node, ast.DictComp):

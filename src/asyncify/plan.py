@@ -24,7 +24,15 @@ from typing import Any
 
 from asyncify.codemod import Api
 from asyncify.findings import Code, Finding
-from asyncify.index import FULL_CONSUMERS, CallSite, ClassInfo, FunctionInfo, ModuleIndex, Pos
+from asyncify.index import (
+    FULL_CONSUMERS,
+    BlockSite,
+    CallSite,
+    ClassInfo,
+    FunctionInfo,
+    ModuleIndex,
+    Pos,
+)
 
 LAMBDA = Code(
     "AFY101",
@@ -129,10 +137,14 @@ class ModulePlan:
     names: Mapping[Pos, str]  # external qualified names of callee/attribute expressions
     types: Mapping[Pos, str]  # qualified types of name/attribute values
     findings: tuple[Finding, ...] = ()
+    renames: Mapping[str, str] = field(default_factory=dict)  # qualname -> new name (protocols)
+    sync_renames: frozenset[str] = frozenset()  # renamed but stay `def` (__aiter__ returning self)
+    async_blocks: frozenset[Pos] = frozenset()  # with items / iterables needing async with/for
+    context_managers: frozenset[str] = frozenset()  # @contextmanager -> @asynccontextmanager
 
     @property
     def changes_anything(self) -> bool:
-        return bool(self.async_functions or self.awaits or self.maps or self.names)
+        return bool(self.async_functions or self.awaits or self.maps or self.names or self.renames)
 
 
 @dataclass(frozen=True)
@@ -223,11 +235,14 @@ class _Resolver:
             return []
         method = name.rpartition(".")[2]
         related = set(self.mro(fn.cls)) | self.descendants(fn.cls)
-        return sorted(
-            f"{k}.{method}"
+        members = {
+            f"{k}.{m}"
             for k in related
-            if k in self.classes and method in self.classes[k].methods
-        )
+            for m in (method, PARTNER.get(method, method))
+            if k in self.classes and m in self.classes[k].methods
+        }
+        members.discard(name)
+        return sorted(members)
 
     def reset(self, callers: dict[str, list[CallSite]]) -> None:
         """Start a new resolution pass that knows the call sites of every function."""
@@ -395,9 +410,27 @@ def _site_kind(site: CallSite, callee: FunctionInfo) -> tuple[str, str] | None:
     if callee.is_generator:
         if ctx == "main":
             return "main-generator", "async generator called in the `__main__` block"
-        if ctx == "await":
+        if ctx == "with" and CONTEXT_MANAGER in callee.decorators:
+            return None
+        if ctx in ("await", "with"):
             return "generator", "its generator object is used as a value, not iterated in place"
     return None
+
+
+CONTEXT_MANAGER = "contextlib.contextmanager"
+# Protocol methods and their async counterparts; partners become async together.
+PROTOCOL = {
+    "__enter__": "__aenter__",
+    "__exit__": "__aexit__",
+    "__iter__": "__aiter__",
+    "__next__": "__anext__",
+}
+PARTNER = {
+    "__enter__": "__exit__",
+    "__exit__": "__enter__",
+    "__iter__": "__next__",
+    "__next__": "__iter__",
+}
 
 
 def build_plan(
@@ -456,6 +489,23 @@ def build_plan(
                 if prior is None or (strong_seed and not prior[3]):
                     seeds[owner] = (name, mod.path, site.line, strong_seed)
 
+    # `with x` / `for y in x` where x's class has __enter__/__iter__: implicit calls.
+    blocks: list[tuple[ModuleIndex, str, BlockSite, list[str]]] = []
+    for mod in indexes:
+        for owner, block_sites in mod.blocks.items():
+            for block in block_sites:
+                targets = _protocol_targets(r, block)
+                if not targets:
+                    continue
+                blocks.append((mod, owner, block, targets))
+                ctx = block.context if block.context.startswith("sync:") else "await"
+                if block.context == "main":
+                    ctx = "sync:`with`/`for` at module level"
+                pseudo = CallSite(block.pos, block.line, block.col, targets[0], ctx)
+                for target in targets:
+                    callers.setdefault(target, []).append((owner, pseudo, mod))
+                    callees.setdefault(owner, set()).add(target)
+
     # Pin what must stay synchronous, and everything it calls.
     pins: dict[str, Pin] = {}
     for fn in functions.values():
@@ -480,14 +530,14 @@ def build_plan(
         for refs in mod.refs.values():
             for ref in refs:
                 name = r.callee(ref.target)
-                target = functions.get(name)
-                if target is None or target.is_async:
+                used = functions.get(name)
+                if used is None or used.is_async:
                     continue
                 consumer = ref.context.removeprefix("map:consume:")
                 if (
                     ref.context.startswith("map:consume:")
                     and consumer in ("list", "tuple", "set")
-                    and not target.is_generator
+                    and not used.is_generator
                 ):
                     maps.setdefault(mod.module, {})[ref.pos] = consumer
                 elif name not in pins:
@@ -619,14 +669,33 @@ def build_plan(
     findings_by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         findings_by_path.setdefault(finding.path, []).append(finding)
+    async_blocks: dict[str, set[Pos]] = {}
+    for mod, owner, block, targets in blocks:
+        if owner in hop and all(t in hop for t in targets):
+            async_blocks.setdefault(mod.module, set()).add(block.pos)
     for mod in indexes:
         mine = {fn.qualname for fn in mod.functions if fn.name in hop}
         gens = {fn.qualname for fn in mod.functions if fn.name in hop and fn.is_generator}
+        renames = {
+            fn.qualname: PROTOCOL[fn.qualname.rpartition(".")[2]]
+            for fn in mod.functions
+            if fn.name in hop and fn.cls and fn.qualname.rpartition(".")[2] in PROTOCOL
+        }
+        # An __iter__ that returns an iterator (not a generator) becomes a plain __aiter__.
+        sync_renames = {q for q in renames if q.endswith(".__iter__") and q not in gens}
         module_plans[mod.module] = ModulePlan(
             module=mod.module,
             path=mod.path,
-            async_functions=frozenset(mine),
+            async_functions=frozenset(mine - sync_renames),
             async_generators=frozenset(gens),
+            renames=renames,
+            sync_renames=frozenset(sync_renames),
+            async_blocks=frozenset(async_blocks.get(mod.module, ())),
+            context_managers=frozenset(
+                fn.qualname
+                for fn in mod.functions
+                if fn.name in hop and CONTEXT_MANAGER in fn.decorators
+            ),
             awaits=awaits.get(mod.module, {}),
             maps=maps.get(mod.module, {}) if mine or awaits.get(mod.module) else {},
             names=names.get(mod.module, {}),
@@ -649,6 +718,20 @@ def build_plan(
         pinned={k: v for k, v in pinned.items() if k in wanted},
         plan_findings=tuple(sorted(findings)),
     )
+
+
+def _protocol_targets(r: _Resolver, block: BlockSite) -> list[str]:
+    """The protocol methods a `with`/`for` over this value calls implicitly."""
+    if block.kind == "with" and block.ref.endswith("()"):
+        cm = r.functions.get(r.callee(block.ref[:-2]))
+        if cm is not None and CONTEXT_MANAGER in cm.decorators:
+            return [cm.name]
+    typ = r.value(block.ref)
+    if typ not in r.classes:
+        return []
+    names = ("__enter__", "__exit__") if block.kind == "with" else ("__iter__", "__next__")
+    found = [r.method(typ, n) for n in names]
+    return [f for f in found if f and f in r.functions]
 
 
 def _replace_maps(plan: ModulePlan, maps: Mapping[Pos, str]) -> ModulePlan:

@@ -20,7 +20,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asyncify.codemod import Codemod
 from asyncify.findings import Code, Finding
-from asyncify.index import SKIP_COMMENT, Pos
+from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
 from asyncify.plan import AwaitSite, ModulePlan
 
 ITEM = "_item"  # loop variable of comprehensions asyncify writes
@@ -154,7 +154,50 @@ class Propagate(Codemod):
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef:
+        plan = self.state.plan
+        qualname = self.state.frames[-1].qualname
         if original_node.asynchronous is None and self.state.frames[-1].is_async:
+            updated_node = updated_node.with_changes(asynchronous=cst.Asynchronous())
+        if qualname in plan.renames:
+            updated_node = updated_node.with_changes(name=cst.Name(plan.renames[qualname]))
+        if qualname in plan.context_managers:
+            updated_node = updated_node.with_changes(
+                decorators=[self._async_cm(d) for d in updated_node.decorators]
+            )
+        return updated_node
+
+    def _async_cm(self, decorator: cst.Decorator) -> cst.Decorator:
+        """``@contextmanager`` → ``@asynccontextmanager`` (same spelling style)."""
+        expr = decorator.decorator
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "contextmanager":
+            return decorator.with_changes(
+                decorator=expr.with_changes(attr=cst.Name("asynccontextmanager"))
+            )
+        if isinstance(expr, cst.Name) and expr.value == "contextmanager":
+            self.add_import("contextlib", "asynccontextmanager")
+            self.remove_import("contextlib", "contextmanager")
+            return decorator.with_changes(decorator=cst.Name("asynccontextmanager"))
+        return decorator
+
+    def leave_Raise(self, original_node: cst.Raise, updated_node: cst.Raise) -> cst.Raise:
+        """Inside a new ``__anext__``, the end of iteration is StopAsyncIteration."""
+        frame = next((f for f in reversed(self.state.frames) if f.is_function), None)
+        if frame is None or self.state.plan.renames.get(frame.qualname) != "__anext__":
+            return updated_node
+        exc = updated_node.exc
+        target = exc.func if isinstance(exc, cst.Call) else exc
+        if isinstance(target, cst.Name) and target.value == "StopIteration":
+            new_target = target.with_changes(value="StopAsyncIteration")
+            new_exc = exc.with_changes(func=new_target) if isinstance(exc, cst.Call) else new_target
+            return updated_node.with_changes(exc=new_exc)
+        return updated_node
+
+    def _async_block(self, expr: cst.BaseExpression) -> bool:
+        pos = self.state.end(expr)
+        return pos is not None and pos in self.state.plan.async_blocks
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
+        if any(self._async_block(item.item) for item in original_node.items):
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
 
@@ -201,10 +244,16 @@ class Propagate(Codemod):
             return None
         consumer = original.func.value
         arg = original.args[0].value
+        item = cst.Name(ITEM)
+        if self._async_block(arg) and consumer in FULL_CONSUMERS:
+            self._mark_async()
+            comp_for = cst.CompFor(
+                target=item, iter=updated.args[0].value, asynchronous=cst.Asynchronous()
+            )
+            return _collect(consumer, item, comp_for, updated)
         if not isinstance(arg, cst.Call):
             return None
         site = self._site(arg)
-        item = cst.Name(ITEM)
         if site is not None and site.generator:
             self._mark_async()
             new_arg = updated.args[0].value
@@ -226,6 +275,8 @@ class Propagate(Codemod):
         return None
 
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.For:
+        if self._async_block(original_node.iter):
+            return updated_node.with_changes(asynchronous=cst.Asynchronous())
         if isinstance(original_node.iter, cst.Call):
             site = self._site(original_node.iter)
             if site is not None and site.generator:
@@ -233,6 +284,9 @@ class Propagate(Codemod):
         return updated_node
 
     def leave_CompFor(self, original_node: cst.CompFor, updated_node: cst.CompFor) -> cst.CompFor:
+        if self._async_block(original_node.iter):
+            self._mark_async()
+            return updated_node.with_changes(asynchronous=cst.Asynchronous())
         if isinstance(original_node.iter, cst.Call):
             site = self._site(original_node.iter)
             if site is not None and site.generator:
