@@ -222,6 +222,21 @@ def _walk(
 
 
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_Site = tuple[cst.Call, str, "cst.With | None"]  # open call, "with" | "await", its `with`
+_Occurrence = tuple[cst.Name, list[cst.CSTNode]]  # a Name and its parents
+
+
+def _binding_with(name: str, parents: list[cst.CSTNode]) -> cst.With | None:
+    """The innermost `with ... as name` around an occurrence of ``name``."""
+    for node in reversed(parents):
+        if isinstance(node, _SCOPES):
+            return None
+        if isinstance(node, cst.With) and any(
+            i.asname and isinstance(i.asname.name, cst.Name) and i.asname.name.value == name
+            for i in node.items
+        ):
+            return node
+    return None
 
 
 class Files(Codemod):
@@ -246,8 +261,8 @@ class Files(Codemod):
     def _analyse(self, fn: cst.FunctionDef) -> None:
         plan = self.plan
         # name -> [(open call, form, With or None)] for handles bound by with/assignment.
-        handles: dict[str, list[tuple[cst.Call, str, cst.With | None]]] = {}
-        occurrences: dict[str, list[tuple[cst.Name, list[cst.CSTNode]]]] = {}
+        handles: dict[str, list[_Site]] = {}
+        occurrences: dict[str, list[_Occurrence]] = {}
         for node, parents in _walk(fn.body, []):
             if isinstance(node, cst.Name):
                 occurrences.setdefault(node.value, []).append((node, list(parents)))
@@ -295,29 +310,47 @@ class Files(Codemod):
                 plan.fors.add(id(parent))
             else:
                 plan.kept[id(node)] = (UNSUPPORTED_OPEN, "its handle is not bound to a name")
-        verdicts: dict[str, list[tuple[str, cst.CSTNode]] | tuple[Code, str]] = {}
+        # One group per handle: the uses of a name inside a `with` that binds it belong
+        # to that `with`; if the name is also used elsewhere, all its bindings are one.
+        groups: dict[str, tuple[str, list[_Site], list[_Occurrence]]] = {}
+        group_of: dict[int, str] = {}  # open call -> group
         for name, sites in handles.items():
+            occs = occurrences.get(name, [])
+            inside: dict[int, list[_Occurrence]] = {}
+            loose = False
+            for occ, parents in occs:
+                owner = _binding_with(name, parents)
+                if owner is None:
+                    loose = True
+                else:
+                    inside.setdefault(id(owner), []).append((occ, parents))
+            if loose or any(w is None for _, _, w in sites):
+                groups[name] = (name, sites, occs)
+            else:
+                for site in sites:
+                    key = f"{name}@{id(site[2])}"
+                    entry = groups.setdefault(key, (name, [], inside.get(id(site[2]), [])))
+                    entry[1].append(site)
+        for key, (_, sites, _) in groups.items():
+            for call, _, _ in sites:
+                group_of[id(call)] = key
+        verdicts: dict[str, list[tuple[str, cst.CSTNode]] | tuple[Code, str]] = {}
+        for key, (name, sites, occs) in groups.items():
             uses: list[tuple[str, cst.CSTNode]] = []
             open_calls = {id(call) for call, _, _ in sites}
-            verdicts[name] = uses
-            for occ, parents in occurrences.get(name, []):
+            verdicts[key] = uses
+            for occ, parents in occs:
                 use = self._classify(occ, parents, open_calls, [c for c, _, _ in sites])
                 if isinstance(use, str):
                     code = CSV_WRITER if use.startswith("written by `csv.") else HANDLE_ESCAPES
-                    verdicts[name] = (code, f"`{name}` {use}")
+                    verdicts[key] = (code, f"`{name}` {use}")
                     break
                 uses.append(use)
         # A `with` becomes `async with` only if every file it opens converts.
         partners: dict[str, set[str]] = {}
         for node, _ in _walk(fn.body, []):
             if isinstance(node, cst.With):
-                bound = {
-                    i.asname.name.value
-                    for i in node.items
-                    if i.asname
-                    and isinstance(i.asname.name, cst.Name)
-                    and i.asname.name.value in handles
-                }
+                bound = {group_of[id(i.item)] for i in node.items if id(i.item) in group_of}
                 kept_here = any(id(i.item) in plan.kept for i in node.items)
                 for n in bound:
                     partners.setdefault(n, set()).update(bound - {n})
@@ -338,8 +371,8 @@ class Files(Codemod):
                         "another file of the same `with` stays synchronous",
                     )
                     changed = True
-        for name, sites in handles.items():
-            outcome = verdicts[name]
+        for key, (_, sites, _) in groups.items():
+            outcome = verdicts[key]
             if isinstance(outcome, tuple):
                 for call, _, _ in sites:
                     plan.kept[id(call)] = outcome
