@@ -240,3 +240,22 @@ def test_weak_open_converts_only_on_async_path(tmp_path: Path) -> None:
     assert 'with open("config.json") as f:' in new
     assert 'def helper_only_sync():\n    with open("sync.txt", "w") as f:' in new
     assert both.after.files["report.txt"] == b"[1, 'x']\n"
+
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "file_report"
+
+
+def test_file_report_example(tmp_path: Path) -> None:
+    inputs = {
+        p.relative_to(EXAMPLE).as_posix(): p.read_bytes()
+        for p in EXAMPLE.rglob("*")
+        if p.is_file() and p.name != "report.py"
+    }
+    program = {"report.py": (EXAMPLE / "report.py").read_text()}
+    both = run_both(
+        tmp_path, program, entry="report.py", setup=inputs, convert_args=("--select", "files")
+    )
+    both.assert_same()
+    assert both.before.stdout == "2 files, 2 hits\n"
+    assert "async for line in f:" in both.converted["report.py"]
+    assert both.after.files["out/report.tsv"].startswith(b"file\tlines\twords\thits\n")
