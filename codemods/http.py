@@ -126,6 +126,10 @@ ADAPTERS = frozenset(
         f"{SESSION}.mount",
     }
 )
+AUTH_CLASSES = {
+    "requests.auth.HTTPBasicAuth": "httpx.BasicAuth",
+    "requests.auth.HTTPDigestAuth": "httpx.DigestAuth",
+}
 SSL_CONTEXT = "_HTTPX_SSL_CONTEXT"
 MARKERS = {"ok": "__asyncify_http_ok__", "url": "__asyncify_http_url__"}
 
@@ -222,6 +226,7 @@ class Http(Codemod):
             for m in sorted(RESPONSE_MISSING | RESPONSE_STREAMING)
         ),
         *(Api(name, blocking=False) for name in sorted(ADAPTERS)),
+        *(Api(name, blocking=False) for name in sorted(AUTH_CLASSES)),
     )
     ALIASES = {
         "requests.api": "requests",
@@ -454,6 +459,9 @@ class Http(Codemod):
         if name in ADAPTERS:
             self.report(RETRIES, original_node, f"`{name}`")
             return updated_node
+        if name in AUTH_CLASSES and self._responses_converted():
+            self._import_httpx(original_node.func)
+            return updated_node.with_changes(func=dotted(AUTH_CLASSES[name]))
         if name in SESSION_CONSTRUCTORS:
             if not self.state.plan.async_functions:
                 return updated_node
@@ -607,7 +615,7 @@ class Http(Codemod):
         value = orig.value
         if isinstance(value, cst.Call):
             name = self.qualified(value.func)
-            if name in ("requests.auth.HTTPBasicAuth", "requests.auth.HTTPDigestAuth"):
+            if name in AUTH_CLASSES:
                 return
             if not isinstance(value.func, (cst.Name, cst.Attribute)) or name.startswith(
                 "requests."

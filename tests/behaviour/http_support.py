@@ -64,6 +64,7 @@ class Handler(BaseHTTPRequestHandler):
                     "path": url.path,
                     "query": sorted(parse_qsl(url.query, keep_blank_values=True)),
                     "x-token": self.headers.get("X-Token"),
+                    "auth": self.headers.get("Authorization"),
                     "body": body.hex(),
                 },
             )

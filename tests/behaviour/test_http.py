@@ -23,6 +23,7 @@ import sys
 
 import requests
 from requests import HTTPError, post
+from requests.auth import HTTPBasicAuth
 from requests.exceptions import ConnectionError as ConnError, Timeout
 
 BASE = os.environ["BASE"]
@@ -41,6 +42,8 @@ def main():
     show("raw-bytes", requests.patch(BASE + "/raw", data=b"\\x00\\x01"))
     show("get-body", requests.get(BASE + "/echo", data=b"xyz"))
     show("delete", requests.delete(BASE + "/echo"))
+    show("basic-auth", requests.get(BASE + "/echo", auth=HTTPBasicAuth("ann", "pw")))
+    show("tuple-auth", requests.get(BASE + "/echo", auth=("bob", "pw")))
     show("request", requests.request("OPTIONS", BASE + "/echo"))
     r = requests.get(BASE + "/redirect/3")
     codes = [h.status_code for h in r.history]
@@ -142,6 +145,7 @@ def test_one_shot_calls(tmp_path: Path, http_server: str) -> None:
     assert "import requests" not in both.converted["main.py"], both.converted["main.py"]
     assert "async with httpx.AsyncClient" in both.converted["main.py"]
     assert "loop 20" in both.before.stdout, both.before.stderr
+    assert "Basic YW5uOnB3" in both.before.stdout  # the auth header reached the server
     both.assert_same()
 
 
