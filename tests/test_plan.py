@@ -187,3 +187,39 @@ def test_class_level_annotations_type_attributes() -> None:
         }
     )
     assert p.async_functions == {"m.Repo.save", "m.Service.place"}
+
+
+def test_blocking_init_becomes_an_async_factory_when_constructed_in_the_project() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            class Store:
+                def __init__(self):
+                    time.sleep(0)
+            class Unused:
+                def __init__(self):
+                    time.sleep(0)
+            def main():
+                return Store()
+            """
+        }
+    )
+    assert p.async_functions == {"m.Store.__init__", "m.main"}
+    assert p.modules["m"].factories == {"Store": "create"}
+    assert {f.code for f in p.findings()} == {"AFY102"}  # Unused keeps its sync API
+
+
+def test_already_async_functions_are_not_seeds() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            async def already():
+                time.sleep(0)
+            def caller():
+                return already()
+            """
+        }
+    )
+    assert p.async_functions == set()

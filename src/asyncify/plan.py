@@ -141,6 +141,7 @@ class ModulePlan:
     sync_renames: frozenset[str] = frozenset()  # renamed but stay `def` (__aiter__ returning self)
     async_blocks: frozenset[Pos] = frozenset()  # with items / iterables needing async with/for
     context_managers: frozenset[str] = frozenset()  # @contextmanager -> @asynccontextmanager
+    factories: Mapping[str, str] = field(default_factory=dict)  # class qualname -> factory name
 
     @property
     def changes_anything(self) -> bool:
@@ -480,7 +481,12 @@ def build_plan(
         if name in functions:
             callers.setdefault(name, []).append((owner, site, mod))
             callees.setdefault(owner, set()).add(name)
-        elif name in tables.apis and tables.apis[name].blocking and owner in functions:
+        elif (
+            name in tables.apis
+            and tables.apis[name].blocking
+            and owner in functions
+            and not functions[owner].is_async  # already async: its callers already await
+        ):
             if site.skip or site.context.startswith("sync:"):
                 continue
             if not site.context.startswith("genexp:") or site.context[7:] in FULL_CONSUMERS:
@@ -506,12 +512,18 @@ def build_plan(
                     callers.setdefault(target, []).append((owner, pseudo, mod))
                     callees.setdefault(owner, set()).add(target)
 
+    # Async factories: a class whose own __init__ reaches a blocking call gets
+    # `async def create(...)`, and each construction `C(...)` becomes `await C.create(...)`.
+    factories = _factories(
+        r, resolved, callers, callees, indexes, {f for f, s in seeds.items() if s[3]}
+    )
+
     # Pin what must stay synchronous, and everything it calls.
     pins: dict[str, Pin] = {}
     for fn in functions.values():
         if fn.is_async:
             continue
-        if fn.sync_reason:
+        if fn.sync_reason and not (fn.qualname.endswith(".__init__") and fn.cls in factories):
             kind = _reason_kind(fn.sync_reason)
             pins[fn.name] = Pin(kind, fn.sync_reason, path_of[fn.name], fn.line, fn.col)
         elif fn.generator_blocker:
@@ -519,6 +531,11 @@ def build_plan(
                 "generator", fn.generator_blocker, path_of[fn.name], fn.line, fn.col
             )
     for mod, _, site, name in resolved:
+        if name in factories:
+            name = f"{name}.__init__"
+            if site.context == "main":
+                detail = "constructed in the `__main__` block, outside the program's event loop"
+                pins.setdefault(name, Pin("import", detail, mod.path, site.line, site.col))
         callee = functions.get(name)
         if callee is None or callee.is_async or name in pins:
             continue
@@ -642,7 +659,11 @@ def build_plan(
     names: dict[str, dict[Pos, str]] = {}
     interesting = _interest(tables)
     for mod, owner, site, name in resolved:
-        if name in hop:
+        if name in factories and f"{name}.__init__" in hop and owner in hop:
+            awaits.setdefault(mod.module, {})[site.pos] = AwaitSite(
+                f"factory:{factories[name]}", False
+            )
+        elif name in hop:
             if owner in hop or (not owner and site.context == "main"):
                 awaits.setdefault(mod.module, {})[site.pos] = AwaitSite(
                     site.context, functions[name].is_generator
@@ -681,6 +702,12 @@ def build_plan(
             for fn in mod.functions
             if fn.name in hop and fn.cls and fn.qualname.rpartition(".")[2] in PROTOCOL
         }
+        module_factories = {
+            fn.qualname.rpartition(".")[0]: factories[fn.cls]
+            for fn in mod.functions
+            if fn.name in hop and fn.cls in factories and fn.qualname.endswith(".__init__")
+        }
+        renames.update({f"{cls}.__init__": ASYNC_INIT for cls in module_factories})
         # An __iter__ that returns an iterator (not a generator) becomes a plain __aiter__.
         sync_renames = {q for q in renames if q.endswith(".__iter__") and q not in gens}
         module_plans[mod.module] = ModulePlan(
@@ -691,6 +718,7 @@ def build_plan(
             renames=renames,
             sync_renames=frozenset(sync_renames),
             async_blocks=frozenset(async_blocks.get(mod.module, ())),
+            factories=module_factories,
             context_managers=frozenset(
                 fn.qualname
                 for fn in mod.functions
@@ -718,6 +746,61 @@ def build_plan(
         pinned={k: v for k, v in pinned.items() if k in wanted},
         plan_findings=tuple(sorted(findings)),
     )
+
+
+ASYNC_INIT = "_async_init"
+
+
+def _factories(
+    r: _Resolver,
+    resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]],
+    callers: dict[str, list[tuple[str, CallSite, ModuleIndex]]],
+    callees: dict[str, set[str]],
+    indexes: Sequence[ModuleIndex],
+    seeds: set[str],
+) -> dict[str, str]:
+    """Classes whose ``__init__`` should become an async factory; adds construction edges.
+
+    Only a class with no subclasses in the project, never used as a value (passed as a
+    factory, stored), whose own ``__init__`` reaches a blocking call.
+    """
+    valued = {
+        r.canonical(ref.target) for mod in indexes for refs in mod.refs.values() for ref in refs
+    }
+    factories: dict[str, str] = {}
+    for _ in range(5):
+        reach = set(seeds)
+        work = deque(seeds)
+        while work:
+            name = work.popleft()
+            for owner, _site, _mod in callers.get(name, ()):
+                if owner and owner not in reach:
+                    reach.add(owner)
+                    work.append(owner)
+        found = False
+        for cls in r.classes.values():
+            init = r.functions.get(f"{cls.name}.__init__")
+            if (
+                init is None
+                or cls.name in factories
+                or init.is_async
+                or init.name not in reach
+                or r.children.get(cls.name)
+                or cls.name in valued
+                or (init.sync_reason and "called by Python" not in init.sync_reason)
+            ):
+                continue
+            sites = [(mod, owner, site) for mod, owner, site, name in resolved if name == cls.name]
+            if not sites:  # constructed only outside the project: keep its API
+                continue
+            factories[cls.name] = "create" if "create" not in cls.methods else "create_async"
+            found = True
+            for mod, owner, site in sites:
+                callers.setdefault(init.name, []).append((owner, site, mod))
+                callees.setdefault(owner, set()).add(init.name)
+        if not found:
+            break
+    return factories
 
 
 def _protocol_targets(r: _Resolver, block: BlockSite) -> list[str]:

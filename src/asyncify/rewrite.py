@@ -21,7 +21,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from asyncify.codemod import Codemod
 from asyncify.findings import Code, Finding
 from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
-from asyncify.plan import AwaitSite, ModulePlan
+from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
 
 ITEM = "_item"  # loop variable of comprehensions asyncify writes
 
@@ -166,6 +166,19 @@ class Propagate(Codemod):
             )
         return updated_node
 
+    def leave_ClassDef(
+        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+    ) -> cst.ClassDef:
+        factory = self.state.plan.factories.get(self.state.frames[-1].qualname)
+        if factory is None or not isinstance(updated_node.body, cst.IndentedBlock):
+            return updated_node
+        body = list(updated_node.body.body)
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == ASYNC_INIT:
+                body.insert(i + 1, _factory_method(factory, stmt.params))
+                break
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
     def _async_cm(self, decorator: cst.Decorator) -> cst.Decorator:
         """``@contextmanager`` → ``@asynccontextmanager`` (same spelling style)."""
         expr = decorator.decorator
@@ -228,6 +241,10 @@ class Propagate(Codemod):
         site = self._site(original_node)
         if site is None:
             return updated_node
+        if site.context.startswith("factory:"):
+            assert isinstance(updated_node, cst.Call)
+            factory = cst.Attribute(value=updated_node.func, attr=cst.Name(site.context[8:]))
+            return cst.Await(expression=updated_node.with_changes(func=factory))
         if site.context == "main":
             self.add_import("asyncio")
             return cst.Call(func=cst.parse_expression("asyncio.run"), args=[cst.Arg(updated_node)])
@@ -302,6 +319,33 @@ class Propagate(Codemod):
         self, original_node: cst.Subscript, updated_node: cst.Subscript
     ) -> cst.Subscript:
         return updated_node.with_changes(value=parenthesize(updated_node.value))
+
+
+def _factory_method(name: str, params: cst.Parameters) -> cst.FunctionDef:
+    """``@classmethod async def create(cls, <__init__'s parameters>)`` that builds and awaits."""
+    forward: list[str] = []
+    for param in [*params.posonly_params, *params.params][1:]:
+        forward.append(param.name.value)
+    if isinstance(params.star_arg, cst.Param):
+        forward.append(f"*{params.star_arg.name.value}")
+    forward.extend(f"{p.name.value}={p.name.value}" for p in params.kwonly_params)
+    if params.star_kwarg is not None:
+        forward.append(f"**{params.star_kwarg.name.value}")
+    own = params.with_changes(
+        posonly_params=params.posonly_params[1:] if params.posonly_params else (),
+        params=params.params if params.posonly_params else params.params[1:],
+    )
+    signature = cst.Module([]).code_for_node(own)
+    code = (
+        "@classmethod\n"
+        f"async def {name}(cls{', ' if signature else ''}{signature}):\n"
+        "    self = cls.__new__(cls)\n"
+        f"    await self.{ASYNC_INIT}({', '.join(forward)})\n"
+        "    return self\n"
+    )
+    method = cst.parse_statement(code)
+    assert isinstance(method, cst.FunctionDef)
+    return method.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
 
 
 def _collect(
