@@ -103,11 +103,11 @@ def _index_one(item: tuple[SourceFile, str, str]) -> ModuleIndex | Finding:
 
 
 def _rewrite_one(
-    item: tuple[str, ModulePlan, tuple[str, ...], str],
+    item: tuple[str, ModulePlan, tuple[str, ...], str, Options],
 ) -> tuple[str, list[Finding]] | Finding:
-    text, plan, names, path = item
+    text, plan, names, path, options = item
     try:
-        return rewrite_module(text, plan, _codemods_by_name(names), path)
+        return rewrite_module(text, plan, _codemods_by_name(names), path, options)
     except cst.ParserSyntaxError as exc:
         return SYNTAX_ERROR.at(path, exc.raw_line, exc.raw_column, exc.message)
     except RecursionError:
@@ -153,7 +153,7 @@ def convert_texts(
         ]
         rewritten = _map(
             _rewrite_one,
-            [(texts[i.path], plan.modules[i.module], names, i.path) for i in todo],
+            [(texts[i.path], plan.modules[i.module], names, i.path, options) for i in todo],
             options.jobs,
         )
         failed = _verify(todo, rewritten, indexes, codemods, options, texts, names)
@@ -217,7 +217,7 @@ def _verify(
         mplan = plan.modules[index.module]
         if not mplan.changes_anything:
             continue
-        again = _rewrite_one((new_texts[index.path], mplan, names, index.path))
+        again = _rewrite_one((new_texts[index.path], mplan, names, index.path, options))
         if isinstance(again, Finding) or again[0] != new_texts[index.path]:
             failed[index.path] = UNSTABLE_OUTPUT.at(
                 index.path, 1, 0, "a second run would change it again"

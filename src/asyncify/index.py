@@ -256,6 +256,9 @@ class _Indexer:
             if is_value:
                 return f"{base}.{node.attr}", True
             return f"{base}.{node.attr}", False
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            left, is_value = self.ref_of(node.left)  # path / "name" is a path again
+            return (left, True) if is_value else (None, False)
         if isinstance(node, ast.Call):
             if isinstance(node.func, ast.Name) and node.func.id == "super" and self.scope.cls:
                 return f"super:{self.scope.cls}", False

@@ -21,6 +21,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from asyncify.codemod import Codemod
 from asyncify.findings import Code, Finding
 from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
+from asyncify.options import Options
 from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
 
 ITEM = "_item"  # loop variable of comprehensions asyncify writes
@@ -46,6 +47,7 @@ class RewriteState:
     frames: list[_Frame] = field(default_factory=list)
     skip_lines: frozenset[int] = frozenset()
     bindings: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    options: Options = field(default_factory=Options)
 
     def end(self, node: cst.CSTNode) -> Pos | None:
         rng = self.positions.get(node)
@@ -391,7 +393,11 @@ def _bindings(module: cst.Module) -> dict[str, tuple[str, str | None, str | None
 
 
 def rewrite_module(
-    source: str, plan: ModulePlan, codemods: Sequence[type[Codemod]], path: str
+    source: str,
+    plan: ModulePlan,
+    codemods: Sequence[type[Codemod]],
+    path: str,
+    options: Options | None = None,
 ) -> tuple[str, list[Finding]]:
     """Rewrite one module's source. Raises libcst.ParserSyntaxError on bad input."""
     module = cst.parse_module(source)
@@ -402,6 +408,7 @@ def rewrite_module(
         path=path,
         source=source,
         context=context,
+        options=options or Options(),
         skip_lines=frozenset(
             i + 1 for i, t in enumerate(lines) if "asyncify" in t and SKIP_COMMENT.search(t)
         ),
