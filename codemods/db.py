@@ -263,10 +263,11 @@ class _Uses(cst.CSTVisitor):
         self.nodes: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.stack and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            return False
-        self.nodes.append((node, tuple(self.stack)))
+        # LibCST calls on_leave even for a node whose children it skips.
         self.stack.append(node)
+        if len(self.stack) > 1 and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        self.nodes.append((node, tuple(self.stack[:-1])))
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
