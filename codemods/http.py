@@ -303,7 +303,7 @@ class Http(Codemod):
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
-        frame = self.statements.pop()
+        frame = self._pop(original_node)
         result: cst.BaseStatement = updated_node
         if (
             isinstance(updated_node, cst.SimpleStatementLine)
@@ -323,29 +323,38 @@ class Http(Codemod):
     def _visit_compound(self, node: cst.CSTNode) -> None:
         self._push(node)
 
-    def _leave_compound(self, updated: cst.BaseStatement) -> cst.BaseStatement:
-        return self._wrap(self.statements.pop(), updated)
+    def _pop(self, original: cst.CSTNode) -> _Statement:
+        # An earlier codemod that replaced a statement by a FlattenSentinel stops the
+        # pipeline from calling our leave_* for it: drop such frames here.
+        while len(self.statements) > 1 and self.statements[-1].node is not original:
+            self.statements.pop()
+        return self.statements.pop()
+
+    def _leave_compound(
+        self, original: cst.CSTNode, updated: cst.BaseStatement
+    ) -> cst.BaseStatement:
+        return self._wrap(self._pop(original), updated)
 
     def visit_If(self, node: cst.If) -> None:
         if id(node) in self.elifs:
             top = self.statements[-1]
-            self.statements.append(_Statement(None, self.comprehensions, owner=top.owner or top))
+            self.statements.append(_Statement(node, self.comprehensions, owner=top.owner or top))
         else:
             self._push(node)
         if isinstance(node.orelse, cst.If):
             self.elifs.add(id(node.orelse))
 
     def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.BaseStatement:
-        if self.statements[-1].node is None:  # an elif: its clients open around the `if`
-            self.statements.pop()
+        frame = self._pop(original_node)
+        if frame.owner is not None:  # an elif: its clients open around the whole `if`
             return updated_node
-        return self._leave_compound(updated_node)
+        return self._wrap(frame, updated_node)
 
     def visit_For(self, node: cst.For) -> None:
         self._visit_compound(node)
 
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
-        return self._leave_compound(updated_node)
+        return self._leave_compound(original_node, updated_node)
 
     def visit_With(self, node: cst.With) -> None:
         self._visit_compound(node)
@@ -354,13 +363,13 @@ class Http(Codemod):
         self.statements.append(_Statement(node, self.comprehensions, reevaluated=True))
 
     def leave_While(self, original_node: cst.While, updated_node: cst.While) -> cst.BaseStatement:
-        return self._leave_compound(updated_node)
+        return self._leave_compound(original_node, updated_node)
 
     def visit_Match(self, node: cst.Match) -> None:
         self._visit_compound(node)
 
     def leave_Match(self, original_node: cst.Match, updated_node: cst.Match) -> cst.BaseStatement:
-        return self._leave_compound(updated_node)
+        return self._leave_compound(original_node, updated_node)
 
     def _wrap(self, frame: _Statement, stmt: cst.BaseStatement) -> cst.BaseStatement:
         if not frame.clients:
@@ -731,7 +740,7 @@ class Http(Codemod):
             for item in original_node.items
         ):
             updated_node = updated_node.with_changes(asynchronous=cst.Asynchronous())
-        return self._leave_compound(updated_node)
+        return self._leave_compound(original_node, updated_node)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.BaseStatement:
         rng = self.state.positions.get(original_node.body)
