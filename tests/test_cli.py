@@ -104,6 +104,40 @@ def test_diff_prints_a_diff_and_writes_nothing(tmp_path: Path) -> None:
     assert snapshot(tmp_path) == before
 
 
+def on_a_terminal(*args: str, cwd: Path) -> bytes:
+    """What ``asyncify *args`` prints to stdout when stdout is a terminal."""
+    import pty
+
+    main, replica = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    with subprocess.Popen(
+        [*asyncify_command(), *args], cwd=cwd, stdout=replica, stderr=subprocess.PIPE, env=env
+    ) as process:
+        os.close(replica)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=120)
+    os.close(main)
+    assert process.returncode == 0
+    return b"".join(chunks)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_diff_is_colored_on_a_terminal_only(tmp_path: Path) -> None:
+    project(tmp_path, {"app.py": SLEEPY})
+    colored = on_a_terminal("diff", ".", cwd=tmp_path)
+    assert b"\x1b[" in colored and b"asyncio.sleep" in colored
+    plain = on_a_terminal("diff", "--no-color", ".", cwd=tmp_path)
+    assert b"\x1b[" not in plain and b"asyncio.sleep" in plain
+
+
 def test_run_dry_run_is_diff(tmp_path: Path) -> None:
     project(tmp_path, {"app.py": SLEEPY_MAIN, "bad.py": "def broken(:\n", "lib.py": SLEEPY})
     before = snapshot(tmp_path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -27,7 +28,7 @@ app = typer.Typer(
     help="Rewrite synchronous Python (requests, open(), psycopg2, time.sleep) into asyncio code.",
     no_args_is_help=True,
     add_completion=False,
-    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
 )
 
 Paths = Annotated[list[Path], typer.Argument(help="Python files and folders.", show_default=False)]
@@ -269,7 +270,16 @@ def _execute(
     from asyncify.engine import convert  # the engine loads LibCST: not needed for --help
 
     files, problems = discover(paths, options.exclude, base=settings.root)
-    result = convert(files, options)
+    try:
+        result = convert(files, options)
+    except Exception as error:  # a bug: say so, and do not exit 1 ("changes pending")
+        traceback.print_exc()
+        typer.echo(
+            f"asyncify {__version__}: internal error: {type(error).__name__}: {error}; "
+            "no file was written. Please report this with the traceback above.",
+            err=True,
+        )
+        raise typer.Exit(2) from None
     color = format is Format.TEXT and not no_color and sys.stdout.isatty()
     report = Report(command, format, quiet=quiet, color=color, plan=result.plan)
     for problem in problems:
