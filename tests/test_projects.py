@@ -19,6 +19,7 @@ from asyncify.discover import discover
 from asyncify.engine import convert_texts
 from asyncify.findings import Finding
 from asyncify.options import Options
+from tests.judges import new_findings
 
 PROJECTS = Path(__file__).parent / "fixtures" / "projects"
 CASES = (
@@ -67,3 +68,17 @@ def test_project_behaves_the_same(case: Path) -> None:
         assert "never awaited" not in proc.stderr
         outputs.append((proc.returncode, proc.stdout, proc.stderr if proc.returncode else ""))
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_judges_find_nothing_new(case: Path) -> None:
+    assert new_findings(case / "before", case / "after") == set()
+
+
+def test_judges_catch_a_missing_await(tmp_path: Path) -> None:
+    """The judges are not blind: a converted program that forgot an await is caught."""
+    for side, body in (("before", "def f():\n    pass\n"), ("after", "async def f():\n    pass\n")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "m.py").write_text(body + "\n\ndef g():\n    f()\n")
+    found = new_findings(tmp_path / "before", tmp_path / "after")
+    assert {rule for _, rule, _ in found} == {"reportUnusedCoroutine"}

@@ -100,9 +100,9 @@ class Codemod(cst.CSTTransformer):
         """
         while isinstance(node, cst.Attribute):
             node = node.value
-        if isinstance(node, cst.Name) and node.value in self.state.bindings:
-            module, obj, asname = self.state.bindings[node.value]
-            RemoveImportsVisitor.remove_unused_import(self.state.context, module, obj, asname)
+        if isinstance(node, cst.Name):
+            for module, obj, asname in self.state.all_bindings.get(node.value, ()):
+                RemoveImportsVisitor.remove_unused_import(self.state.context, module, obj, asname)
 
 
 def awaited(expr: cst.BaseExpression) -> cst.Await:

@@ -375,6 +375,8 @@ class _Indexer:
             if ref is None and value is not None:
                 vref, is_value = self.ref_of(value)
                 ref = vref if is_value else None
+            if isinstance(value, ast.Constant) and value.value is None and ref is None:
+                targets = [t for t in targets if not isinstance(t, ast.Name)]  # x = None: kept
             for target in targets:
                 self.bind(target, ref)
                 if not isinstance(target, ast.Name):
@@ -400,8 +402,9 @@ class _Indexer:
             scope.assigned.add(target.id)
             if len(self.scopes) == 1:
                 return
-            if target.id in scope.values and scope.values[target.id] != ref:
-                scope.values[target.id] = None  # assigned different things: unknown
+            if target.id in scope.values:
+                # Assigned several things: the plan checks whether they have one type.
+                scope.values[target.id] = _union(scope.values[target.id], ref)
             else:
                 scope.values[target.id] = ref
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -755,6 +758,33 @@ class _Indexer:
         else:
             self.expr(node.elt, inner)
         self.scopes.pop()
+
+
+def _union(a: Ref | None, b: Ref | None) -> Ref | None:
+    """``{a|b}``: a name assigned several values (the plan resolves it if they agree)."""
+    if a is None or b is None:
+        return None
+    if a == b:
+        return a
+    parts = set(split_union(a)) | set(split_union(b))
+    return "{" + "|".join(sorted(parts)) + "}" if len(parts) <= 4 else None
+
+
+def split_union(ref: Ref) -> list[Ref]:
+    """The alternatives of ``{a|b}`` (nesting-aware), or ``[ref]``."""
+    if not (ref.startswith("{") and ref.endswith("}")):
+        return [ref]
+    parts, depth, start = [], 0, 1
+    for i, ch in enumerate(ref[1:-1], start=1):
+        if ch in "{(":
+            depth += 1
+        elif ch in "})":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(ref[start:i])
+            start = i + 1
+    parts.append(ref[start:-1])
+    return parts
 
 
 def _inner(context: str) -> str:

@@ -32,6 +32,7 @@ from asyncify.index import (
     FunctionInfo,
     ModuleIndex,
     Pos,
+    split_union,
 )
 
 LAMBDA = Code(
@@ -196,6 +197,7 @@ class _Tables:
     returns: dict[str, str]
     iterates: dict[str, str]
     strong: frozenset[str]  # API names that seed even off an async path
+    types: frozenset[str] = frozenset()  # every type some API returns
 
 
 class _Resolver:
@@ -317,7 +319,10 @@ class _Resolver:
         self._value[ref] = ""  # cycles resolve to unknown
         result = ""
         if depth < 20:
-            if ref.endswith("()"):
+            if ref.startswith("{") and ref.endswith("}"):
+                found = {self.value(part, depth + 1) for part in split_union(ref)}
+                result = found.pop() if len(found) == 1 else ""
+            elif ref.endswith("()"):
                 result = self._call_result(ref[:-2], depth)
             elif "@" in ref.rpartition(".")[2]:
                 fn_name, _, param = ref.rpartition("@")
@@ -353,7 +358,10 @@ class _Resolver:
             if fn.returns:
                 return self.value(f"{self.canonical(fn.returns)}()", depth + 1)
             return self.value(fn.returns_value, depth + 1) if fn.returns_value else ""
-        return self.tables.returns.get(name, "")
+        if name in self.tables.returns:
+            return self.tables.returns[name]
+        # An instance of a type the codemods know (`r: requests.Response`).
+        return name if name in self.tables.types else ""
 
     def _parameter(self, fn_name: str, param: str, depth: int) -> str:
         """The type every call passes for an unannotated parameter, if they all agree."""
@@ -385,8 +393,7 @@ def _split_member(ref: str) -> tuple[str | None, str]:
     base, dot, member = ref.rpartition(".")
     if not dot:
         return None, ref
-    last = base.rpartition(".")[2]
-    if base.endswith(")") or "#" in last or "@" in last:
+    if any(mark in base for mark in "()#@{"):  # global dotted names have none of these
         return base, member
     return None, ref
 
@@ -449,6 +456,7 @@ def build_plan(
         returns={a.name: a.returns for a in api_list if a.returns},
         iterates=dict(iterates or {}),
         strong=frozenset(a.name for a in api_list if not a.weak or a.name in strong_set),
+        types=frozenset(a.returns for a in api_list if a.returns),
     )
     modules = {m.module: m for m in indexes}
     r = _Resolver(modules, tables)
@@ -687,6 +695,12 @@ def build_plan(
                 )
                 if member_name and _is_interesting(member_name, interesting):
                     names.setdefault(mod.module, {}).setdefault(vsite.pos, r.canonical(member_name))
+    for mod in indexes:  # external names used as values: `except requests.HTTPError`
+        for refs in mod.refs.values():
+            for ref in refs:
+                target = r.canonical(ref.target)
+                if target not in functions and _is_interesting(target, interesting):
+                    names.setdefault(mod.module, {}).setdefault(ref.pos, target)
     findings_by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         findings_by_path.setdefault(finding.path, []).append(finding)

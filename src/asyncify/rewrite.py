@@ -46,7 +46,10 @@ class RewriteState:
     findings: list[Finding] = field(default_factory=list)
     frames: list[_Frame] = field(default_factory=list)
     skip_lines: frozenset[int] = frozenset()
+    # Local name -> (module, object, asname) of the last import binding it; all_bindings has
+    # every import of the name (`import a` and `import a.b` both bind `a`).
     bindings: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    all_bindings: dict[str, list[tuple[str, str | None, str | None]]] = field(default_factory=dict)
     options: Options = field(default_factory=Options)
 
     def end(self, node: cst.CSTNode) -> Pos | None:
@@ -118,6 +121,17 @@ class _Pipeline(cst.CSTTransformer):
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
         result: object = updated_node
         for t in self.transformers:
+            if isinstance(result, cst.FlattenSentinel):
+                # An earlier codemod split the node: later ones see each part.
+                parts: list[cst.CSTNode] = []
+                for part in result.nodes:
+                    out = t.on_leave(original_node, part)
+                    if isinstance(out, cst.FlattenSentinel):
+                        parts.extend(out.nodes)
+                    elif isinstance(out, cst.CSTNode):
+                        parts.append(out)
+                result = cst.FlattenSentinel(parts)
+                continue
             result = t.on_leave(original_node, result)  # type: ignore[type-var]
             if not isinstance(result, cst.CSTNode):
                 break
@@ -313,14 +327,18 @@ class Propagate(Codemod):
         return updated_node
 
     def leave_Attribute(
-        self, original_node: cst.Attribute, updated_node: cst.Attribute
-    ) -> cst.Attribute:
-        return updated_node.with_changes(value=parenthesize(updated_node.value))
+        self, original_node: cst.Attribute, updated_node: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        if isinstance(updated_node, cst.Attribute):  # a codemod may have replaced it
+            return updated_node.with_changes(value=parenthesize(updated_node.value))
+        return updated_node
 
     def leave_Subscript(
-        self, original_node: cst.Subscript, updated_node: cst.Subscript
-    ) -> cst.Subscript:
-        return updated_node.with_changes(value=parenthesize(updated_node.value))
+        self, original_node: cst.Subscript, updated_node: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        if isinstance(updated_node, cst.Subscript):
+            return updated_node.with_changes(value=parenthesize(updated_node.value))
+        return updated_node
 
 
 def _factory_method(name: str, params: cst.Parameters) -> cst.FunctionDef:
@@ -360,9 +378,9 @@ def _collect(
     return like.with_changes(args=[cst.Arg(cst.ListComp(elt=elt, for_in=comp_for))])
 
 
-def _bindings(module: cst.Module) -> dict[str, tuple[str, str | None, str | None]]:
-    """Local name -> (module, imported object or None, asname) for every import in the file."""
-    out: dict[str, tuple[str, str | None, str | None]] = {}
+def _bindings(module: cst.Module) -> dict[str, list[tuple[str, str | None, str | None]]]:
+    """Local name -> every (module, imported object or None, asname) import binding it."""
+    out: dict[str, list[tuple[str, str | None, str | None]]] = {}
 
     class Collect(cst.CSTVisitor):
         def visit_Import(self, node: cst.Import) -> None:
@@ -373,7 +391,7 @@ def _bindings(module: cst.Module) -> dict[str, tuple[str, str | None, str | None
                     if alias.asname and isinstance(alias.asname.name, cst.Name)
                     else None
                 )
-                out[asname or mod.split(".")[0]] = (mod, None, asname)
+                out.setdefault(asname or mod.split(".")[0], []).append((mod, None, asname))
 
         def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
             if node.relative or isinstance(node.names, cst.ImportStar) or node.module is None:
@@ -386,7 +404,7 @@ def _bindings(module: cst.Module) -> dict[str, tuple[str, str | None, str | None
                     if alias.asname and isinstance(alias.asname.name, cst.Name)
                     else None
                 )
-                out[asname or obj] = (mod, obj, asname)
+                out.setdefault(asname or obj, []).append((mod, obj, asname))
 
     module.visit(Collect())
     return out
@@ -417,7 +435,8 @@ def rewrite_module(
         return source, list(plan.findings)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     state.positions = dict(wrapper.resolve(PositionProvider))
-    state.bindings = _bindings(module)
+    state.all_bindings = _bindings(module)
+    state.bindings = {name: found[-1] for name, found in state.all_bindings.items()}
     transformers: list[cst.CSTTransformer] = [c(state) for c in codemods]
     transformers.append(Propagate(state))
     new = wrapper.visit(_Pipeline(state, transformers))
