@@ -81,13 +81,16 @@ def _codemods_by_name(names: tuple[str, ...]) -> tuple[type[Codemod], ...]:
 
 
 def plan_for(
-    indexes: Sequence[ModuleIndex], codemods: Sequence[type[Codemod]], options: Options
+    indexes: Sequence[ModuleIndex],
+    codemods: Sequence[type[Codemod]],
+    options: Options,
+    frozen: Iterable[str] = (),
 ) -> AsyncPlan:
     apis = [api for c in codemods for api in c.APIS]
     aliases = {k: v for c in codemods for k, v in c.ALIASES.items()}
     iterates = {k: v for c in codemods for k, v in c.ITERATES.items()}
     strong = [api.name for c in codemods if options.explicitly_selected(c.NAME) for api in c.APIS]
-    return build_plan(indexes, apis, aliases, iterates, strong)
+    return build_plan(indexes, apis, aliases, iterates, strong, frozen)
 
 
 # -- per-file work (runs in worker processes with --jobs) -----------------------------
@@ -144,19 +147,19 @@ def convert_texts(
     texts = {path: text for _, path, text in sources}
     frozen: set[str] = set()
     for _ in range(5):
-        live = [i for i in indexes if i.path not in frozen]
-        plan = plan_for(live, codemods, options)
+        plan = plan_for(indexes, codemods, options, frozen)
         todo = [
             i
-            for i in live
-            if plan.modules[i.module].changes_anything or plan.modules[i.module].findings
+            for i in indexes
+            if i.path not in frozen
+            and (plan.modules[i.module].changes_anything or plan.modules[i.module].findings)
         ]
         rewritten = _map(
             _rewrite_one,
             [(texts[i.path], plan.modules[i.module], names, i.path, options) for i in todo],
             options.jobs,
         )
-        failed = _verify(todo, rewritten, indexes, codemods, options, texts, names)
+        failed = _verify(todo, rewritten, indexes, codemods, options, texts, names, frozen)
         for index, outcome in zip(todo, rewritten, strict=True):
             outcomes[index.path] = failed.get(index.path, outcome)
         if not failed:
@@ -176,6 +179,7 @@ def _verify(
     options: Options,
     texts: dict[str, str],
     names: tuple[str, ...],
+    frozen: set[str],
 ) -> dict[str, Finding]:
     """Outputs must parse, and a second run over the converted program must change nothing."""
     failed: dict[str, Finding] = {}
@@ -210,7 +214,7 @@ def _verify(
             )
         else:
             second.append(by_path[index.path])
-    plan = plan_for(second, codemods, options)
+    plan = plan_for(second, codemods, options, frozen | set(failed))
     for index in second:
         if index.path not in new_texts:
             continue

@@ -447,7 +447,11 @@ def build_plan(
     aliases: Mapping[str, str],
     iterates: Mapping[str, str] | None = None,
     strong: Iterable[str] = (),
+    frozen: Iterable[str] = (),
 ) -> AsyncPlan:
+    """Plan the conversion. Modules whose path is in ``frozen`` stay exactly as they are
+    (their output failed verification): their functions, and all they call, stay sync."""
+    frozen_paths = frozenset(frozen)
     api_list = list(apis)
     strong_set = frozenset(strong)
     tables = _Tables(
@@ -531,7 +535,11 @@ def build_plan(
     for fn in functions.values():
         if fn.is_async:
             continue
-        if fn.sync_reason and not (fn.qualname.endswith(".__init__") and fn.cls in factories):
+        if path_of[fn.name] in frozen_paths:
+            pins[fn.name] = Pin(
+                "frozen", "its file is left unchanged", path_of[fn.name], fn.line, fn.col
+            )
+        elif fn.sync_reason and not (fn.qualname.endswith(".__init__") and fn.cls in factories):
             kind = _reason_kind(fn.sync_reason)
             pins[fn.name] = Pin(kind, fn.sync_reason, path_of[fn.name], fn.line, fn.col)
         elif fn.generator_blocker:
@@ -546,6 +554,11 @@ def build_plan(
                 pins.setdefault(name, Pin("import", detail, mod.path, site.line, site.col))
         callee = functions.get(name)
         if callee is None or callee.is_async or name in pins:
+            continue
+        if mod.path in frozen_paths:  # its module-level code stays as it is too
+            pins[name] = Pin(
+                "frozen", "called from a file left unchanged", mod.path, site.line, site.col
+            )
             continue
         why = _site_kind(site, callee)
         if why is not None:
@@ -642,7 +655,7 @@ def build_plan(
     findings: list[Finding] = []
     reported: set[tuple[str, int, int, str]] = set()
     for name, pin in pins.items():
-        if name not in wanted or name in hop or pin.kind == "skip":
+        if name not in wanted or name in hop or pin.kind in ("skip", "frozen"):
             continue
         code = _REASON_CODES[pin.kind]
         key = (pin.path, pin.line, pin.col, code.code)

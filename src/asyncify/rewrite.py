@@ -443,5 +443,15 @@ def rewrite_module(
     if new.deep_equals(module):
         return source, [*plan.findings, *state.findings]
     new = AddImportsVisitor(context).transform_module(new)
-    new = RemoveImportsVisitor(context).transform_module(new)
+    new = _strip_new_leading_blank(module, RemoveImportsVisitor(context).transform_module(new))
     return new.code, sorted({*plan.findings, *state.findings})
+
+
+def _strip_new_leading_blank(before: cst.Module, after: cst.Module) -> cst.Module:
+    """A removed first import leaves the blank line after it at the top of the file."""
+    if not after.body or not before.body or before.body[0].leading_lines:
+        return after
+    first = after.body[0]
+    if first.leading_lines and all(line.comment is None for line in first.leading_lines):
+        return after.with_changes(body=[first.with_changes(leading_lines=[]), *after.body[1:]])
+    return after
