@@ -336,8 +336,8 @@ def test_plan_names_each_async_function_and_its_chain(tmp_path: Path) -> None:
     done = asyncify("plan", ".", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.decode().splitlines()
-    assert any(line.startswith("app.f") and "time.sleep" in line for line in lines)
-    assert any(line.startswith("app.g") and "app.f" in line for line in lines)
+    assert any(line.startswith("app:f") and "time.sleep" in line for line in lines)
+    assert any(line.startswith("app:g") and "app:f" in line for line in lines)
     assert snapshot(tmp_path) == before
 
 
@@ -367,7 +367,7 @@ def test_json_format_of_plan(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     names = [f["name"] for f in data["plan"]["async_functions"]]
-    assert names == ["app.f"]
+    assert names == ["app:f"]
 
 
 def test_sarif_format(tmp_path: Path) -> None:

@@ -140,8 +140,8 @@ def test_plan_json_lists_chains() -> None:
     p = plan({"m": "import time\ndef f():\n    time.sleep(0)\ndef g():\n    f()\n"})
     data = p.to_json()
     assert data["async_functions"] == [
-        {"name": "m.f", "chain": ["m.f", "time.sleep @ m.py:3"]},
-        {"name": "m.g", "chain": ["m.g", "m.f", "time.sleep @ m.py:3"]},
+        {"name": "m:f", "chain": ["m:f", "time.sleep @ m.py:3"]},
+        {"name": "m:g", "chain": ["m:g", "m:f", "time.sleep @ m.py:3"]},
     ]
 
 

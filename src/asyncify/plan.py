@@ -155,6 +155,10 @@ class AsyncPlan:
     chains: Mapping[str, tuple[str, ...]]  # function -> [function, ..., blocking API @ place]
     pinned: Mapping[str, Pin] = field(default_factory=dict)
     plan_findings: tuple[Finding, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)  # dotted name -> "module:qualname"
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name)
 
     def for_module(self, module: str) -> ModulePlan | None:
         return self.modules.get(module)
@@ -170,7 +174,7 @@ class AsyncPlan:
         lines = []
         for name in sorted(self.chains):
             lines.append(
-                f"{_display(name)} → " + " → ".join(_display(h) for h in self.chains[name][1:])
+                f"{self.label(name)} → " + " → ".join(self.label(h) for h in self.chains[name][1:])
             )
         for finding in self.findings():
             lines.append(str(finding))
@@ -179,15 +183,11 @@ class AsyncPlan:
     def to_json(self) -> dict[str, Any]:
         return {
             "async_functions": [
-                {"name": _display(name), "chain": [_display(h) for h in self.chains[name]]}
+                {"name": self.label(name), "chain": [self.label(h) for h in self.chains[name]]}
                 for name in sorted(self.chains)
             ],
             "findings": [f.to_json() for f in self.findings()],
         }
-
-
-def _display(name: str) -> str:
-    return name
 
 
 @dataclass
@@ -772,6 +772,7 @@ def build_plan(
         chains=chains,
         pinned={k: v for k, v in pinned.items() if k in wanted},
         plan_findings=tuple(sorted(findings)),
+        labels={fn.name: f"{mod.module}:{fn.qualname}" for mod in indexes for fn in mod.functions},
     )
 
 
