@@ -48,10 +48,10 @@ class FakePlan:
         self._findings = findings or []
 
     def to_json(self) -> dict[str, Any]:
-        return {"async_functions": [{"name": "app.f", "chain": ["app.f", "time.sleep"]}]}
+        return {"async_functions": [{"name": "app:f", "chain": ["app:f", "time.sleep"]}]}
 
     def describe(self) -> list[str]:
-        return ["app.f → time.sleep @ app.py:4", *map(str, self._findings)]
+        return ["app:f → time.sleep @ app.py:4", *map(str, self._findings)]
 
     def findings(self) -> list[Finding]:
         return list(self._findings)
@@ -155,7 +155,7 @@ def test_quiet_prints_only_errors() -> None:
 def test_plan_text_is_the_plan_on_stdout() -> None:
     report = make_report(Command.PLAN, CHANGED, plan=FakePlan([FINDING]))
     out, err = emit(report)
-    assert out == f"app.f → time.sleep @ app.py:4\n{FINDING}\n"
+    assert out == f"app:f → time.sleep @ app.py:4\n{FINDING}\n"
     assert str(FINDING) not in err  # not printed twice
 
 
