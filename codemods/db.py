@@ -274,6 +274,100 @@ class _Uses(cst.CSTVisitor):
         self.stack.pop()
 
 
+class _Scan(cst.CSTVisitor):
+    """The whole module (original nodes): every attribute expression with its ancestors,
+    the methods of each class (qualname as the rewrite names it, ``self`` parameter) and
+    the module-local bases of each class."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[cst.CSTNode] = []
+        self.scopes: list[tuple[str, bool]] = []  # (qualname, is_function) like rewrite's frames
+        self.attributes: list[tuple[cst.Attribute, tuple[cst.CSTNode, ...]]] = []
+        self.functions: dict[cst.FunctionDef, str] = {}
+        self.methods: dict[cst.FunctionDef, tuple[str, str]] = {}  # -> (class, self name)
+        self.bases: dict[str, list[str]] = {}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.stack.append(node)
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            parent = self.scopes[-1] if self.scopes else None
+            name = node.name.value
+            if parent is None:
+                qual = name
+            elif parent[1]:
+                qual = f"{parent[0]}.<locals>.{name}"
+            else:
+                qual = f"{parent[0]}.{name}"
+            self.scopes.append((qual, isinstance(node, cst.FunctionDef)))
+            if isinstance(node, cst.ClassDef):
+                self.bases[qual] = [
+                    a.value.value
+                    for a in node.bases
+                    if a.keyword is None and isinstance(a.value, cst.Name)
+                ]
+            else:
+                self.functions[node] = qual
+                holder = self.stack[-3] if len(self.stack) >= 3 else None
+                decorators = {
+                    d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)
+                }
+                if (
+                    isinstance(holder, cst.ClassDef)
+                    and parent is not None
+                    and not parent[1]
+                    and node.params.params
+                    and not decorators & {"staticmethod", "classmethod"}
+                ):
+                    self.methods[node] = (parent[0], node.params.params[0].name.value)
+        elif isinstance(node, cst.Lambda):
+            self.scopes.append(("<lambda>", True))
+        elif isinstance(node, cst.Attribute):
+            self.attributes.append((node, tuple(self.stack[:-1])))
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+        if isinstance(original_node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            self.scopes.pop()
+
+    def method_of(
+        self, node: cst.Attribute, parents: tuple[cst.CSTNode, ...]
+    ) -> cst.FunctionDef | None:
+        """The method whose ``self.<attr>`` ``node`` is, if it is one."""
+        scope = next(
+            (
+                p
+                for p in reversed(parents)
+                if isinstance(p, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+            ),
+            None,
+        )
+        if not isinstance(scope, cst.FunctionDef) or scope not in self.methods:
+            return None
+        value = node.value
+        return (
+            scope if isinstance(value, cst.Name) and value.value == self.methods[scope][1] else None
+        )
+
+
+@dataclass
+class _Group:
+    """``self.<attr>`` holding a connection in the methods of related classes."""
+
+    attr: str
+    classes: str  # the classes, for messages
+    uses: list[tuple[cst.Attribute, cst.FunctionDef, tuple[cst.CSTNode, ...]]] = field(
+        default_factory=list
+    )
+    connection: bool = False
+    reason: str = ""  # why it stays psycopg2, "" while it converts
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
 class _Unsupported(Exception):
     def __init__(self, code: Code, node: cst.CSTNode, detail: str = "") -> None:
         super().__init__(detail)
@@ -414,6 +508,108 @@ def _rebuild_string(
     return rebuild(original)
 
 
+EXPR = "\ue000"  # an f-string expression in a query template: its value is not known
+SEP = "\x01"  # between the pieces of a template, to map the converted text back
+
+
+def _has_fstring(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.FormattedString):
+        return True
+    if isinstance(node, cst.ConcatenatedString):
+        return _has_fstring(node.left) or _has_fstring(node.right)
+    return False
+
+
+def _pieces(node: cst.BaseExpression) -> list[tuple[cst.CSTNode, str]] | None:
+    """The text of a (possibly formatted, concatenated) literal, piece by piece.
+
+    Pieces are SimpleStrings, FormattedStringTexts (their value, unescaped) and
+    FormattedStringExpressions (``EXPR``). None if a piece cannot be read exactly.
+    """
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return [(node, value)] if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left = _pieces(node.left)
+        right = _pieces(node.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, cst.FormattedString):
+        out: list[tuple[cst.CSTNode, str]] = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                out.append((part, EXPR))
+            elif isinstance(part, cst.FormattedStringText):
+                if "\\" in part.value or EXPR in part.value or SEP in part.value:
+                    return None  # escapes: the source text is not the value
+                out.append((part, part.value.replace("{{", "{").replace("}}", "}")))
+            else:
+                return None
+        return out
+    return None
+
+
+def _template(node: cst.BaseExpression) -> str | None:
+    """A query's text with ``EXPR`` for each f-string expression, or None."""
+    pieces = _pieces(node)
+    return "".join(t for _, t in pieces) if pieces is not None else None
+
+
+def _converted_pieces(node: cst.BaseExpression) -> dict[int, str] | None:
+    """id(piece) -> its converted text, when the conversion maps back piece by piece."""
+    pieces = _pieces(node)
+    if pieces is None:
+        return None
+    joined, _, _ = convert_placeholders(SEP.join(t for _, t in pieces))
+    texts = joined.split(SEP)
+    if len(texts) != len(pieces):
+        return None
+    for (_, old), new in zip(pieces, texts, strict=True):
+        if (old == EXPR) != (new == EXPR):
+            return None
+    return {id(p): t for (p, _), t in zip(pieces, texts, strict=True)}
+
+
+def _rebuild_template(
+    original: cst.BaseExpression, updated: cst.BaseExpression
+) -> cst.BaseExpression:
+    """An f-string query with converted placeholders in its literal parts.
+
+    The expressions are taken from ``updated`` (another codemod may have rewritten them)
+    when it still has the same shape, else from ``original``.
+    """
+    converted = _converted_pieces(original)
+    assert converted is not None
+
+    def rebuild(node: cst.BaseExpression, new: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(node, cst.ConcatenatedString):
+            same = isinstance(new, cst.ConcatenatedString)
+            left = rebuild(node.left, new.left if same else node.left)  # type: ignore[attr-defined]
+            right = rebuild(node.right, new.right if same else node.right)  # type: ignore[attr-defined]
+            assert isinstance(left, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString))
+            assert isinstance(
+                right, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+            )
+            return node.with_changes(left=left, right=right)
+        if isinstance(node, cst.FormattedString):
+            new_parts = (
+                list(new.parts)
+                if isinstance(new, cst.FormattedString) and len(new.parts) == len(node.parts)
+                else list(node.parts)
+            )
+            parts: list[cst.BaseFormattedStringContent] = []
+            for old_part, new_part in zip(node.parts, new_parts, strict=True):
+                if isinstance(old_part, cst.FormattedStringText):
+                    text = converted[id(old_part)].replace("{", "{{").replace("}", "}}")
+                    parts.append(cst.FormattedStringText(text))
+                else:
+                    parts.append(new_part)
+            return node.with_changes(parts=parts)
+        assert isinstance(node, cst.SimpleString)
+        return _literal_like(node, converted[id(node)]).with_changes(lpar=node.lpar, rpar=node.rpar)
+
+    return rebuild(original, updated)
+
+
 def _arg_values(node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
     if isinstance(node, (cst.Tuple, cst.List)):
         values = []
@@ -441,6 +637,12 @@ class Db(Codemod):
         self.plans: list[_FnPlan] = []
         self.error_names: list[set[str]] = [set()]
         self.next_stmt: dict[int, cst.BaseStatement | None] = {}
+        # `self.<attr>` connections (visit_Module): the uses that convert, the methods that
+        # must keep their psycopg2 code because a connection they share does, and the
+        # analyses of methods already done to decide that.
+        self.conn_uses: set[cst.Attribute] = set()
+        self.forced: set[cst.FunctionDef] = set()
+        self.cached: dict[cst.FunctionDef, tuple[_FnPlan, _Unsupported | None]] = {}
 
     # -- helpers -----------------------------------------------------------------
     @property
@@ -472,22 +674,146 @@ class Db(Codemod):
         rng = self.state.positions.get(node)
         return (rng.start.line, rng.start.column) if rng else (0, 0)
 
+    # -- connections held in attributes (original nodes) ----------------------------
+    def visit_Module(self, node: cst.Module) -> None:
+        """Decide, for each ``self.<attr>`` connection, whether it converts everywhere.
+
+        A connection object converts only if all its uses can: its ``connect``, every
+        cursor, commit, rollback, close and ``with`` in every method of its class (and of
+        the module's classes related to it by inheritance), each method async in the plan.
+        Otherwise none of them converts (a half-converted connection would call psycopg2
+        methods on an asyncpg connection or await a psycopg2 one), with AFY401.
+        """
+        scan = _Scan()
+        node.visit(scan)
+        groups = self.find_groups(scan)
+        if not groups:
+            return
+        self.conn_uses = {use for g in groups for use, _, _ in g.uses}
+        failed: dict[cst.FunctionDef, str] = {}
+        methods = sorted({m for g in groups for _, m, _ in g.uses}, key=self.pos)
+        for method in methods:
+            name = method.name.value
+            if method.asynchronous is None and scan.functions[method] not in (
+                self.state.plan.async_functions
+            ):
+                failed[method] = f"`{name}` stays synchronous"
+                continue
+            plan = _FnPlan()
+            error = self.try_analyse(method, plan)
+            self.cached[method] = (plan, error)
+            if error is not None:
+                failed[method] = f"`{name}` cannot be converted ({error.code.code})"
+        changed = True
+        while changed:
+            changed = False
+            for group in groups:
+                if not group.reason:
+                    bad = next((m for _, m, _ in group.uses if m in failed), None)
+                    if bad is not None:
+                        group.reason = failed[bad]
+                        changed = True
+                if group.reason:
+                    for _, method, _ in group.uses:
+                        if method not in failed:
+                            failed[method] = f"`{method.name.value}` uses `self.{group.attr}`"
+                            self.forced.add(method)
+                            self.cached.pop(method, None)
+                            changed = True
+        for group in groups:
+            if group.reason:
+                self.conn_uses -= {use for use, _, _ in group.uses}
+                users = sorted({m for _, m, _ in group.uses}, key=self.pos)
+                first = min((use for use, _, _ in group.uses), key=self.pos)
+                self.report(
+                    NOT_UNDERSTOOD,
+                    first,
+                    f"`self.{group.attr}` of {group.classes} stays psycopg2 in every method"
+                    f" ({', '.join(m.name.value for m in users)}): {group.reason}",
+                )
+
+    def find_groups(self, scan: _Scan) -> list[_Group]:
+        root: dict[str, str] = {}
+
+        def find(cls: str) -> str:
+            while root.get(cls, cls) != cls:
+                cls = root[cls]
+            return cls
+
+        by_name = {q.rpartition(".")[2]: q for q in scan.bases}
+        for cls, bases in scan.bases.items():
+            for base in bases:
+                if base in by_name:
+                    root[find(cls)] = find(by_name[base])
+        groups: dict[tuple[str, str], _Group] = {}
+        foreign: list[tuple[cst.Attribute, tuple[cst.CSTNode, ...]]] = []
+        for attr, parents in scan.attributes:
+            method = scan.method_of(attr, parents)
+            if method is None:
+                if not self.qualified(attr):
+                    foreign.append((attr, parents))
+                continue
+            key = (find(scan.methods[method][0]), attr.attr.value)
+            group = groups.setdefault(key, _Group(attr.attr.value, ""))
+            group.uses.append((attr, method, parents))
+            if self.type_of(attr) == CONNECTION or _connect_target(self, parents):
+                group.connection = True
+        found = [g for g in groups.values() if g.connection]
+        for (cls_root, _), group in groups.items():
+            members = sorted(c for c in scan.bases if find(c) == cls_root)
+            group.classes = ", ".join(f"`{c}`" for c in members)
+        for group in found:
+            for attr, _ in foreign:
+                if attr.attr.value == group.attr and not group.reason:
+                    line = self.pos(attr)[0]
+                    group.reason = (
+                        f"`{_code(attr)}` (line {line}) uses it outside the methods of its class"
+                    )
+            for attr, _, parents in group.uses:
+                problem = _attribute_use_problem(self, attr, parents)
+                if problem and not group.reason:
+                    group.reason = f"{problem} (line {self.pos(attr)[0]})"
+                if self.state.is_skipped(attr) and not group.reason:
+                    group.reason = f"line {self.pos(attr)[0]} is marked to skip"
+        return found
+
     # -- analysis of one function (original nodes) --------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        plan = _FnPlan()
-        self.plans.append(plan)
         self.error_names.append(set())
-        if not self.in_async():
-            plan.ok = False
+        if node in self.forced:
+            self.plans.append(_FnPlan(ok=False))
             return
-        try:
-            self.analyse(node, plan)
-        except _Unsupported as exc:
-            plan.ok = False
-            self.report(exc.code, exc.node, exc.detail)
-            if exc.code is not NOT_UNDERSTOOD:
+        cached = self.cached.pop(node, None)
+        if cached is not None:
+            plan, error = cached
+            self.plans.append(plan)
+        else:
+            plan = _FnPlan()
+            self.plans.append(plan)
+            if not self.in_async():
+                plan.ok = False
+                return
+            error = self.try_analyse(node, plan)
+        if error is not None:
+            self.report(error.code, error.node, error.detail)
+            if error.code is not NOT_UNDERSTOOD:
                 detail = f"`{node.name.value}` keeps its blocking psycopg2 calls"
                 self.report(NOT_UNDERSTOOD, node.name, detail)
+
+    def try_analyse(self, fn: cst.FunctionDef, plan: _FnPlan) -> _Unsupported | None:
+        try:
+            self.analyse(fn, plan)
+        except _Unsupported as exc:
+            plan.ok = False
+            return exc
+        return None
+
+    def is_conn(self, node: cst.BaseExpression) -> bool:
+        """A connection the function may convert: a typed local name, or a ``self.<attr>``
+        whose class keeps it consistently (:meth:`visit_Module`)."""
+        if isinstance(node, cst.Attribute):
+            return node in self.conn_uses
+        return isinstance(node, cst.Name) and self.type_of(node) == CONNECTION
 
     def analyse(self, fn: cst.FunctionDef, plan: _FnPlan) -> None:
         uses = _Uses()
@@ -500,28 +826,48 @@ class Db(Codemod):
                 qual = name or self.qualified(node.func)
                 if qual.startswith("psycopg2.sql."):
                     raise _Unsupported(SQL_COMPOSITION, node)
+                receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
                 if name == "psycopg2.connect":
                     self.check_connect(node, parents)
                     plan.connects.add(node)
-                elif name == f"{CONNECTION}.cursor":
-                    self.cursor_creation(node, parents, plan, cursors)
                 elif name in ("psycopg2.extras.execute_batch", "psycopg2.extras.execute_values"):
                     continue  # checked with the cursor uses
-                elif (
-                    isinstance(node.func, cst.Attribute)
-                    and self.type_of(node.func.value) == CONNECTION
+                elif receiver is not None and (
+                    self.is_conn(receiver) or name.startswith(f"{CONNECTION}.")
                 ):
+                    assert isinstance(node.func, cst.Attribute)
+                    if not self.is_conn(receiver):
+                        raise _Unsupported(
+                            NOT_UNDERSTOOD,
+                            node,
+                            "a connection is converted only in a local name or in"
+                            " `self.<attr>` in the methods of its class",
+                        )
                     attr = node.func.attr.value
-                    if attr in ("poll",):
+                    if attr == "cursor":
+                        self.cursor_creation(node, parents, plan, cursors)
+                    elif attr in ("poll",):
                         raise _Unsupported(NOTIFY_POLL, node)
-                    if attr not in ("commit", "rollback", "close", "cursor"):
+                    elif attr not in ("commit", "rollback", "close"):
                         raise _Unsupported(CONNECTION_SETTING, node, f"`{attr}()`")
-            elif isinstance(node, cst.Attribute) and self.type_of(node.value) == CONNECTION:
+            elif isinstance(node, cst.Attribute) and self.is_conn(node.value):
                 parent = parents[-1] if parents else None
                 if not (isinstance(parent, cst.Call) and parent.func is node):
                     what = node.attr.value
                     code = NOTIFY_POLL if what == "notifies" else CONNECTION_SETTING
                     raise _Unsupported(code, node, f"`{what}`")
+            elif (
+                isinstance(node, cst.Attribute)
+                and node not in self.conn_uses
+                and self.type_of(node) == CONNECTION
+                and not self.qualified(node)
+            ):
+                raise _Unsupported(
+                    NOT_UNDERSTOOD,
+                    node,
+                    f"connection in `{_code(node)}`: converted only as `self.<attr>` in the"
+                    " methods of the class that connects it",
+                )
         # 2. Uses of each cursor.
         execs_by_cursor: dict[str, list[_Exec]] = {}
         for node, parents in uses.nodes:
@@ -579,6 +925,15 @@ class Db(Codemod):
         )
         if not ok_position:
             raise _Unsupported(UNSUPPORTED_CONNECT, node)
+        if isinstance(parent, cst.Assign) and isinstance(parent.targets[0].target, cst.Attribute):
+            target = parent.targets[0].target
+            if target not in self.conn_uses:
+                raise _Unsupported(
+                    UNSUPPORTED_CONNECT,
+                    node,
+                    f"`{_code(target)}`: a connection is converted in an attribute only as"
+                    " `self.<attr>` in the methods of its class",
+                )
         for arg in node.args:
             if arg.star:
                 raise _Unsupported(UNSUPPORTED_CONNECT, node, "*args/**kwargs")
@@ -785,13 +1140,11 @@ class Db(Codemod):
         query, params = _query_args(call, offset)
         if query is None:
             raise _Unsupported(NOT_UNDERSTOOD, call, "no query")
-        text = _query_text(query)
-        if isinstance(query, (cst.FormattedString,)) or (
-            isinstance(query, cst.Call) and self.qualified(query.func).startswith("psycopg2.sql.")
-        ):
-            raise _Unsupported(
-                SQL_COMPOSITION if isinstance(query, cst.Call) else NON_LITERAL_QUERY, query
-            )
+        text = _template(query)
+        if isinstance(query, cst.Call) and self.qualified(query.func).startswith("psycopg2.sql."):
+            raise _Unsupported(SQL_COMPOSITION, query)
+        if text is None and _has_fstring(query):
+            raise _Unsupported(NON_LITERAL_QUERY, query, "f-string with escape sequences")
         if text is None:
             if params is None and not rowcount:
                 return
@@ -814,6 +1167,10 @@ class Db(Codemod):
             raise _Unsupported(UTILITY_PARAMS, query)
         if sources and ";" in new_text.strip().rstrip(";"):
             raise _Unsupported(MULTI_STATEMENT, query)
+        if _has_fstring(query) and _converted_pieces(query) is None:
+            raise _Unsupported(
+                NOT_UNDERSTOOD, query, "a placeholder next to an f-string expression"
+            )
         if isinstance(params, cst.Name) and params.value == "None":
             return
         values = _arg_values(params)
@@ -861,7 +1218,7 @@ class Db(Codemod):
         query_o, params_o = _query_args(original, offset)
         query_u, params_u = _query_args(updated, offset)
         assert query_o is not None and query_u is not None
-        text = _query_text(query_o)
+        text = _template(query_o)
         if (
             params_o is None
             or text is None
@@ -869,7 +1226,10 @@ class Db(Codemod):
         ):
             return query_u, []
         new_text, sources, in_params = convert_placeholders(text)
-        query = _rebuild_string(query_o, query_u)
+        if _has_fstring(query_o):
+            query = _rebuild_template(query_o, query_u)
+        else:
+            query = _rebuild_string(query_o, query_u)
         assert params_u is not None
         if many:
             if any(isinstance(s, str) for s in sources):
@@ -925,7 +1285,6 @@ class Db(Codemod):
             or self.state.is_skipped(original_node)
         ):
             return updated_node
-        name = self.name_of(original_node.func)
         ex = plan.execs.get(original_node)
         if ex is not None:
             ex.query = self.convert_query(original_node, updated_node)
@@ -955,15 +1314,20 @@ class Db(Codemod):
                     args=self.connect_args(original_node, updated_node),
                 )
             )
-        if name == f"{CONNECTION}.commit" or name == f"{CONNECTION}.rollback":
-            assert isinstance(updated_node.func, cst.Attribute)
-            verb = "COMMIT" if name.endswith("commit") else "ROLLBACK"
+        method = (
+            original_node.func.attr.value
+            if isinstance(original_node.func, cst.Attribute)
+            and self.is_conn(original_node.func.value)
+            else ""
+        )
+        if method in ("commit", "rollback") and isinstance(updated_node.func, cst.Attribute):
+            verb = "COMMIT" if method == "commit" else "ROLLBACK"
             return cst.Await(
                 _method(
                     updated_node.func.value, "execute", (cst.SimpleString(f'"{verb}; BEGIN"'), [])
                 )
             )
-        if name == f"{CONNECTION}.close":
+        if method == "close":
             return cst.Await(updated_node)
         return updated_node
 
@@ -1134,7 +1498,7 @@ class Db(Codemod):
             return updated_node
         item = original_node.items[0]
         is_connect = isinstance(item.item, cst.Call) and item.item in plan.connects
-        if not is_connect and self.type_of(item.item) != CONNECTION:
+        if not is_connect and not self.is_conn(item.item):
             return updated_node
         body = updated_node.body
         assert isinstance(body, cst.IndentedBlock)
@@ -1208,6 +1572,48 @@ class Db(Codemod):
         else:
             new_type = cst.Tuple([cst.Element(dotted(n)) for n in names])
         return updated_node.with_changes(type=new_type)
+
+
+def _connect_target(db: Db, parents: tuple[cst.CSTNode, ...]) -> bool:
+    """Whether the attribute with these ancestors is assigned ``psycopg2.connect(...)``."""
+    return (
+        len(parents) >= 2
+        and isinstance(parents[-1], cst.AssignTarget)
+        and isinstance(parents[-2], cst.Assign)
+        and isinstance(parents[-2].value, cst.Call)
+        and db.name_of(parents[-2].value.func) == "psycopg2.connect"
+    )
+
+
+def _attribute_use_problem(db: Db, attr: cst.Attribute, parents: tuple[cst.CSTNode, ...]) -> str:
+    """Why a use of ``self.<attr>`` cannot follow its connection's conversion, or ""."""
+    parent = parents[-1] if parents else None
+    here = f"`{_code(attr)}`"
+    if isinstance(parent, cst.Attribute) and parent.value is attr:
+        return ""  # self.conn.cursor() / commit() / ...: the method's analysis decides
+    if isinstance(parent, cst.WithItem) and parent.item is attr:
+        return ""
+    if isinstance(parent, cst.AssignTarget) and len(parents) >= 2:
+        assign = parents[-2]
+        assert isinstance(assign, cst.Assign)
+        value = assign.value
+        if len(assign.targets) != 1:
+            return f"{here} assigned in a chained assignment"
+        if _connect_target(db, parents) or (isinstance(value, cst.Name) and value.value == "None"):
+            return ""
+        if isinstance(value, cst.Name) and db.type_of(value) == CONNECTION:
+            return ""
+        return f"{here} is assigned another value"
+    if (
+        isinstance(parent, cst.Comparison)
+        and parent.left is attr
+        and len(parent.comparisons) == 1
+        and isinstance(parent.comparisons[0].operator, (cst.Is, cst.IsNot))
+        and isinstance(parent.comparisons[0].comparator, cst.Name)
+        and parent.comparisons[0].comparator.value == "None"
+    ):
+        return ""
+    return f"{here} is used as a value"
 
 
 def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:

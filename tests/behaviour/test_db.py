@@ -156,3 +156,197 @@ def test_orders_example(tmp_path: Path, pg_schema: Schema) -> None:
     both.assert_same()
     assert after == before
     assert len(before["orders"]) == 5
+
+
+# The acceptance example of connections held in attributes (tests/fixtures/db/
+# class_connection.py): a class whose __init__ connects becomes an async factory and its
+# `self.conn` converts in every method.
+REPO = '''
+import psycopg2
+
+
+class OrderRepo:
+    def __init__(self, dsn, schema):
+        self.conn = psycopg2.connect(dsn)
+        self.schema = schema
+        cur = self.conn.cursor()
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {schema}.orders (sku text, qty int, total int)")
+        self.conn.commit()
+
+    def save(self, sku, qty, total):
+        cur = self.conn.cursor()
+        cur.execute(
+            f"INSERT INTO {self.schema}.orders (sku, qty, total) VALUES (%s, %s, %s)",
+            (sku, qty, total),
+        )
+        self.conn.commit()
+
+    def all(self):
+        cur = self.conn.cursor()
+        cur.execute(f"SELECT sku, qty, total FROM {self.schema}.orders ORDER BY sku")
+        return cur.fetchall()
+
+    def close(self):
+        self.conn.close()
+
+
+def main(dsn, schema):
+    repo = OrderRepo(dsn, schema)
+    repo.save("a", 1, 2)
+    print(repo.all())
+    repo.close()
+'''
+
+# Transactions through `self.conn`: `with self.conn:` commits or rolls back, rollback(),
+# close without commit loses the work.
+LEDGER = '''
+import psycopg2
+
+
+class Ledger:
+    def __init__(self, dsn, schema):
+        self.conn = psycopg2.connect(dsn)
+        cur = self.conn.cursor()
+        cur.execute(f"SET search_path TO {schema}")
+        cur.execute("CREATE TABLE accounts (id int PRIMARY KEY, balance int CHECK (balance >= 0))")
+        cur.execute("INSERT INTO accounts VALUES (%s, %s), (%s, %s)", (1, 100, 2, 0))
+        self.conn.commit()
+
+    def transfer(self, src, dst, amount):
+        with self.conn:
+            cur = self.conn.cursor()
+            cur.execute("UPDATE accounts SET balance = balance + %s WHERE id = %s", (amount, dst))
+            cur.execute("UPDATE accounts SET balance = balance - %s WHERE id = %s", (amount, src))
+            print("moved", cur.rowcount)
+
+    def balance(self, account):
+        cur = self.conn.cursor()
+        cur.execute("SELECT balance FROM accounts WHERE id = %(id)s", {"id": account})
+        return cur.fetchone()[0]
+
+    def deposit(self, account, amount):
+        cur = self.conn.cursor()
+        cur.execute("UPDATE accounts SET balance = balance + %s WHERE id = %s", (amount, account))
+
+    def undo(self):
+        self.conn.rollback()
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+'''
+
+# One method uses COPY (no conversion): the whole class keeps psycopg2, consistently.
+INVENTORY = '''
+import sys
+
+import psycopg2
+
+
+class Inventory:
+    def __init__(self, dsn, schema):
+        self.conn = psycopg2.connect(dsn)
+        self.schema = schema
+        with self.conn:
+            cur = self.conn.cursor()
+            cur.execute(f"CREATE TABLE {schema}.stock (sku text, qty int)")
+
+    def add(self, sku, qty):
+        with self.conn:
+            cur = self.conn.cursor()
+            cur.execute(f"INSERT INTO {self.schema}.stock VALUES (%s, %s)", (sku, qty))
+
+    def export(self):
+        cur = self.conn.cursor()
+        query = f"COPY (SELECT * FROM {self.schema}.stock ORDER BY sku) TO STDOUT"
+        cur.copy_expert(query, sys.stdout)
+
+    def close(self):
+        self.conn.close()
+'''
+
+CLASSES_MAIN = '''
+import os
+
+import psycopg2
+import repo
+from inventory import Inventory
+from ledger import Ledger
+from repo import OrderRepo
+
+DSN = os.environ["ASYNCIFY_TEST_PG_DSN"]
+SCHEMA = os.environ["PGSCHEMA"]
+
+
+def other_sees(query):
+    conn = psycopg2.connect(DSN)
+    cur = conn.cursor()
+    cur.execute(query)
+    rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def main():
+    repo.main(DSN, SCHEMA)
+    orders = OrderRepo(DSN, SCHEMA)
+    orders.save("c", 3, 30)
+    orders.save("b", 2, 20)
+    print("all", orders.all())
+    print("other sees", other_sees(f"SELECT sku FROM {SCHEMA}.orders ORDER BY sku"))
+    orders.close()
+
+    ledger = Ledger(DSN, SCHEMA)
+    ledger.transfer(1, 2, 30)
+    try:
+        ledger.transfer(1, 2, 500)
+    except psycopg2.IntegrityError as exc:
+        print("refused", exc.pgcode)
+    print("balances", ledger.balance(1), ledger.balance(2))
+    ledger.deposit(2, 5)
+    balances = f"SELECT balance FROM {SCHEMA}.accounts ORDER BY id"
+    print("uncommitted", ledger.balance(2), other_sees(balances))
+    ledger.undo()
+    print("after undo", ledger.balance(2))
+    ledger.deposit(2, 7)
+    ledger.close()
+    print("closed without commit", other_sees(balances))
+
+    inventory = Inventory(DSN, SCHEMA)
+    inventory.add("y", 2)
+    inventory.add("x", 1)
+    inventory.export()
+    inventory.close()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_connections_in_attributes(tmp_path: Path, pg_schema: Schema) -> None:
+    files = {
+        "main.py": CLASSES_MAIN,
+        "repo.py": REPO,
+        "ledger.py": LEDGER,
+        "inventory.py": INVENTORY,
+    }
+    both, before, after = run_db_program(tmp_path, pg_schema, files)
+    for name in ("repo.py", "ledger.py"):
+        converted = both.converted[name]
+        assert "psycopg2" not in converted, converted
+        assert "self.conn = await asyncpg.connect(" in converted, converted
+        assert 'await self.conn.execute("BEGIN")' in converted, converted
+    assert "VALUES ($1, $2, $3)" in both.converted["repo.py"]
+    # The class with an unconvertible method keeps psycopg2 everywhere, close() included.
+    inventory = both.converted["inventory.py"]
+    assert "self.conn = psycopg2.connect(" in inventory and "asyncpg" not in inventory
+    assert "await self.conn" not in inventory, inventory
+    assert "AFY401" in both.convert_output and "AFY405" in both.convert_output
+    both.assert_same()
+    assert after == before
+    assert sorted(before["orders"]) == [("a", 1, 2), ("b", 2, 20), ("c", 3, 30)]
+    assert sorted(before["accounts"]) == [(1, 70), (2, 30)]
+    assert before["stock"] == [("x", 1), ("y", 2)]
+    assert "refused 23514" in both.before.stdout
+    assert "x\t1\ny\t2\n" in both.before.stdout
