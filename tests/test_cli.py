@@ -282,11 +282,6 @@ def test_jobs_do_not_change_the_result(tmp_path: Path) -> None:
     assert one.stdout.count(b"+++ b/") == 12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: the plan keys modules by dotted name, so two script folders that "
-    "each have a main.py are merged (sync code made async, or a KeyError in build_plan)",
-)
 def test_script_folders_with_the_same_module_names_stay_apart(tmp_path: Path) -> None:
     plain = "def report():\n    return 1\n\ndef main():\n    report()\n"
     plain += '\nif __name__ == "__main__":\n    main()\n'

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import TypeVar
 
 import libcst as cst
@@ -22,7 +23,7 @@ from asyncify.codemod import Codemod
 from asyncify.findings import SYNTAX_ERROR, UNSTABLE_OUTPUT, Finding
 from asyncify.index import ModuleIndex, index_module
 from asyncify.options import Options
-from asyncify.plan import AsyncPlan, ModulePlan, build_plan
+from asyncify.plan import AsyncPlan, ModulePlan, build_plan, merge_plans
 from asyncify.rewrite import rewrite_module
 from asyncify.source import Source, SourceError, encode, read_source
 from asyncify.sourcefile import SourceFile
@@ -125,10 +126,53 @@ def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
         return list(pool.map(fn, items, chunksize=max(1, len(items) // (workers * 8))))
 
 
+Outcome = tuple[str, list[Finding]] | Finding
+
+
+def import_root(file: SourceFile) -> Path:
+    """The folder Python would import ``file`` from (its ``sys.path`` entry)."""
+    root = file.path.parent
+    for _ in range(file.module.count(".") + (1 if file.is_package else 0)):
+        root = root.parent
+    return root
+
+
+def programs(
+    sources: Sequence[tuple[SourceFile, str, str]],
+) -> list[list[tuple[SourceFile, str, str]]]:
+    """Split the files into separately planned programs when module names collide.
+
+    Two folders of scripts that each have a ``main.py`` are two programs: ``main`` means a
+    different module in each. Files are then grouped by import root; otherwise all files
+    form one program, so that a package and the tests or scripts beside it are planned
+    together.
+    """
+    names = [file.module for file, _, _ in sources]
+    if len(set(names)) == len(names):
+        return [list(sources)] if sources else []
+    groups: dict[Path, list[tuple[SourceFile, str, str]]] = {}
+    for item in sources:
+        groups.setdefault(import_root(item[0]), []).append(item)
+    return [groups[root] for root in sorted(groups)]
+
+
 def convert_texts(
     sources: Sequence[tuple[SourceFile, str, str]], options: Options
-) -> tuple[AsyncPlan, dict[str, tuple[str, list[Finding]] | Finding]]:
-    """Convert (file, display path, text) triples; returns the plan and per-path outcomes.
+) -> tuple[AsyncPlan, dict[str, Outcome]]:
+    """Convert (file, display path, text) triples; returns the plan and per-path outcomes."""
+    plans: list[AsyncPlan] = []
+    outcomes: dict[str, Outcome] = {}
+    for program in programs(sources):
+        plan, done = _convert_program(program, options)
+        plans.append(plan)
+        outcomes.update(done)
+    return merge_plans(plans), outcomes
+
+
+def _convert_program(
+    sources: Sequence[tuple[SourceFile, str, str]], options: Options
+) -> tuple[AsyncPlan, dict[str, Outcome]]:
+    """Convert one program.
 
     A file whose output does not parse, or changes again on a second run, is left as it
     was and reported; its module is then *frozen* (kept synchronous) and the plan redone,
@@ -251,7 +295,7 @@ def convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
             result.findings = sorted(set(findings))
             if new_text != source.text:
                 result.new = encode(new_text, source)
-            mplan = plan.for_module(file.module)
+            mplan = plan.by_path.get(file.display)
             result.async_functions = len(mplan.async_functions) if mplan and result.new else 0
         results[file] = result
     return ConvertResult(plan, [results[f] for f in files])

@@ -156,6 +156,7 @@ class AsyncPlan:
     pinned: Mapping[str, Pin] = field(default_factory=dict)
     plan_findings: tuple[Finding, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # dotted name -> "module:qualname"
+    by_path: Mapping[str, ModulePlan] = field(default_factory=dict)
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)
@@ -773,6 +774,38 @@ def build_plan(
         pinned={k: v for k, v in pinned.items() if k in wanted},
         plan_findings=tuple(sorted(findings)),
         labels={fn.name: f"{mod.module}:{fn.qualname}" for mod in indexes for fn in mod.functions},
+        by_path={m.path: m for m in module_plans.values()},
+    )
+
+
+def merge_plans(plans: Sequence[AsyncPlan]) -> AsyncPlan:
+    """One report over separately planned programs (folders of scripts).
+
+    Names that two programs share (each has a ``main.main``) are told apart by the file.
+    """
+    if len(plans) == 1:
+        return plans[0]
+    chains: dict[str, tuple[str, ...]] = {}
+    labels: dict[str, str] = {}
+    modules: dict[str, ModulePlan] = {}
+    by_path: dict[str, ModulePlan] = {}
+    for plan in plans:
+        paths = {m.module: m.path for m in plan.modules.values()}
+        for name, chain in plan.chains.items():
+            label = plan.label(name)
+            module = label.partition(":")[0]
+            key = name if name not in chains else f"{paths.get(module, '?')}::{name}"
+            chains[key] = tuple(plan.label(hop) for hop in chain)
+            labels[key] = label if name == key else f"{label} ({paths.get(module, '?')})"
+        for module, mplan in plan.modules.items():
+            modules[module if module not in modules else f"{mplan.path}::{module}"] = mplan
+        by_path.update(plan.by_path)
+    return AsyncPlan(
+        modules=modules,
+        chains=chains,
+        plan_findings=tuple(sorted(f for p in plans for f in p.plan_findings)),
+        labels=labels,
+        by_path=by_path,
     )
 
 
