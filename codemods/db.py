@@ -28,6 +28,11 @@ Design (docs/db.md):
   ``await conn.execute(...)``; ``cur.rowcount`` reads the count from its status string.
   Any cursor use not understood leaves the whole function's database code unchanged and
   reports AFY401: never half-converted.
+* **One decision per connection.** A ``self.<attr>`` connection converts in every method
+  of its class (and related classes of the module) or in none, with AFY401: all methods
+  async, each analysed cleanly, no use the rewrite cannot follow (:meth:`Db.visit_Module`).
+* **f-string queries** convert the placeholders of their literal parts; the expressions
+  (schema, table names) stay.
 * **Rows** stay tuples (``tuple(row)``, ``[tuple(r) for r in ...]``), or dicts for
   ``RealDictCursor``: asyncpg's ``Record`` prints and compares differently.
 * **Placeholders** ``%s``/``%(name)s``/``%%`` become ``$n``/``%`` exactly when psycopg2
