@@ -211,7 +211,10 @@ class Http(Codemod):
     )
     APIS = (
         *(Api(name, returns=RESPONSE) for name in sorted(ONE_SHOT)),
-        *(Api(name, returns=SESSION, blocking=False) for name in sorted(SESSION_CONSTRUCTORS)),
+        *(
+            Api(name, returns=SESSION, blocking=False, anywhere=True)
+            for name in sorted(SESSION_CONSTRUCTORS)
+        ),
         *(Api(name, returns=RESPONSE) for name in sorted(SESSION_CALLS)),
         Api(f"{SESSION}.close"),
         Api(f"{SESSION}.__enter__", returns=SESSION, blocking=False),

@@ -19,7 +19,7 @@ class Unstable(Codemod):
     """Adds a comment on every run, so a second run always changes the file again."""
 
     NAME = "unstable"
-    APIS = (Api("bogus.block"),)
+    APIS = (Api("bogus.block", anywhere=True),)  # so a second run rewrites the file again
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         return updated_node.with_changes(

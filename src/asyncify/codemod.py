@@ -41,6 +41,10 @@ class Api:
     returns: str = ""  # qualified type of the result, "" if not tracked
     blocking: bool = True  # calling it blocks: the calling function becomes async
     weak: bool = False  # seeds only when on an async path already (unless --select names it)
+    # Rewritten even in a module with no async code (a constructor whose object changes
+    # class, like requests.Session → httpx.AsyncClient). Other APIs are rewritten only
+    # where the plan makes something async, which lets most files skip LibCST entirely.
+    anywhere: bool = False
 
 
 class Codemod(cst.CSTTransformer):

@@ -376,7 +376,8 @@ class _Indexer:
                 vref, is_value = self.ref_of(value)
                 ref = vref if is_value else None
             if isinstance(value, ast.Constant) and value.value is None and ref is None:
-                targets = [t for t in targets if not isinstance(t, ast.Name)]  # x = None: kept
+                # `x = None` / `self.conn = None` keep the type the name already has.
+                targets = [t for t in targets if not isinstance(t, (ast.Name, ast.Attribute))]
             for target in targets:
                 self.bind(target, ref)
                 if not isinstance(target, ast.Name):

@@ -143,10 +143,13 @@ class ModulePlan:
     async_blocks: frozenset[Pos] = frozenset()  # with items / iterables needing async with/for
     context_managers: frozenset[str] = frozenset()  # @contextmanager -> @asynccontextmanager
     factories: Mapping[str, str] = field(default_factory=dict)  # class qualname -> factory name
+    anywhere: bool = False  # holds an API that is rewritten even outside async code
 
     @property
     def changes_anything(self) -> bool:
-        return bool(self.async_functions or self.awaits or self.maps or self.names or self.renames)
+        return bool(
+            self.async_functions or self.awaits or self.maps or self.renames or self.anywhere
+        )
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,7 @@ class _Tables:
     iterates: dict[str, str]
     strong: frozenset[str]  # API names that seed even off an async path
     types: frozenset[str] = frozenset()  # every type some API returns
+    anywhere: frozenset[str] = frozenset()  # APIs rewritten even outside async code
 
 
 class _Resolver:
@@ -462,6 +466,7 @@ def build_plan(
         iterates=dict(iterates or {}),
         strong=frozenset(a.name for a in api_list if not a.weak or a.name in strong_set),
         types=frozenset(a.returns for a in api_list if a.returns),
+        anywhere=frozenset(a.name for a in api_list if a.anywhere),
     )
     modules = {m.module: m for m in indexes}
     r = _Resolver(modules, tables)
@@ -747,6 +752,7 @@ def build_plan(
             sync_renames=frozenset(sync_renames),
             async_blocks=frozenset(async_blocks.get(mod.module, ())),
             factories=module_factories,
+            anywhere=any(n in tables.anywhere for n in names.get(mod.module, {}).values()),
             context_managers=frozenset(
                 fn.qualname
                 for fn in mod.functions

@@ -10,7 +10,7 @@ are added and removed afterwards by LibCST's ``AddImportsVisitor`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -64,6 +64,10 @@ class RewriteState:
         pos = self.end(node)
         return self.plan.types.get(pos, "") if pos else ""
 
+    def is_async_function(self, qualname: str) -> bool:
+        """Whether the function ``qualname`` (``Class.method``) is or becomes ``async def``."""
+        return qualname in self.plan.async_functions
+
     def in_async(self) -> bool:
         for frame in reversed(self.frames):
             if frame.is_function:
@@ -84,16 +88,27 @@ class RewriteState:
 
 
 class _Pipeline(cst.CSTTransformer):
-    """Runs several transformers in one traversal, in order, on each node."""
+    """Runs several transformers in one traversal, in order, on each node.
+
+    Each transformer's ``visit_<Node>`` / ``leave_<Node>`` methods are looked up once per
+    node type (LibCST's own dispatch would look them up for every node, for every
+    transformer). Attribute hooks (``visit_<Node>_<field>``) are not supported.
+    """
 
     def __init__(self, state: RewriteState, transformers: Sequence[cst.CSTTransformer]) -> None:
         super().__init__()
         self.state = state
         self.transformers = transformers
+        self._visits: dict[type[cst.CSTNode], list[Callable[[cst.CSTNode], object]]] = {}
+        self._leaves: dict[type[cst.CSTNode], list[Callable[..., object]]] = {}
+
+    def _table(self, kind: str, node_type: type[cst.CSTNode]) -> list[Callable[..., object]]:
+        name = f"{kind}_{node_type.__name__}"
+        return [getattr(t, name) for t in self.transformers if hasattr(t, name)]
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         frames = self.state.frames
-        if isinstance(node, cst.FunctionDef):
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             parent = frames[-1] if frames else None
             if parent is None:
                 qual = node.name.value
@@ -101,38 +116,38 @@ class _Pipeline(cst.CSTTransformer):
                 qual = f"{parent.qualname}.<locals>.{node.name.value}"
             else:
                 qual = f"{parent.qualname}.{node.name.value}"
-            is_async = node.asynchronous is not None or qual in self.state.plan.async_functions
-            frames.append(_Frame(qual, is_async, True))
-        elif isinstance(node, cst.ClassDef):
-            parent = frames[-1] if frames else None
-            if parent is None:
-                qual = node.name.value
-            elif parent.is_function:
-                qual = f"{parent.qualname}.<locals>.{node.name.value}"
+            if isinstance(node, cst.FunctionDef):
+                is_async = node.asynchronous is not None or qual in self.state.plan.async_functions
+                frames.append(_Frame(qual, is_async, True))
             else:
-                qual = f"{parent.qualname}.{node.name.value}"
-            frames.append(_Frame(qual, False, False))
+                frames.append(_Frame(qual, False, False))
         elif isinstance(node, cst.Lambda):
             frames.append(_Frame("<lambda>", False, True))
-        for t in self.transformers:
-            t.on_visit(node)
+        visits = self._visits.get(type(node))
+        if visits is None:
+            visits = self._visits[type(node)] = self._table("visit", type(node))
+        for visit in visits:
+            visit(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        leaves = self._leaves.get(type(original_node))
+        if leaves is None:
+            leaves = self._leaves[type(original_node)] = self._table("leave", type(original_node))
         result: object = updated_node
-        for t in self.transformers:
+        for leave in leaves:
             if isinstance(result, cst.FlattenSentinel):
                 # An earlier codemod split the node: later ones see each part.
                 parts: list[cst.CSTNode] = []
                 for part in result.nodes:
-                    out = t.on_leave(original_node, part)
+                    out = leave(original_node, part)
                     if isinstance(out, cst.FlattenSentinel):
                         parts.extend(out.nodes)
                     elif isinstance(out, cst.CSTNode):
                         parts.append(out)
                 result = cst.FlattenSentinel(parts)
                 continue
-            result = t.on_leave(original_node, result)  # type: ignore[type-var]
+            result = leave(original_node, result)
             if not isinstance(result, cst.CSTNode):
                 break
         if isinstance(original_node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
@@ -140,12 +155,10 @@ class _Pipeline(cst.CSTTransformer):
         return result  # type: ignore[return-value]
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        for t in self.transformers:
-            t.on_visit_attribute(node, attribute)
+        pass
 
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        for t in self.transformers:
-            t.on_leave_attribute(original_node, attribute)
+        pass
 
 
 def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
@@ -442,8 +455,11 @@ def rewrite_module(
     new = wrapper.visit(_Pipeline(state, transformers))
     if new.deep_equals(module):
         return source, [*plan.findings, *state.findings]
-    new = AddImportsVisitor(context).transform_module(new)
-    new = _strip_new_leading_blank(module, RemoveImportsVisitor(context).transform_module(new))
+    if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+        new = AddImportsVisitor(context).transform_module(new)
+    if context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+        new = RemoveImportsVisitor(context).transform_module(new)
+        new = _strip_new_leading_blank(module, new)
     return new.code, sorted({*plan.findings, *state.findings})
 
 
