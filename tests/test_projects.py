@@ -51,7 +51,10 @@ def test_project(case: Path) -> None:
     assert convert_tree(case / "after") == tree(case / "after"), "a second run changed it"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+STANDALONE = [c for c in CASES if not (c / "SERVICES").exists()]  # others: tests/behaviour
+
+
+@pytest.mark.parametrize("case", STANDALONE, ids=[c.name for c in STANDALONE])
 def test_project_behaves_the_same(case: Path) -> None:
     packages = [p.name for p in (case / "before").iterdir() if (p / "__main__.py").exists()]
     assert packages, "a project fixture needs a package with __main__.py"
