@@ -27,6 +27,7 @@ from asyncify.plan import AsyncPlan, ModulePlan, build_plan, merge_plans
 from asyncify.rewrite import rewrite_module
 from asyncify.source import Source, SourceError, encode, read_source
 from asyncify.sourcefile import SourceFile
+from asyncify.todo import add_todo_comments
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -284,7 +285,14 @@ def convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
             results[file] = FileResult(file, b"", None, error=exc.finding)
             continue
         read.append((file, source))
-    plan, outcomes = convert_texts([(f, f.display, s.text) for f, s in read], options)
+    texts = {f.display: s.text for f, s in read}
+    plan, outcomes = convert_texts([(f, f.display, texts[f.display]) for f, _ in read], options)
+    if options.todo_comments:
+        # Put the TODOs into the sources, then convert those (positions stay right).
+        for path, done in outcomes.items():
+            if not isinstance(done, Finding):
+                texts[path] = add_todo_comments(texts[path], done[1])
+        plan, outcomes = convert_texts([(f, f.display, texts[f.display]) for f, _ in read], options)
     for file, source in read:
         outcome = outcomes.get(file.display)
         result = FileResult(file, source.data, None)
@@ -293,7 +301,7 @@ def convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
         elif outcome is not None:
             new_text, findings = outcome
             result.findings = sorted(set(findings))
-            if new_text != source.text:
+            if new_text != source.text:  # converted, or only TODO comments added
                 result.new = encode(new_text, source)
             mplan = plan.by_path.get(file.display)
             result.async_functions = len(mplan.async_functions) if mplan and result.new else 0
