@@ -11,6 +11,7 @@ import libcst as cst
 
 from asyncify.codemod import Api, Codemod, dotted
 from asyncify.findings import Code
+from asyncify.libcst_command import command_for
 
 NEGATIVE_DELAY = Code(
     "AFY601",
@@ -41,3 +42,6 @@ class Sleep(Codemod):
         self.add_import("asyncio")
         self.remove_import_of(original_node.func)
         return cst.Await(expression=updated_node.with_changes(func=dotted("asyncio.sleep")))
+
+
+Command = command_for(Sleep)  # python -m libcst.tool codemod sleep.Command
