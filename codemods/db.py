@@ -52,6 +52,8 @@ from asyncify.findings import Code
 
 CONNECTION = "psycopg2.extensions.connection"
 CURSOR = "psycopg2.extensions.cursor"
+POOL = "psycopg2.pool.AbstractConnectionPool"
+POOL_CLASSES = ("psycopg2.pool.SimpleConnectionPool", "psycopg2.pool.ThreadedConnectionPool")
 
 APIS = (
     Api("psycopg2.connect", returns=CONNECTION),
@@ -78,6 +80,12 @@ APIS = (
     Api(f"{CONNECTION}.poll"),
     Api("psycopg2.extras.execute_batch"),
     Api("psycopg2.extras.execute_values"),
+    # Pools: the constructors connect minconn connections.
+    *(Api(name, returns=POOL) for name in POOL_CLASSES),
+    Api(POOL, returns=POOL, blocking=False),
+    Api(f"{POOL}.getconn", returns=CONNECTION),
+    Api(f"{POOL}.putconn"),
+    Api(f"{POOL}.closeall"),
 )
 ALIASES = {
     "psycopg2._psycopg.connection": CONNECTION,
@@ -146,9 +154,78 @@ PREPARABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "MERGE",
 # Statements whose status string ends in the row count psycopg2 reports as rowcount.
 COUNTED = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "MERGE", "TABLE")
 FETCHES = ("fetchone", "fetchall", "fetchmany")
-ROW_TYPES = re.compile(
-    r"\b(jsonb?|uuid|timestamptz|timestamp\s+with\s+time\s+zone)\b", re.IGNORECASE
-)
+ROW_TYPES = re.compile(r"\b(uuid|timestamptz|timestamp\s+with\s+time\s+zone)\b", re.IGNORECASE)
+JSON_TYPES = re.compile(r"\bjsonb?\b", re.IGNORECASE)
+JSON_ADAPTER = "psycopg2.extras.Json"
+# cursor_factory -> the function building each row from an asyncpg Record.
+ROW_FACTORIES = {
+    "psycopg2.extras.RealDictCursor": "dict",
+    "psycopg2.extras.DictCursor": "_DictRow",
+    "psycopg2.extras.NamedTupleCursor": "_named_row",
+}
+# Module-level helpers the converted code may need: name -> (imports, source).
+HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "_json_codecs": (
+        ("json",),
+        '''
+async def _json_codecs(conn):
+    """psycopg2 decodes json/jsonb to Python objects and sends parameters as text."""
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, encoder=str, decoder=json.loads, schema="pg_catalog")
+''',
+    ),
+    "_DictRow": (
+        (),
+        '''
+class _DictRow(list):
+    """A row of psycopg2's DictCursor: a list that is also read by column name."""
+
+    def __init__(self, record):
+        super().__init__(record.values())
+        self._index = {key: i for i, key in enumerate(record.keys())}
+
+    def __getitem__(self, key):
+        return super().__getitem__(self._index[key] if isinstance(key, str) else key)
+
+    def __setitem__(self, key, value):
+        super().__setitem__(self._index[key] if isinstance(key, str) else key, value)
+
+    def __contains__(self, key):
+        return key in self._index
+
+    def keys(self):
+        return iter(self._index)
+
+    def values(self):
+        return tuple(self)
+
+    def items(self):
+        return ((key, self[i]) for key, i in self._index.items())
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except (KeyError, IndexError):
+            return default
+
+    def copy(self):
+        return dict(self.items())
+''',
+    ),
+    "_named_row": (
+        ("collections", "functools"),
+        '''
+@functools.lru_cache(512)
+def _record_type(fields):
+    return collections.namedtuple("Record", fields, rename=True)
+
+
+def _named_row(record):
+    """A row of psycopg2's NamedTupleCursor: a namedtuple called Record."""
+    return _record_type(tuple(record.keys()))(*record.values())
+''',
+    ),
+}
 
 NOT_UNDERSTOOD = Code(
     "AFY401",
@@ -226,6 +303,13 @@ UNSUPPORTED_CONNECT = Code(
     "psycopg2.connect() in an unsupported position or with unsupported arguments",
     "assign the connection to a name: `conn = psycopg2.connect(...)`",
 )
+MODULE_POOL = Code(
+    "AFY416",
+    "connection pool created at import time: it cannot be awaited there, and the functions"
+    " using it are not converted",
+    "create it lazily: `_pool = None` and `async def get_pool()` that runs"
+    " `asyncpg.create_pool(...)` on first use; or create the pool in main() and pass it",
+)
 
 
 @dataclass
@@ -257,6 +341,15 @@ class _FnPlan:
     )  # call -> conn, kind
     connects: set[cst.Call] = field(default_factory=set)
     factories: list[cst.BaseExpression] = field(default_factory=list)
+    pools: set[cst.Call] = field(default_factory=set)  # pool constructors
+    getconns: set[cst.Call] = field(default_factory=set)
+    putconns: set[cst.Call] = field(default_factory=set)
+    closealls: set[cst.Call] = field(default_factory=set)
+    jsons: set[cst.Call] = field(default_factory=set)  # Json(x) parameters
+    # execute_values -> (conn, query text with $n, named sources or None, fetch)
+    values: dict[cst.Call, tuple[cst.BaseExpression, str, list[str] | None, bool]] = field(
+        default_factory=dict
+    )
 
 
 class _Uses(cst.CSTVisitor):
@@ -292,9 +385,22 @@ class _Scan(cst.CSTVisitor):
         self.functions: dict[cst.FunctionDef, str] = {}
         self.methods: dict[cst.FunctionDef, tuple[str, str]] = {}  # -> (class, self name)
         self.bases: dict[str, list[str]] = {}
+        self.json = False  # a string literal mentions json/jsonb
+        self.names: list[cst.BaseExpression] = []  # Names and Attributes, for Json
+        self.calls: list[cst.Call] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.stack.append(node)
+        if isinstance(node, (cst.SimpleString, cst.FormattedStringText)) and JSON_TYPES.search(
+            node.value
+        ):
+            self.json = True
+        elif isinstance(node, cst.Name) and node.value == "Json":
+            self.names.append(node)
+        elif isinstance(node, cst.Attribute) and node.attr.value == "Json":
+            self.names.append(node)
+        if isinstance(node, cst.Call):
+            self.calls.append(node)
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             parent = self.scopes[-1] if self.scopes else None
             name = node.name.value
@@ -575,14 +681,17 @@ def _converted_pieces(node: cst.BaseExpression) -> dict[int, str] | None:
 
 
 def _rebuild_template(
-    original: cst.BaseExpression, updated: cst.BaseExpression
+    original: cst.BaseExpression,
+    updated: cst.BaseExpression,
+    converted: dict[int, str] | None = None,
 ) -> cst.BaseExpression:
     """An f-string query with converted placeholders in its literal parts.
 
     The expressions are taken from ``updated`` (another codemod may have rewritten them)
     when it still has the same shape, else from ``original``.
     """
-    converted = _converted_pieces(original)
+    if converted is None:
+        converted = _converted_pieces(original)
     assert converted is not None
 
     def rebuild(node: cst.BaseExpression, new: cst.BaseExpression) -> cst.BaseExpression:
@@ -605,6 +714,8 @@ def _rebuild_template(
             for old_part, new_part in zip(node.parts, new_parts, strict=True):
                 if isinstance(old_part, cst.FormattedStringText):
                     text = converted[id(old_part)].replace("{", "{{").replace("}", "}}")
+                    if not text:
+                        continue
                     parts.append(cst.FormattedStringText(text))
                 else:
                     parts.append(new_part)
@@ -648,6 +759,12 @@ class Db(Codemod):
         self.conn_uses: set[cst.Attribute] = set()
         self.forced: set[cst.FunctionDef] = set()
         self.cached: dict[cst.FunctionDef, tuple[_FnPlan, _Unsupported | None]] = {}
+        # Whether the module's queries mention json/jsonb: its connections then decode
+        # json like psycopg2 (:data:`HELPERS` ``_json_codecs``).
+        self.json = False
+        self.connects_here = False  # the module connects (its connections get the codecs)
+        self.helpers: set[str] = set()
+        self.values_text: dict[cst.Call, dict[int, str]] = {}  # execute_values pieces
 
     # -- helpers -----------------------------------------------------------------
     @property
@@ -691,6 +808,15 @@ class Db(Codemod):
         """
         scan = _Scan()
         node.visit(scan)
+        self.json = scan.json or any(self.qualified(n) == JSON_ADAPTER for n in scan.names)
+        for stmt in node.body:
+            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+                if isinstance(value, cst.Call) and self.name_of(value.func) in POOL_CLASSES:
+                    self.report(MODULE_POOL, value)
+        self.connects_here = any(
+            self.name_of(call.func) in ("psycopg2.connect", *POOL_CLASSES) for call in scan.calls
+        )
         groups = self.find_groups(scan)
         if not groups:
             return
@@ -835,6 +961,15 @@ class Db(Codemod):
                 if name == "psycopg2.connect":
                     self.check_connect(node, parents)
                     plan.connects.add(node)
+                elif name in POOL_CLASSES:
+                    self.check_pool(node, parents)
+                    plan.pools.add(node)
+                elif name.startswith(f"{POOL}."):
+                    self.pool_call(node, parents, plan)
+                elif qual == JSON_ADAPTER:
+                    if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+                        raise _Unsupported(NOT_UNDERSTOOD, node, "Json() with a custom dumps")
+                    plan.jsons.add(node)
                 elif name in ("psycopg2.extras.execute_batch", "psycopg2.extras.execute_values"):
                     continue  # checked with the cursor uses
                 elif receiver is not None and (
@@ -866,6 +1001,7 @@ class Db(Codemod):
                 and node not in self.conn_uses
                 and self.type_of(node) == CONNECTION
                 and not self.qualified(node)
+                and not self.name_of(node).startswith(f"{POOL}.")
             ):
                 raise _Unsupported(
                     NOT_UNDERSTOOD,
@@ -956,6 +1092,54 @@ class Db(Codemod):
                     except ValueError as exc:
                         raise _Unsupported(UNSUPPORTED_CONNECT, node, str(exc)) from None
 
+    def check_pool(self, node: cst.Call, parents: tuple[cst.CSTNode, ...]) -> None:
+        """``SimpleConnectionPool(minconn, maxconn, dsn/keywords)`` assigned to a name."""
+        parent = parents[-1] if parents else None
+        if not (
+            isinstance(parent, cst.Assign)
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)
+        ) and not isinstance(parent, cst.Return):
+            raise _Unsupported(UNSUPPORTED_CONNECT, node, "a pool is converted in a local name")
+        sizes, rest = _pool_args(node)
+        if len(sizes) != 2:
+            raise _Unsupported(UNSUPPORTED_CONNECT, node, "pool without minconn and maxconn")
+        self.check_connect(node.with_changes(args=rest), (cst.Return(),))
+
+    def pool_call(self, node: cst.Call, parents: tuple[cst.CSTNode, ...], plan: _FnPlan) -> None:
+        """``getconn()`` assigned to a name, ``putconn(conn)`` and ``closeall()`` statements."""
+        assert isinstance(node.func, cst.Attribute)
+        method = node.func.attr.value
+        parent = parents[-1] if parents else None
+        statement = (
+            isinstance(parent, cst.Expr)
+            and len(parents) >= 2
+            and isinstance(parents[-2], cst.SimpleStatementLine)
+            and len(parents[-2].body) == 1
+        )
+        if method == "getconn" and not node.args:
+            if not (
+                isinstance(parent, cst.Assign)
+                and len(parent.targets) == 1
+                and isinstance(parent.targets[0].target, cst.Name)
+            ) and not isinstance(parent, cst.Return):
+                raise _Unsupported(NOT_UNDERSTOOD, node, "getconn() not assigned to a name")
+            plan.getconns.add(node)
+        elif (
+            method == "putconn"
+            and statement
+            and len(node.args) == 1
+            and node.args[0].keyword is None
+            and self.is_conn(node.args[0].value)
+        ):
+            plan.putconns.add(node)
+        elif method == "closeall" and statement and not node.args:
+            plan.closealls.add(node)
+        else:
+            raise _Unsupported(
+                NOT_UNDERSTOOD, node, f"`{method}()` of a pool (key=/close= have no equivalent)"
+            )
+
     def cursor_creation(
         self,
         node: cst.Call,
@@ -968,8 +1152,8 @@ class Db(Codemod):
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value == "cursor_factory":
                 factory = self.qualified(arg.value)
-                if factory == "psycopg2.extras.RealDictCursor":
-                    rows = "dict"
+                if factory in ROW_FACTORIES:
+                    rows = ROW_FACTORIES[factory]
                     plan.factories.append(arg.value)
                 else:
                     raise _Unsupported(NOT_UNDERSTOOD, node, f"cursor_factory `{factory or '?'}`")
@@ -1134,10 +1318,80 @@ class Db(Codemod):
             self.check_query(call, False, many=True, offset=1)
             return
         if name == "psycopg2.extras.execute_values":
-            raise _Unsupported(
-                NOT_UNDERSTOOD, call, "execute_values: use executemany with ($1, $2, ...) rows"
-            )
+            plan.values[call] = self.check_values(call, cursors[cursor][0])
+            return
         raise _Unsupported(NOT_UNDERSTOOD, call, f"cursor `{cursor}` passed to a function")
+
+    def check_values(
+        self, call: cst.Call, conn: cst.BaseExpression
+    ) -> tuple[cst.BaseExpression, str, list[str] | None, bool]:
+        """``execute_values(cur, "INSERT ... VALUES %s", rows[, template=, fetch=])``: the
+        ``executemany`` query, when the row arity is known from a literal template or
+        literal rows."""
+        args = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        positional = [a.value for a in call.args if a.keyword is None]
+        if any(a.star for a in call.args) or set(args) - {"template", "fetch", "page_size"}:
+            raise _Unsupported(NOT_UNDERSTOOD, call, "execute_values arguments")
+        names = ["cur", "sql", "argslist", "template", "page_size", "fetch"]
+        for index, value in enumerate(positional):
+            args[names[index]] = value
+        query, rows = args.get("sql"), args.get("argslist")
+        pieces = _pieces(query) if query is not None else None
+        text = "".join(t for _, t in pieces) if pieces is not None else None
+        if text is None or rows is None or len(re.findall(r"%s", text.replace("%%", ""))) != 1:
+            raise _Unsupported(
+                NON_LITERAL_QUERY, call, "execute_values needs a literal query with one %s"
+            )
+        fetch_node = args.get("fetch")
+        fetch = isinstance(fetch_node, cst.Name) and fetch_node.value == "True"
+        if (
+            fetch_node is not None
+            and not fetch
+            and not (isinstance(fetch_node, cst.Name) and fetch_node.value == "False")
+        ):
+            raise _Unsupported(NOT_UNDERSTOOD, call, "execute_values fetch= not a literal")
+        template_node = args.get("template")
+        if template_node is not None and not (
+            isinstance(template_node, cst.Name) and template_node.value == "None"
+        ):
+            template = _query_text(template_node)
+            if template is None:
+                raise _Unsupported(NON_LITERAL_QUERY, template_node, "template")
+        else:
+            values = _arg_values(rows)
+            arity = {len(v) if (v := _arg_values(e)) is not None else -1 for e in values or []}
+            if values is None or len(arity) != 1 or -1 in arity:
+                raise _Unsupported(
+                    NOT_UNDERSTOOD,
+                    call,
+                    "execute_values: the row arity is unknown (give a literal template=)",
+                )
+            template = "(" + ", ".join(["%s"] * arity.pop()) + ")"
+        assert pieces is not None
+        texts = []
+        for _, piece in pieces:
+            head, found, tail = piece.replace("%%", "\0").partition("%s")
+            if found:
+                piece = head.replace("\0", "%%") + template + tail.replace("\0", "%%")
+            texts.append(piece)
+        try:
+            joined, sources, in_params = convert_placeholders(SEP.join(texts))
+        except ValueError as exc:
+            raise _Unsupported(NOT_UNDERSTOOD, call, f"execute_values: {exc}") from None
+        new_texts = joined.split(SEP)
+        if (
+            in_params
+            or _first_word(joined.replace(SEP, "")) not in PREPARABLE
+            or len(new_texts) != len(pieces)
+            or any(
+                (old == EXPR) != (new == EXPR)
+                for (_, old), new in zip(pieces, new_texts, strict=True)
+            )
+        ):
+            raise _Unsupported(NOT_UNDERSTOOD, call, "execute_values query")
+        named = [str(x) for x in sources] if any(isinstance(x, str) for x in sources) else None
+        self.values_text[call] = {id(p): t for (p, _), t in zip(pieces, new_texts, strict=True)}
+        return conn, joined.replace(SEP, ""), named, fetch
 
     def check_query(
         self, call: cst.Call, rowcount: bool, many: bool = False, offset: int = 0
@@ -1158,7 +1412,7 @@ class Db(Codemod):
             raise _Unsupported(
                 NOT_UNDERSTOOD, call, "rowcount of a statement that reports no count"
             )
-        if ROW_TYPES.search(text):
+        if ROW_TYPES.search(text) or (JSON_TYPES.search(text) and not self.connects_here):
             self.report(TYPE_DIFFERENCE, query)
         if params is None:
             return
@@ -1307,6 +1561,42 @@ class Db(Codemod):
             offset = 1 if kind == "execute_batch" else 0
             like = updated_node.with_changes(args=updated_node.args[offset:])
             return cst.Await(_method(conn, "executemany", (query, args), like))
+        if original_node in plan.values:
+            conn, text, named, fetch = plan.values[original_node]
+            self.done(original_node)
+            query_o, _ = _query_args(original_node, 1)
+            query_u, _ = _query_args(updated_node, 1)
+            assert query_o is not None and query_u is not None
+            literal = _rebuild_template(query_o, query_u, self.values_text[original_node])
+            del text
+            rows_u = next(
+                (a.value for a in updated_node.args if a.keyword and a.keyword.value == "argslist"),
+                updated_node.args[2].value,
+            )
+            if named is not None:
+                rows_u = cst.ListComp(
+                    elt=cst.Tuple(
+                        [
+                            cst.Element(
+                                cst.Subscript(
+                                    value=cst.Name("p"),
+                                    slice=[
+                                        cst.SubscriptElement(cst.Index(_literal_like(query_o, n)))
+                                    ],
+                                )
+                            )
+                            for n in named
+                        ]
+                    ),
+                    for_in=cst.CompFor(target=cst.Name("p"), iter=rows_u),
+                )
+            if not fetch:
+                return cst.Await(_method(conn, "executemany", (literal, [cst.Arg(rows_u)])))
+            fetched = cst.Await(_method(conn, "fetchmany", (literal, [cst.Arg(rows_u)])))
+            return cst.ListComp(
+                elt=cst.Call(func=cst.Name("tuple"), args=[cst.Arg(cst.Name("r"))]),
+                for_in=cst.CompFor(target=cst.Name("r"), iter=fetched),
+            )
         read = plan.reads.get(original_node)
         if read is not None:
             return self.read_expression(read, updated_node)
@@ -1319,6 +1609,32 @@ class Db(Codemod):
                     args=self.connect_args(original_node, updated_node),
                 )
             )
+        if original_node in plan.pools:
+            self.done(original_node)
+            self.add_import("asyncpg")
+            sizes, rest = _pool_args(original_node)
+            sizes_u, rest_u = _pool_args(updated_node)
+            args = self.connect_args(
+                original_node.with_changes(args=rest), updated_node.with_changes(args=rest_u)
+            )
+            for keyword, arg in zip(("min_size", "max_size"), sizes_u, strict=True):
+                args.append(_keyword_arg(keyword, arg.value))
+            if self.json:
+                self.use_helper("_json_codecs")
+                args.append(_keyword_arg("init", cst.Name("_json_codecs")))
+            return cst.Await(cst.Call(func=dotted("asyncpg.create_pool"), args=args))
+        if original_node in plan.getconns or original_node in plan.closealls:
+            assert isinstance(updated_node.func, cst.Attribute)
+            self.remove_import_of(original_node.func)
+            verb = "acquire" if original_node in plan.getconns else "close"
+            return cst.Await(
+                updated_node.with_changes(func=updated_node.func.with_changes(attr=cst.Name(verb)))
+            )
+        if original_node in plan.jsons:
+            self.remove_import_of(original_node.func)
+            self.drop_psycopg2_imports()
+            self.add_import("json")
+            return updated_node.with_changes(func=dotted("json.dumps"))
         method = (
             original_node.func.attr.value
             if isinstance(original_node.func, cst.Attribute)
@@ -1336,6 +1652,62 @@ class Db(Codemod):
             return cst.Await(updated_node)
         return updated_node
 
+    def setup(self, conn: cst.BaseExpression, pooled: bool) -> list[cst.SimpleStatementLine]:
+        """What follows a connect (json codecs, ``BEGIN``) or a pool's acquire (``BEGIN``:
+        the pool's ``init`` registered the codecs)."""
+        out: list[cst.SimpleStatementLine] = []
+        if self.json and not pooled:
+            self.use_helper("_json_codecs")
+            call = cst.Call(func=cst.Name("_json_codecs"), args=[cst.Arg(conn.deep_clone())])
+            out.append(cst.SimpleStatementLine([cst.Expr(cst.Await(call))]))
+        out.append(_begin(conn))
+        return out
+
+    def use_helper(self, name: str) -> None:
+        self.helpers.add(name)
+        for module in HELPERS[name][0]:
+            self.add_import(module)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if not self.helpers:
+            return updated_node
+        body: list[cst.BaseStatement] = list(updated_node.body)
+        at = 0
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, cst.SimpleStatementLine) and (
+                all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+                or (
+                    i == 0
+                    and isinstance(stmt.body[0], cst.Expr)
+                    and isinstance(stmt.body[0].value, cst.SimpleString)
+                )
+            ):
+                at = i + 1
+            else:
+                break
+        defined = {s.name.value for s in body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
+        new: list[cst.BaseStatement] = []
+        for name in sorted(self.helpers - defined):
+            module = cst.parse_module(HELPERS[name][1].lstrip("\n"))
+            for index, stmt in enumerate(module.body):
+                lines = (
+                    [cst.EmptyLine(), cst.EmptyLine()]
+                    if index == 0 or isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
+                    else []
+                )
+                new.append(stmt.with_changes(leading_lines=lines))
+        after = body[at] if at < len(body) else None
+        if isinstance(after, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            body[at] = after.with_changes(
+                leading_lines=[
+                    cst.EmptyLine(),
+                    cst.EmptyLine(),
+                    *[line for line in after.leading_lines if line.comment is not None],
+                ]
+            )
+        body[at:at] = new
+        return updated_node.with_changes(body=body)
+
     def done(self, original: cst.Call) -> None:
         self.remove_import_of(original.func)
         self.drop_psycopg2_imports()
@@ -1349,7 +1721,9 @@ class Db(Codemod):
     def read_expression(self, ex: _Exec, updated: cst.Call | None) -> cst.BaseExpression:
         assert ex.query is not None
         kind = ex.read_kind
-        wrap = ex.rows
+        wrap = "tuple" if ex.rows == "tuple" else ex.rows
+        if wrap in HELPERS:
+            self.use_helper(wrap)
         if kind in ("one", "raw"):
             fetched = cst.Await(_method(ex.conn, "fetchrow", ex.query, ex.like))
             if kind == "raw":
@@ -1469,21 +1843,52 @@ class Db(Codemod):
                     ]
                 )
         if (
+            isinstance(first, cst.Expr)
+            and isinstance(first.value, cst.Call)
+            and first.value in plan.putconns
+        ):
+            # psycopg2's putconn rolls back what was not committed; asyncpg's release
+            # would complain about the open transaction.
+            put = updated_node.body[0]
+            assert isinstance(put, cst.Expr) and isinstance(put.value, cst.Call)
+            assert isinstance(put.value.func, cst.Attribute)
+            conn = put.value.args[0].value
+            rollback = cst.SimpleStatementLine(
+                [
+                    cst.Expr(
+                        cst.Await(_method(conn, "execute", (cst.SimpleString('"ROLLBACK"'), [])))
+                    )
+                ],
+                leading_lines=updated_node.leading_lines,
+            )
+            release = put.value.with_changes(
+                func=put.value.func.with_changes(attr=cst.Name("release"))
+            )
+            return cst.FlattenSentinel(
+                [
+                    rollback,
+                    updated_node.with_changes(
+                        body=[put.with_changes(value=cst.Await(release))], leading_lines=[]
+                    ),
+                ]
+            )
+        if (
             isinstance(first, (cst.Assign, cst.Return))
             and isinstance(first.value, cst.Call)
-            and first.value in plan.connects
+            and (first.value in plan.connects or first.value in plan.getconns)
         ):
+            pooled = first.value in plan.getconns
             new = updated_node.body[0]
             assert isinstance(new, (cst.Assign, cst.Return))
             if isinstance(first, cst.Assign):
                 target = first.targets[0].target
-                return cst.FlattenSentinel([updated_node, _begin(target)])
+                return cst.FlattenSentinel([updated_node, *self.setup(target, pooled)])
             var = cst.Name("conn")
             assert new.value is not None
             return cst.FlattenSentinel(
                 [
                     cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(var)], new.value)]),
-                    _begin(var),
+                    *self.setup(var, pooled),
                     updated_node.with_changes(body=[new.with_changes(value=var)]),
                 ]
             )
@@ -1517,7 +1922,7 @@ class Db(Codemod):
             statements.append(
                 cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], new_item)])
             )
-            statements.append(_begin(conn))
+            statements.extend(self.setup(conn, False))
         else:
             conn = updated_node.items[0].item
             if item.asname is not None:
@@ -1715,6 +2120,28 @@ def _parse_dsn(text: str) -> list[tuple[str, str]]:
     if not pairs and text.strip():
         raise ValueError("connection string not understood")
     return pairs
+
+
+def _pool_args(call: cst.Call) -> tuple[list[cst.Arg], list[cst.Arg]]:
+    """A pool constructor's (minconn, maxconn) and the arguments it passes to connect."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    sizes = positional[:2]
+    by_name = {a.keyword.value: a for a in call.args if a.keyword is not None}
+    for index, name in enumerate(("minconn", "maxconn")):
+        if name in by_name and len(sizes) == index:
+            sizes.append(by_name[name])
+    rest = [a for a in call.args if all(a is not s for s in sizes)]
+    return sizes, rest
+
+
+def _keyword_arg(key: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(
+        value,
+        keyword=cst.Name(key),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        ),
+    )
 
 
 def _keyword(key: str, value: str) -> cst.Arg:

@@ -350,3 +350,106 @@ def test_connections_in_attributes(tmp_path: Path, pg_schema: Schema) -> None:
     assert before["stock"] == [("x", 1), ("y", 2)]
     assert "refused 23514" in both.before.stdout
     assert "x\t1\ny\t2\n" in both.before.stdout
+
+
+# Pools, row factories, json/jsonb and execute_values (issue #5 items 5 and 6).
+POOLS_ROWS_JSON = '''
+import os
+
+import psycopg2
+import psycopg2.pool
+from psycopg2.extras import DictCursor, Json, NamedTupleCursor, execute_values
+
+DSN = os.environ["ASYNCIFY_TEST_PG_DSN"]
+SCHEMA = os.environ["PGSCHEMA"]
+
+
+def committed(query):
+    conn = psycopg2.connect(DSN)
+    cur = conn.cursor()
+    cur.execute(query)
+    rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def pooled():
+    pool = psycopg2.pool.ThreadedConnectionPool(1, 3, DSN)
+    conn = pool.getconn()
+    cur = conn.cursor()
+    cur.execute(f"CREATE TABLE {SCHEMA}.items (id int PRIMARY KEY, name text)")
+    execute_values(cur, f"INSERT INTO {SCHEMA}.items (id, name) VALUES %s", [(1, "a"), (2, "b")])
+    conn.commit()
+    cur.execute(f"INSERT INTO {SCHEMA}.items VALUES (%s, %s)", (3, "lost"))
+    pool.putconn(conn)  # not committed: putconn rolls it back
+    print("after putconn", committed(f"SELECT id FROM {SCHEMA}.items ORDER BY id"))
+    other = pool.getconn()
+    cur2 = other.cursor()
+    cur2.execute(f"SELECT count(*) FROM {SCHEMA}.items")
+    print("pooled count", cur2.fetchone()[0])
+    ids = execute_values(
+        cur2,
+        f"INSERT INTO {SCHEMA}.items (id, name) VALUES %s RETURNING id",
+        [{"n": "c", "i": 4}, {"n": "d", "i": 5}],
+        template="(%(i)s, %(n)s)",
+        fetch=True,
+    )
+    print("returned", ids)
+    other.commit()
+    pool.putconn(other)
+    pool.closeall()
+
+
+def rows_and_json():
+    conn = psycopg2.connect(DSN)
+    cur = conn.cursor()
+    cur.execute(f"CREATE TABLE {SCHEMA}.docs (id int, body jsonb, raw json)")
+    cur.execute(
+        f"INSERT INTO {SCHEMA}.docs VALUES (%s, %s, %s), (%s, %s, %s)",
+        (1, Json({"k": [1, 2], "s": "x"}), Json("text"), 2, '{"a": null}', "[1.5, true]"),
+    )
+    conn.commit()
+    cur.execute(f"SELECT id, body, raw FROM {SCHEMA}.docs ORDER BY id")
+    for row in cur.fetchall():
+        print("json", row, type(row[1]).__name__, type(row[2]).__name__)
+    dcur = conn.cursor(cursor_factory=DictCursor)
+    dcur.execute(f"SELECT id, name FROM {SCHEMA}.items ORDER BY id")
+    rows = dcur.fetchall()
+    print("dict rows", rows, rows[0][1], rows[0]["name"], dict(rows[1]), "id" in rows[0])
+    dcur.execute(f"SELECT id, name FROM {SCHEMA}.items WHERE id = %s", (2,))
+    print("dict row", dcur.fetchone())
+    ncur = conn.cursor(cursor_factory=NamedTupleCursor)
+    ncur.execute(f"SELECT id, name FROM {SCHEMA}.items ORDER BY id")
+    named = ncur.fetchall()
+    print("named rows", named, named[0].name, named[1][0], named[0]._asdict())
+    ncur.execute(f"SELECT id, name FROM {SCHEMA}.items WHERE id = %s", (9,))
+    print("named none", ncur.fetchone())
+    conn.close()
+
+
+def main():
+    pooled()
+    rows_and_json()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_pools_rows_json(tmp_path: Path, pg_schema: Schema) -> None:
+    both, before, after = run_db_program(tmp_path, pg_schema, {"main.py": POOLS_ROWS_JSON})
+    converted = both.converted["main.py"]
+    assert "import psycopg2" not in converted and "from psycopg2" not in converted, converted
+    assert "asyncpg.create_pool(" in converted and "init=_json_codecs" in converted
+    assert "await pool.release(conn)" in converted and "fetchmany(" in converted
+    both.assert_same()
+    assert after == before
+    out = both.before.stdout
+    assert "after putconn [(1,), (2,)]" in out
+    assert "dict rows [[1, 'a'], [2, 'b'], [4, 'c'], [5, 'd']] a a {'id': 2, 'name': 'b'} True" in out
+    assert "named rows [Record(id=1, name='a')" in out and "named none None" in out
+    assert "json (1, {'k': [1, 2], 's': 'x'}, 'text') dict str" in out
+    assert "json (2, {'a': None}, [1.5, True]) dict list" in out
+    assert "returned [(4,), (5,)]" in out
+    assert [r[0] for r in before["items"]] == [1, 2, 4, 5]
