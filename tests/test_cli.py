@@ -458,3 +458,16 @@ def test_bad_config_is_a_usage_error(tmp_path: Path, table: str, mentions: str) 
     assert mentions in done.stderr.decode()
     assert len(err_lines(done)) == 1
     assert snapshot(tmp_path) == before
+
+
+def test_output_file_and_exit_zero(tmp_path: Path) -> None:
+    project(tmp_path, {"app.py": "import time\n\ndef f():\n    time.sleep(0)\n"})
+    done = asyncify("check", "--format", "sarif", "--output", "out.sarif", ".", cwd=tmp_path)
+    assert done.returncode == 1 and done.stdout == b""
+    log = json.loads((tmp_path / "out.sarif").read_text())
+    assert log["version"] == "2.1.0"
+    assert asyncify("check", "--exit-zero", ".", cwd=tmp_path).returncode == 0
+    done = asyncify("diff", "-o", "change.patch", ".", cwd=tmp_path)
+    assert done.returncode == 0 and b"+++ b/app.py" in (tmp_path / "change.patch").read_bytes()
+    (tmp_path / "bad.py").write_text("def (:\n")
+    assert asyncify("check", "--exit-zero", ".", cwd=tmp_path).returncode == 2  # errors still 2

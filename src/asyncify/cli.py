@@ -87,6 +87,22 @@ TodoComments = Annotated[
 ]
 
 
+OutputFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the diff, plan, JSON or SARIF to FILE instead of stdout.",
+        show_default=False,
+    ),
+]
+ExitZero = Annotated[
+    bool,
+    typer.Option("--exit-zero", help="Exit 0 even if `check` finds work (errors still exit 2)."),
+]
+
+
 class UsageError(Exception):
     """A bad option or configuration: exit 2 with a one-line message."""
 
@@ -124,22 +140,12 @@ def run(
     quiet: Quiet = False,
     no_color: NoColor = False,
     todo_comments: TodoComments = None,
+    output: OutputFile = None,
+    exit_zero: ExitZero = False,
 ) -> None:
     """Rewrite files in place."""
-    command = Command.DIFF if dry_run else Command.RUN
-    _execute(
-        command,
-        paths=paths,
-        select=select,
-        ignore=ignore,
-        exclude=exclude,
-        format=format,
-        jobs=jobs,
-        config=config,
-        quiet=quiet,
-        no_color=no_color,
-        todo_comments=todo_comments,
-    )
+    arguments = dict(locals())
+    _execute(Command.DIFF if arguments.pop("dry_run") else Command.RUN, **arguments)
 
 
 @app.command()
@@ -154,21 +160,11 @@ def diff(
     quiet: Quiet = False,
     no_color: NoColor = False,
     todo_comments: TodoComments = None,
+    output: OutputFile = None,
+    exit_zero: ExitZero = False,
 ) -> None:
     """Print a unified diff of the conversion; write nothing."""
-    _execute(
-        Command.DIFF,
-        paths=paths,
-        select=select,
-        ignore=ignore,
-        exclude=exclude,
-        format=format,
-        jobs=jobs,
-        config=config,
-        quiet=quiet,
-        no_color=no_color,
-        todo_comments=todo_comments,
-    )
+    _execute(Command.DIFF, **locals())
 
 
 @app.command()
@@ -183,21 +179,11 @@ def check(
     quiet: Quiet = False,
     no_color: NoColor = False,
     todo_comments: TodoComments = None,
+    output: OutputFile = None,
+    exit_zero: ExitZero = False,
 ) -> None:
     """Write nothing; exit 1 if anything would change or needs review."""
-    _execute(
-        Command.CHECK,
-        paths=paths,
-        select=select,
-        ignore=ignore,
-        exclude=exclude,
-        format=format,
-        jobs=jobs,
-        config=config,
-        quiet=quiet,
-        no_color=no_color,
-        todo_comments=todo_comments,
-    )
+    _execute(Command.CHECK, **locals())
 
 
 @app.command()
@@ -212,21 +198,11 @@ def plan(
     quiet: Quiet = False,
     no_color: NoColor = False,
     todo_comments: TodoComments = None,
+    output: OutputFile = None,
+    exit_zero: ExitZero = False,
 ) -> None:
     """Show which functions become async, and the call chain that forces each."""
-    _execute(
-        Command.PLAN,
-        paths=paths,
-        select=select,
-        ignore=ignore,
-        exclude=exclude,
-        format=format,
-        jobs=jobs,
-        config=config,
-        quiet=quiet,
-        no_color=no_color,
-        todo_comments=todo_comments,
-    )
+    _execute(Command.PLAN, **locals())
 
 
 @app.command("list")
@@ -251,6 +227,8 @@ def _execute(
     quiet: bool,
     no_color: bool,
     todo_comments: bool | None,
+    output: Path | None,
+    exit_zero: bool,
 ) -> None:
     try:
         settings = load_config(paths, config)
@@ -280,7 +258,7 @@ def _execute(
             err=True,
         )
         raise typer.Exit(2) from None
-    color = format is Format.TEXT and not no_color and sys.stdout.isatty()
+    color = format is Format.TEXT and not no_color and output is None and sys.stdout.isatty()
     report = Report(command, format, quiet=quiet, color=color, plan=result.plan)
     for problem in problems:
         report.add_error(problem)
@@ -290,8 +268,17 @@ def _execute(
             report.add(outcome, written=failure is None, error=failure)
         else:
             report.add(outcome)
-    report.emit()
-    raise typer.Exit(report.exit_code)
+    if output is None:
+        report.emit()
+    else:
+        try:
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                report.emit(stdout=stream)
+        except OSError as error:
+            typer.echo(f"Error: cannot write {output}: {error.strerror or error}", err=True)
+            raise typer.Exit(2) from None
+    code = report.exit_code
+    raise typer.Exit(0 if exit_zero and code == 1 else code)
 
 
 def _check_codemods(options: Options) -> None:
