@@ -23,7 +23,7 @@ Design (docs/http.md):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -67,7 +67,12 @@ POSITIONAL = {
     ),
 }
 # The client that reproduces requests' defaults (MAPPING.md §A1).
-CLIENT_DEFAULTS = (("follow_redirects", "True"), ("timeout", "None"), ("max_redirects", "30"))
+CLIENT_DEFAULTS = (
+    ("follow_redirects", "True"),
+    ("timeout", "None"),
+    ("max_redirects", "30"),
+    ("event_hooks", '{"response": [_requests_text_encoding]}'),
+)
 # Response members: the same in both, renamed, or without an equivalent.
 RESPONSE_KEPT = (
     "json",
@@ -131,6 +136,243 @@ AUTH_CLASSES = {
     "requests.auth.HTTPDigestAuth": "httpx.DigestAuth",
 }
 SSL_CONTEXT = "_HTTPX_SSL_CONTEXT"
+# Streaming (MAPPING.md §A3): iterators of a streamed response, and the members that
+# httpx serves before the body is read (anything else needs `await r.aread()`).
+STREAM_ITERS = frozenset({"iter_content", "iter_lines"})
+STREAM_SAFE = frozenset(
+    {
+        "status_code",
+        "headers",
+        "ok",
+        "url",
+        "reason",
+        "encoding",
+        "raise_for_status",
+        "is_redirect",
+        "history",
+        "cookies",
+        "request",
+        "links",
+    }
+)
+STREAM_MARKER = "__asyncify_http_stream__"
+# Literal dict arguments whose `None` values requests drops (httpx sends `k=` or raises).
+DROPS_NONE = frozenset({"params", "data", "headers"})
+# requests.codes (requests/status_codes.py): value -> names; the names httpx.codes has too.
+REQUESTS_CODES: dict[int, tuple[str, ...]] = {
+    100: ("continue",),
+    101: ("switching_protocols",),
+    102: ("processing", "early-hints"),
+    103: ("checkpoint",),
+    122: ("uri_too_long", "request_uri_too_long"),
+    200: ("ok", "okay", "all_ok", "all_okay", "all_good", "\\o/", "✓"),
+    201: ("created",),
+    202: ("accepted",),
+    203: ("non_authoritative_info", "non_authoritative_information"),
+    204: ("no_content",),
+    205: ("reset_content", "reset"),
+    206: ("partial_content", "partial"),
+    207: ("multi_status", "multiple_status", "multi_stati", "multiple_stati"),
+    208: ("already_reported",),
+    226: ("im_used",),
+    300: ("multiple_choices",),
+    301: ("moved_permanently", "moved", "\\o-"),
+    302: ("found",),
+    303: ("see_other", "other"),
+    304: ("not_modified",),
+    305: ("use_proxy",),
+    306: ("switch_proxy",),
+    307: ("temporary_redirect", "temporary_moved", "temporary"),
+    308: ("permanent_redirect", "resume_incomplete", "resume"),
+    400: ("bad_request", "bad"),
+    401: ("unauthorized",),
+    402: ("payment_required", "payment"),
+    403: ("forbidden",),
+    404: ("not_found", "-o-"),
+    405: ("method_not_allowed", "not_allowed"),
+    406: ("not_acceptable",),
+    407: ("proxy_authentication_required", "proxy_auth", "proxy_authentication"),
+    408: ("request_timeout", "timeout"),
+    409: ("conflict",),
+    410: ("gone",),
+    411: ("length_required",),
+    412: ("precondition_failed", "precondition"),
+    413: ("request_entity_too_large", "content_too_large"),
+    414: ("request_uri_too_large", "uri_too_long"),
+    415: ("unsupported_media_type", "unsupported_media", "media_type"),
+    416: ("requested_range_not_satisfiable", "requested_range", "range_not_satisfiable"),
+    417: ("expectation_failed",),
+    418: ("im_a_teapot", "teapot", "i_am_a_teapot"),
+    421: ("misdirected_request",),
+    422: ("unprocessable_entity", "unprocessable", "unprocessable_content"),
+    423: ("locked",),
+    424: ("failed_dependency", "dependency"),
+    425: ("unordered_collection", "unordered", "too_early"),
+    426: ("upgrade_required", "upgrade"),
+    428: ("precondition_required", "precondition"),
+    429: ("too_many_requests", "too_many"),
+    431: ("header_fields_too_large", "fields_too_large"),
+    444: ("no_response", "none"),
+    449: ("retry_with", "retry"),
+    450: ("blocked_by_windows_parental_controls", "parental_controls"),
+    451: ("unavailable_for_legal_reasons", "legal_reasons"),
+    499: ("client_closed_request",),
+    500: ("internal_server_error", "server_error", "/o\\", "✗"),
+    501: ("not_implemented",),
+    502: ("bad_gateway",),
+    503: ("service_unavailable", "unavailable"),
+    504: ("gateway_timeout",),
+    505: ("http_version_not_supported", "http_version"),
+    506: ("variant_also_negotiates",),
+    507: ("insufficient_storage",),
+    509: ("bandwidth_limit_exceeded", "bandwidth"),
+    510: ("not_extended",),
+    511: ("network_authentication_required", "network_auth", "network_authentication"),
+}
+HTTPX_CODES = [
+    "ACCEPTED",
+    "ALREADY_REPORTED",
+    "BAD_GATEWAY",
+    "BAD_REQUEST",
+    "CONFLICT",
+    "CONTINUE",
+    "CREATED",
+    "EARLY_HINTS",
+    "EXPECTATION_FAILED",
+    "FAILED_DEPENDENCY",
+    "FORBIDDEN",
+    "FOUND",
+    "GATEWAY_TIMEOUT",
+    "GONE",
+    "HTTP_VERSION_NOT_SUPPORTED",
+    "IM_A_TEAPOT",
+    "IM_USED",
+    "INSUFFICIENT_STORAGE",
+    "INTERNAL_SERVER_ERROR",
+    "LENGTH_REQUIRED",
+    "LOCKED",
+    "LOOP_DETECTED",
+    "METHOD_NOT_ALLOWED",
+    "MISDIRECTED_REQUEST",
+    "MOVED_PERMANENTLY",
+    "MULTIPLE_CHOICES",
+    "MULTI_STATUS",
+    "NETWORK_AUTHENTICATION_REQUIRED",
+    "NON_AUTHORITATIVE_INFORMATION",
+    "NOT_ACCEPTABLE",
+    "NOT_EXTENDED",
+    "NOT_FOUND",
+    "NOT_IMPLEMENTED",
+    "NOT_MODIFIED",
+    "NO_CONTENT",
+    "OK",
+    "PARTIAL_CONTENT",
+    "PAYMENT_REQUIRED",
+    "PERMANENT_REDIRECT",
+    "PRECONDITION_FAILED",
+    "PRECONDITION_REQUIRED",
+    "PROCESSING",
+    "PROXY_AUTHENTICATION_REQUIRED",
+    "REQUESTED_RANGE_NOT_SATISFIABLE",
+    "REQUEST_ENTITY_TOO_LARGE",
+    "REQUEST_HEADER_FIELDS_TOO_LARGE",
+    "REQUEST_TIMEOUT",
+    "REQUEST_URI_TOO_LONG",
+    "RESET_CONTENT",
+    "SEE_OTHER",
+    "SERVICE_UNAVAILABLE",
+    "SWITCHING_PROTOCOLS",
+    "TEMPORARY_REDIRECT",
+    "TOO_EARLY",
+    "TOO_MANY_REQUESTS",
+    "UNAUTHORIZED",
+    "UNAVAILABLE_FOR_LEGAL_REASONS",
+    "UNPROCESSABLE_ENTITY",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "UPGRADE_REQUIRED",
+    "USE_PROXY",
+    "VARIANT_ALSO_NEGOTIATES",
+]
+CODES_IN_HTTPX: dict[str, str] = {
+    "continue": "CONTINUE",
+    "switching_protocols": "SWITCHING_PROTOCOLS",
+    "processing": "PROCESSING",
+    "ok": "OK",
+    "created": "CREATED",
+    "accepted": "ACCEPTED",
+    "non_authoritative_information": "NON_AUTHORITATIVE_INFORMATION",
+    "no_content": "NO_CONTENT",
+    "reset_content": "RESET_CONTENT",
+    "partial_content": "PARTIAL_CONTENT",
+    "multi_status": "MULTI_STATUS",
+    "already_reported": "ALREADY_REPORTED",
+    "im_used": "IM_USED",
+    "multiple_choices": "MULTIPLE_CHOICES",
+    "moved_permanently": "MOVED_PERMANENTLY",
+    "found": "FOUND",
+    "see_other": "SEE_OTHER",
+    "not_modified": "NOT_MODIFIED",
+    "use_proxy": "USE_PROXY",
+    "temporary_redirect": "TEMPORARY_REDIRECT",
+    "permanent_redirect": "PERMANENT_REDIRECT",
+    "bad_request": "BAD_REQUEST",
+    "unauthorized": "UNAUTHORIZED",
+    "payment_required": "PAYMENT_REQUIRED",
+    "forbidden": "FORBIDDEN",
+    "not_found": "NOT_FOUND",
+    "method_not_allowed": "METHOD_NOT_ALLOWED",
+    "not_acceptable": "NOT_ACCEPTABLE",
+    "proxy_authentication_required": "PROXY_AUTHENTICATION_REQUIRED",
+    "request_timeout": "REQUEST_TIMEOUT",
+    "conflict": "CONFLICT",
+    "gone": "GONE",
+    "length_required": "LENGTH_REQUIRED",
+    "precondition_failed": "PRECONDITION_FAILED",
+    "request_entity_too_large": "REQUEST_ENTITY_TOO_LARGE",
+    "unsupported_media_type": "UNSUPPORTED_MEDIA_TYPE",
+    "requested_range_not_satisfiable": "REQUESTED_RANGE_NOT_SATISFIABLE",
+    "expectation_failed": "EXPECTATION_FAILED",
+    "im_a_teapot": "IM_A_TEAPOT",
+    "misdirected_request": "MISDIRECTED_REQUEST",
+    "unprocessable_entity": "UNPROCESSABLE_ENTITY",
+    "locked": "LOCKED",
+    "failed_dependency": "FAILED_DEPENDENCY",
+    "too_early": "TOO_EARLY",
+    "upgrade_required": "UPGRADE_REQUIRED",
+    "precondition_required": "PRECONDITION_REQUIRED",
+    "too_many_requests": "TOO_MANY_REQUESTS",
+    "unavailable_for_legal_reasons": "UNAVAILABLE_FOR_LEGAL_REASONS",
+    "internal_server_error": "INTERNAL_SERVER_ERROR",
+    "not_implemented": "NOT_IMPLEMENTED",
+    "bad_gateway": "BAD_GATEWAY",
+    "service_unavailable": "SERVICE_UNAVAILABLE",
+    "gateway_timeout": "GATEWAY_TIMEOUT",
+    "http_version_not_supported": "HTTP_VERSION_NOT_SUPPORTED",
+    "variant_also_negotiates": "VARIANT_ALSO_NEGOTIATES",
+    "insufficient_storage": "INSUFFICIENT_STORAGE",
+    "not_extended": "NOT_EXTENDED",
+    "network_authentication_required": "NETWORK_AUTHENTICATION_REQUIRED",
+}
+CODE_VALUES = {name: value for value, names in REQUESTS_CODES.items() for name in names}
+# requests' Response.text without a charset (requests/utils.py get_encoding_from_headers,
+# models.py Response.text): ISO-8859-1 for text/*, UTF-8 for JSON, detection otherwise.
+# httpx decodes all of them as UTF-8, so every client asyncify creates gets this hook.
+ENCODING_HOOK = "_requests_text_encoding"
+ENCODING_HOOK_SOURCE = f'''
+async def {ENCODING_HOOK}(response: httpx.Response) -> None:
+    """Decode a body without a charset as requests does (ISO-8859-1 for text/*, UTF-8 for
+    JSON, charset detection otherwise); added by asyncify."""
+    if response.charset_encoding is None:
+        kind = response.headers.get("content-type", "").partition(";")[0]
+        if "text" in kind:
+            response.encoding = "ISO-8859-1"
+        elif "application/json" in kind:
+            response.encoding = "utf-8"
+        else:
+            response.default_encoding = lambda content: (
+                charset_normalizer.detect(content)["encoding"] or "utf-8"
+            )
+'''
 MARKERS = {"ok": "__asyncify_http_ok__", "url": "__asyncify_http_url__"}
 
 ONE_SHOT_IN_LOOP = Code(
@@ -196,6 +438,23 @@ STREAMING = Code(
     "use `async with client.stream(method, url) as r:` with `async for chunk in r.aiter_bytes(n)` "
     "(aiter_lines yields str)",
 )
+DATA_VARIABLE = Code(
+    "AFY213",
+    "data= with a value that is not a literal: httpx sends a dict, str or bytes the same, but a "
+    "list of pairs, a file or a generator fails",
+    "pass data= a dict, or content= for a raw body (an async iterable for a generator or file)",
+)
+FORWARDED_KWARGS = Code(
+    "AFY214",
+    "**kwargs forwarded into a requests call: requests-only keywords (allow_redirects, stream, "
+    "verify, proxies, hooks) fail in httpx",
+    "pass the keywords explicitly, or rename them for httpx (allow_redirects -> follow_redirects)",
+)
+SYNC_SESSION = Code(
+    "AFY215",
+    "requests Session kept: it is used from code that stays synchronous",
+    "make every function that uses the session async (or give the sync code its own session)",
+)
 APPROXIMATE_EXCEPTION = Code(
     "AFY212",
     "requests exception without an exact httpx counterpart",
@@ -247,11 +506,27 @@ class Http(Codemod):
         self.comprehensions = 0
         self.converted: list[tuple[int, int]] = []  # positions of converted requests calls
         self.client_names: list[str] = []
+        self.functions: list[cst.FunctionDef] = []
         self.response_params: list[set[str]] = []
         self.keeps_requests: list[bool] = []  # per function: a sync one keeping requests calls
         self.finish = False  # placeholders for _Finish to replace
         self.checks: set[int] = set()  # ids of raise_for_status conditionals we made
         self.one_shot = False
+        self.hook = False  # a client was made: the module gets the text-encoding hook
+        # Sessions (one decision per session object, _analyse_sessions).
+        self.session_uses: dict[tuple[str, str, str], list[cst.CSTNode]] = {}
+        self.kept_constructors: set[int] = set()
+        self.kept_calls: set[int] = set()  # ids of calls/with items on kept sessions
+        self.kept_functions: set[str] = set()  # qualnames holding such calls
+        self.kept_responses: set[tuple[str, str]] = set()  # (function, local name)
+        self.kept_reports: list[tuple[cst.Call, str]] = []
+        # Streams (per function, _analyse_streams): ids of original nodes.
+        self.stream_sites: dict[int, _Stream] = {}
+        self.stream_failures: dict[int, str] = {}
+        self.stream_assigns: dict[int, int] = {}  # id(statement) -> id(call)
+        self.stream_pending: dict[int, list[cst.WithItem]] = {}
+        self.stream_fors: dict[int, tuple[str, list[cst.Arg]]] = {}
+        self.stream_iter_calls: set[int] = set()
 
     # -- names ----------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
@@ -264,6 +539,10 @@ class Http(Codemod):
                 self.out.add(node.value)
 
         node.visit(Names(self.used_names))
+        # Also on a second run (nothing left to plan): kept sessions must stay kept.
+        self._analyse_sessions(node)
+        for call, detail in self.kept_reports:
+            self.report(SYNC_SESSION, call, detail)
 
     def fresh(self, base: str) -> str:
         name, i = base, 1
@@ -308,6 +587,14 @@ class Http(Codemod):
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
         frame = self._pop(original_node)
         result: cst.BaseStatement = updated_node
+        call_id = self.stream_assigns.get(id(original_node))
+        if call_id is not None and call_id in self.stream_pending:
+            marker = cst.Call(
+                func=cst.Name(STREAM_MARKER), args=[cst.Arg(cst.Integer(str(call_id)))]
+            )
+            return cst.SimpleStatementLine(
+                body=[cst.Expr(marker)], leading_lines=original_node.leading_lines
+            )
         if (
             isinstance(updated_node, cst.SimpleStatementLine)
             and len(updated_node.body) == 1
@@ -357,6 +644,8 @@ class Http(Codemod):
         self._visit_compound(node)
 
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
+        if id(original_node) in self.stream_fors:
+            updated_node = self._stream_for(original_node, updated_node)
         return self._leave_compound(original_node, updated_node)
 
     def visit_With(self, node: cst.With) -> None:
@@ -391,6 +680,7 @@ class Http(Codemod):
         )
 
     def _client(self, extra: Sequence[cst.Arg]) -> cst.Call:
+        self.hook = True
         args = [
             cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v)) for k, v in CLIENT_DEFAULTS
         ]
@@ -438,7 +728,7 @@ class Http(Codemod):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if self.finish:
             updated_node = updated_node.visit(_Finish())
-        if not self.one_shot:
+        if not self.one_shot and not self.hook:
             return updated_node
         # After the leading docstring and imports: LibCST adds `import httpx` before it.
         body = list(updated_node.body)
@@ -455,10 +745,20 @@ class Http(Codemod):
                 at = i + 1
             else:
                 break
-        context = cst.parse_statement(
-            f"{SSL_CONTEXT} = httpx.create_ssl_context()  # shared by the one-shot clients\n"
-        )
-        body.insert(at, context)
+        blank = cst.EmptyLine()
+        added: list[cst.SimpleStatementLine | cst.BaseCompoundStatement] = []
+        if self.one_shot:
+            line = f"{SSL_CONTEXT} = httpx.create_ssl_context()  # shared by the one-shot clients\n"
+            added.append(cst.parse_statement(line))
+        if self.hook:
+            self.add_import("charset_normalizer")
+            hook = cst.parse_statement(ENCODING_HOOK_SOURCE.lstrip())
+            added.append(hook.with_changes(leading_lines=[blank, blank]))
+            if at < len(body):  # two blank lines after the function
+                following = body[at]
+                comments = [ln for ln in following.leading_lines if ln.comment is not None]
+                body[at] = following.with_changes(leading_lines=[blank, blank, *comments])
+        body[at:at] = added
         return updated_node.with_changes(body=body)
 
     # -- calls ----------------------------------------------------------------------
@@ -475,9 +775,10 @@ class Http(Codemod):
             self._import_httpx(original_node.func)
             return updated_node.with_changes(func=dotted(AUTH_CLASSES[name]))
         if name in SESSION_CONSTRUCTORS:
-            if not self.state.plan.async_functions:
+            if not self.state.plan.async_functions or id(original_node) in self.kept_constructors:
                 return updated_node
             self._import_httpx(original_node.func)
+            self.hook = True
             args = [
                 cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v))
                 for k, v in CLIENT_DEFAULTS
@@ -486,11 +787,14 @@ class Http(Codemod):
         if name == f"{RESPONSE}.raise_for_status":
             return self._raise_for_status(original_node, updated_node)
         if name.startswith(f"{RESPONSE}.") and name.rpartition(".")[2] in RESPONSE_STREAMING:
-            self.report(STREAMING, original_node, f"`.{name.rpartition('.')[2]}()`")
+            if id(original_node) not in self.stream_iter_calls:
+                self.report(STREAMING, original_node, f"`.{name.rpartition('.')[2]}()`")
             return updated_node
         if name in ONE_SHOT or name in SESSION_CALLS or name == f"{SESSION}.close":
-            if not self.should_convert(original_node):
+            if not self.should_convert(original_node) or id(original_node) in self.kept_calls:
                 return updated_node
+            if id(original_node) in self.stream_sites:
+                return self._stream_call(original_node, updated_node, name)
             return self._request(original_node, updated_node, name)
         return updated_node
 
@@ -557,6 +861,8 @@ class Http(Codemod):
         url: cst.BaseExpression | None = None
         for i, (orig, arg) in enumerate(zip(original.args, updated.args, strict=True)):
             if arg.star:
+                if arg.star == "**":
+                    self.report(FORWARDED_KWARGS, orig)
                 args.append(arg)
                 continue
             if arg.keyword is None:
@@ -590,7 +896,8 @@ class Http(Codemod):
                 self.report(HOOKS, orig)
                 args.append(arg)
             elif key == "stream":
-                self.report(STREAMING, orig, "`stream=`")
+                why = self.stream_failures.get(id(original), "")
+                self.report(STREAMING, orig, f"`stream=`{': ' + why if why else ''}")
                 args.append(arg)
             elif key == "files":
                 self.report(MULTIPART_FILES, orig)
@@ -599,7 +906,9 @@ class Http(Codemod):
                 self.report(QUERY_REPLACED, orig)
                 args.append(arg)
             elif key == "data":
-                args.append(self._data(orig, arg))
+                args.append(self._drop_none(key, self._data(orig, arg)))
+            elif key in DROPS_NONE:
+                args.append(self._drop_none(key, arg))
             elif key == "auth":
                 self._auth(orig)
                 args.append(arg)
@@ -621,7 +930,65 @@ class Http(Codemod):
             # MAPPING.md §A2's latin-1 holds for urllib3 1.x only).
             content: cst.BaseExpression = arg.value
             return arg.with_changes(keyword=cst.Name("content"), value=content)
+        if not self._mapping_or_raw(value):
+            self.report(DATA_VARIABLE, orig)
         return arg
+
+    def _mapping_or_raw(self, value: cst.BaseExpression) -> bool:
+        """A dict/str/bytes literal or ``dict(...)``, or a local only ever assigned those:
+        httpx sends them as requests does (a str/bytes data= with a DeprecationWarning)."""
+        simple = (
+            cst.Dict,
+            cst.DictComp,
+            cst.SimpleString,
+            cst.ConcatenatedString,
+            cst.FormattedString,
+        )
+        if isinstance(value, simple):
+            return True
+        if isinstance(value, cst.Call):
+            return isinstance(value.func, cst.Name) and value.func.value == "dict"
+        if not isinstance(value, cst.Name) or not self.functions:
+            return False
+        values = [
+            node.value
+            for node in _walk(self.functions[-1])
+            if isinstance(node, cst.Assign)
+            and any(
+                isinstance(t.target, cst.Name) and t.target.value == value.value
+                for t in node.targets
+            )
+        ]
+        return bool(values) and all(self._mapping_or_raw(v) for v in values)
+
+    def _drop_none(self, key: str, arg: cst.Arg) -> cst.Arg:
+        """requests drops `None` values of params/data/headers (and sends True as "True");
+        httpx sends `k=` (raises for headers) and "true"."""
+        value = arg.value
+        if not isinstance(value, cst.Dict):
+            return arg
+        elements: list[cst.BaseDictElement] = []
+        for element in value.elements:
+            if isinstance(element, cst.DictElement):
+                if _is_literal(element.value, "None"):
+                    continue
+                if (
+                    key != "headers"
+                    and isinstance(element.value, cst.Name)
+                    and element.value.value in ("True", "False")
+                ):
+                    element = element.with_changes(
+                        value=cst.SimpleString(f'"{element.value.value}"')
+                    )
+            elements.append(element)
+        if len(elements) == len(value.elements) and all(
+            a is b for a, b in zip(elements, value.elements, strict=True)
+        ):
+            return arg
+        if elements:
+            last = elements[-1]
+            elements[-1] = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return arg.with_changes(value=value.with_changes(elements=elements))
 
     def _auth(self, orig: cst.Arg) -> None:
         value = orig.value
@@ -637,6 +1004,8 @@ class Http(Codemod):
     def _raise_for_status(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         """requests raises on 4xx/5xx only; httpx on any non-2xx (3xx, 304 too)."""
         if not self.should_convert(original) or not isinstance(updated.func, cst.Attribute):
+            return updated
+        if isinstance(original.func, cst.Attribute) and self._kept_response(original.func.value):
             return updated
         receiver = updated.func.value
         if isinstance(receiver, (cst.Name, cst.Attribute)) and not receiver.lpar:
@@ -676,7 +1045,12 @@ class Http(Codemod):
         if not name and isinstance(value, cst.Name) and self.response_params:
             if value.value in self.response_params[-1]:
                 name = f"{RESPONSE}.{original_node.attr.value}"
+        codes = self.qualified(original_node)
+        if codes.startswith("requests.codes.") and self.state.plan.async_functions:
+            return self._status_code(original_node, codes.rpartition(".")[2])
         if not name.startswith(f"{RESPONSE}.") or not self._responses_converted():
+            return updated_node
+        if self._kept_response(original_node.value):
             return updated_node
         member = name.rpartition(".")[2]
         if member in ("ok", "url"):
@@ -687,6 +1061,18 @@ class Http(Codemod):
         if member in RESPONSE_MISSING:
             self.report(NO_EQUIVALENT, original_node, f"`.{member}`")
         return updated_node
+
+    def _status_code(self, original: cst.Attribute, name: str) -> cst.BaseExpression:
+        """``requests.codes.<name>`` → ``httpx.codes.<NAME>``, or the int where httpx lacks
+        the synonym (``okay``, ``teapot``, ``resume``...)."""
+        self.remove_import_of(original)
+        lower = name.lower()
+        if lower in CODES_IN_HTTPX:
+            self.add_import("httpx")
+            return dotted(f"httpx.codes.{CODES_IN_HTTPX[lower]}")
+        if lower in CODE_VALUES:
+            return cst.Integer(str(CODE_VALUES[lower]))
+        return original
 
     def _responses_converted(self) -> bool:
         """Responses here come from httpx: inside async code, or in a synchronous function
@@ -708,6 +1094,9 @@ class Http(Codemod):
 
             node.body.visit(Find())
         self.keeps_requests.append(keeps)
+        self.functions.append(node)
+        if self.in_async():
+            self._analyse_streams(node)
         # Parameters annotated `requests.Response`: the plan does not type them yet.
         params = node.params
         self.response_params.append(
@@ -723,6 +1112,7 @@ class Http(Codemod):
     ) -> cst.FunctionDef:
         self.keeps_requests.pop()
         self.response_params.pop()
+        self.functions.pop()
         return updated_node
 
     def leave_Annotation(
@@ -736,10 +1126,399 @@ class Http(Codemod):
         self._import_httpx(original_node.annotation)
         return updated_node.with_changes(annotation=dotted(target))
 
+    # -- sessions: one decision per Session object of the file ------------------------
+    def _analyse_sessions(self, module: cst.Module) -> None:
+        """A Session (a local, a module global, or ``self.<attr>``) becomes an AsyncClient
+        only if every blocking use of it in the file is a call that converts (in a function
+        async in the plan); otherwise it stays requests everywhere (AFY215)."""
+        state = self.state
+        request_methods = frozenset({*METHODS, "request", "send", "close"})
+        blocking = SESSION_CALLS | {f"{SESSION}.close"}
+        constructors: list[tuple[cst.Call, tuple[str, str, str], str]] = []
+        uses: list[tuple[cst.CSTNode, str, str, bool]] = []  # node, scope, receiver, converts
+        parents = _parents(module)
+        scopes: dict[int, str] = {}  # id(node) -> qualname of the enclosing function ("" if none)
+        asyncs: dict[str, bool] = {"": False}
+
+        class Scopes(cst.CSTVisitor):
+            def __init__(self) -> None:
+                super().__init__()
+                self.stack: list[tuple[str, bool]] = []  # (qualname, is_function)
+
+            def on_visit(self, node: cst.CSTNode) -> bool:
+                if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                    parent = self.stack[-1] if self.stack else None
+                    name = "<lambda>" if isinstance(node, cst.Lambda) else node.name.value
+                    if parent is None:
+                        qual = name
+                    elif parent[1]:
+                        qual = f"{parent[0]}.<locals>.{name}"
+                    else:
+                        qual = f"{parent[0]}.{name}"
+                    is_function = not isinstance(node, cst.ClassDef)
+                    self.stack.append((qual, is_function))
+                    if isinstance(node, cst.FunctionDef):
+                        asyncs[qual] = node.asynchronous is not None or state.is_async_function(
+                            qual
+                        )
+                    elif isinstance(node, cst.Lambda):
+                        asyncs[qual] = False
+                functions = [q for q, f in self.stack if f]
+                scopes[id(node)] = functions[-1] if functions else ""
+                return True
+
+            def on_leave(self, original_node: cst.CSTNode) -> None:
+                if isinstance(original_node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                    self.stack.pop()
+
+        module.visit(Scopes())
+        attr_keys: dict[str, list[tuple[str, str, str]]] = {}
+        for node in _walk(module):
+            if not isinstance(node, cst.Call):
+                continue
+            name = self.name_of(node.func)
+            scope = scopes.get(id(node), "")
+            if name in SESSION_CONSTRUCTORS:
+                parent = parents.get(id(node))
+                key = ("expr", str(id(node)), scope)
+                if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+                    target = parent.targets[0].target
+                    if isinstance(target, cst.Name):
+                        key = ("name", target.value, scope)
+                    elif isinstance(target, cst.Attribute):
+                        owner = target.value
+                        cls = (
+                            scope.rpartition(".")[0]
+                            if isinstance(owner, cst.Name) and owner.value == "self"
+                            else "?"
+                        )
+                        key = ("attr", target.attr.value, cls)
+                        attr_keys.setdefault(target.attr.value, []).append(key)
+                elif isinstance(parent, cst.WithItem) and parent.asname is not None:
+                    target = parent.asname.name
+                    if isinstance(target, cst.Name):
+                        key = ("name", target.value, scope)
+                constructors.append((node, key, scope))
+            func = node.func
+            if isinstance(func, cst.Attribute) and (
+                name in blocking or func.attr.value in request_methods
+            ):
+                converts = (
+                    name in blocking and asyncs.get(scope, False) and not state.is_skipped(node)
+                )
+                spelled = _spelled(func.value)
+                if spelled:
+                    uses.append((node, scope, spelled, converts))
+        names = {(key[1], key[2]) for _, key, _ in constructors if key[0] == "name"}
+
+        def key_of(scope: str, receiver: str) -> list[tuple[str, str, str]]:
+            """The sessions a use may refer to: `self.X` in a method of the class that
+            assigns it; else every session attribute named X (by name, as the type of
+            `api.X` is often unknown); a local of this function or an enclosing one."""
+            if receiver.startswith("."):
+                attr = receiver.lstrip(".").removeprefix("self.")
+                keys = attr_keys.get(attr, [])
+                if receiver.startswith(".self."):
+                    own = ("attr", attr, scope.rpartition(".")[0])
+                    if own in keys:
+                        return [own]
+                return keys
+            while True:
+                if (receiver, scope) in names:
+                    return [("name", receiver, scope)]
+                if not scope:
+                    return []
+                scope = scope.rpartition(".<locals>.")[0] if ".<locals>." in scope else ""
+
+        # `with <session>:` on an existing session stays a sync `with`: not convertible.
+        for node in _walk(module):
+            if isinstance(node, cst.WithItem) and (spelled := _spelled(node.item)):
+                uses.append((node, scopes.get(id(node), ""), spelled, False))
+        bad: dict[tuple[str, str, str], list[str]] = {}
+        for node, scope, spelled, converts in uses:
+            for found in key_of(scope, spelled):
+                self.session_uses.setdefault(found, []).append(node)
+                if not converts:
+                    bad.setdefault(found, []).append(scope or "<module>")
+        for _call, key, scope in constructors:
+            if key[0] != "attr" and scope and not asyncs.get(scope, False):
+                bad.setdefault(key, []).append(scope)
+        for call, key, _ in constructors:
+            if key not in bad:
+                continue
+            self.kept_constructors.add(id(call))
+            where = ", ".join(dict.fromkeys(bad[key]))
+            what = f"`self.{key[1]}`" if key[0] == "attr" else f"`{key[1]}`"
+            if key[0] == "expr":
+                what = "the session"
+            self.kept_reports.append((call, f"{what} stays requests: used from {where}"))
+            for node in self.session_uses.get(key, []):
+                self.kept_calls.add(id(node))
+                self.kept_functions.add(scopes.get(id(node), ""))
+                parent = parents.get(id(node))
+                if (
+                    isinstance(parent, cst.Assign)
+                    and len(parent.targets) == 1
+                    and isinstance(parent.targets[0].target, cst.Name)
+                ):
+                    name = parent.targets[0].target.value
+                    self.kept_responses.add((scopes.get(id(node), ""), name))
+
+    def _scope(self) -> str:
+        for frame in reversed(self.state.frames):
+            if frame.is_function:
+                return frame.qualname
+        return ""
+
+    def _kept_response(self, value: cst.BaseExpression) -> bool:
+        """A response of a requests session that stays requests (original node)."""
+        if isinstance(value, cst.Name):
+            return (self._scope(), value.value) in self.kept_responses
+        return isinstance(value, cst.Call) and id(value) in self.kept_calls
+
+    # -- streaming: stream=True → async with client.stream(...) ------------------------
+    def _analyse_streams(self, node: cst.FunctionDef) -> None:
+        parents = _parents(node)
+        nested = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+        own: list[cst.CSTNode] = []  # nodes of this function, not of nested ones
+
+        def inside_nested(n: cst.CSTNode) -> bool:
+            p = parents.get(id(n))
+            while p is not None and p is not node:
+                if isinstance(p, nested):
+                    return True
+                p = parents.get(id(p))
+            return False
+
+        everything = _walk(node.body)
+        own = [n for n in everything if not inside_nested(n)]
+        streams: list[_Stream] = []
+        for call in own:
+            if not isinstance(call, cst.Call) or id(call) in self.kept_calls:
+                continue
+            name = self.name_of(call.func)
+            stream_arg = _keyword(call, "stream")
+            if (
+                name not in ONE_SHOT and name not in SESSION_CALLS - {f"{SESSION}.send"}
+            ) or stream_arg is None:
+                continue
+            if not _is_literal(stream_arg.value, "True") or self.state.is_skipped(call):
+                continue
+            parent = parents.get(id(call))
+            if (
+                isinstance(parent, cst.WithItem)
+                and parent.asname is not None
+                and isinstance(parent.asname.name, cst.Name)
+            ):
+                with_node = parents[id(parent)]
+                assert isinstance(with_node, cst.With)
+                streams.append(_Stream(call, parent.asname.name.value, "with", [with_node.body]))
+                continue
+            stmt = parents.get(id(parent))
+            block = parents.get(id(stmt))
+            if (
+                isinstance(parent, cst.Assign)
+                and len(parent.targets) == 1
+                and isinstance(parent.targets[0].target, cst.Name)
+                and isinstance(stmt, cst.SimpleStatementLine)
+                and len(stmt.body) == 1
+                and isinstance(block, cst.IndentedBlock)
+            ):
+                rest = list(block.body)[list(block.body).index(stmt) + 1 :]
+                streams.append(_Stream(call, parent.targets[0].target.value, "assign", rest))
+                self.stream_assigns[id(stmt)] = id(call)
+                continue
+            self.stream_failures[id(call)] = (
+                "the response is not bound by `with ... as r` or `r = `"
+            )
+        regions: dict[int, _Stream] = {}
+        for stream in streams:
+            for part in stream.region:
+                for n in _walk(part):
+                    regions.setdefault(id(n), stream)
+        bindings = set()
+        for stream in streams:
+            parent = parents[id(stream.call)]
+            target = (
+                parent.asname.name  # type: ignore[union-attr]
+                if isinstance(parent, cst.WithItem)
+                else parent.targets[0].target  # type: ignore[attr-defined]
+            )
+            bindings.add(id(target))
+        for n in everything:
+            if not isinstance(n, cst.Name) or id(n) in bindings:
+                continue
+            mine = [s for s in streams if s.name == n.value]
+            if not mine:
+                continue
+            owner = regions.get(id(n))
+            if owner is None or owner.name != n.value:
+                # a use outside every block of this name (or in another stream's block)
+                parent = parents.get(id(n))
+                if isinstance(parent, cst.Attribute) and (
+                    parent.attr is n or parent.attr.value in STREAM_SAFE
+                ):
+                    continue  # `x.r`, or a member httpx keeps after the stream is closed
+                for s in mine:
+                    s.failure = s.failure or f"`{n.value}` is used outside the streamed block"
+                continue
+            owner.failure = owner.failure or self._stream_use(n, owner, parents, inside_nested)
+        for stream in streams:
+            if stream.failure:
+                self.stream_failures[id(stream.call)] = stream.failure
+                self.stream_assigns = {
+                    k: v for k, v in self.stream_assigns.items() if v != id(stream.call)
+                }
+                continue
+            self.stream_sites[id(stream.call)] = stream
+            self.stream_fors.update(stream.fors)
+            self.stream_iter_calls |= stream.iter_calls
+
+    def _stream_use(
+        self,
+        n: cst.Name,
+        stream: _Stream,
+        parents: dict[int, cst.CSTNode],
+        inside_nested: Callable[[cst.CSTNode], bool],
+    ) -> str:
+        """ "" if the use of a streamed response converts, else why not."""
+        parent = parents.get(id(n))
+        if inside_nested(n):
+            return f"`{n.value}` is used in a nested function"
+        if isinstance(parent, cst.Attribute) and parent.attr is n:
+            return ""
+        if not isinstance(parent, cst.Attribute) or parent.value is not n:
+            return f"`{n.value}` is used as a value (returned, stored or passed on)"
+        member = parent.attr.value
+        if member in STREAM_SAFE:
+            return ""
+        if member not in STREAM_ITERS:
+            return f"`{n.value}.{member}` needs the body read (`await {n.value}.aread()`)"
+        call = parents.get(id(parent))
+        loop = parents.get(id(call))
+        if not (
+            isinstance(call, cst.Call)
+            and call.func is parent
+            and isinstance(loop, cst.For)
+            and loop.iter is call
+        ):
+            return f"`{n.value}.{member}()` outside a `for` statement"
+        spec = _iter_spec(call, loop)
+        if isinstance(spec, str):
+            return spec
+        stream.fors[id(loop)] = spec
+        stream.iter_calls.add(id(call))
+        return ""
+
+    def _stream_call(self, original: cst.Call, updated: cst.Call, name: str) -> cst.BaseExpression:
+        stream = self.stream_sites[id(original)]
+        method = name.rpartition(".")[2]
+        keep = [
+            i
+            for i, a in enumerate(original.args)
+            if not (a.keyword and a.keyword.value == "stream")
+        ]
+        args, client_args = self._arguments(
+            original.with_changes(args=[original.args[i] for i in keep]),
+            updated.with_changes(args=[updated.args[i] for i in keep]),
+            method,
+            name in ONE_SHOT,
+        )
+        assert args is not None
+        if method != "request":
+            args = [cst.Arg(cst.SimpleString(f'"{method.upper()}"')), *args]
+        self.converted.append(self._pos(original))
+        items: list[cst.WithItem] = []
+        if name in ONE_SHOT:
+            self.one_shot = True
+            self._import_httpx(original.func)
+            if stream.form == "with":
+                frame = self.statements[-1]
+                owner = frame.owner or frame
+                client = self._client_name(len(owner.clients))
+                owner.clients.append((client, client_args))
+            else:
+                client = self.fresh("client")
+                items.append(
+                    cst.WithItem(self._client(client_args), asname=cst.AsName(cst.Name(client)))
+                )
+            receiver: cst.BaseExpression = cst.Name(client)
+        else:
+            assert isinstance(updated.func, cst.Attribute)
+            receiver = updated.func.value
+        call = cst.Call(
+            func=cst.Attribute(value=receiver, attr=cst.Name("stream")), args=_commas(args)
+        )
+        if stream.form == "assign":
+            items.append(cst.WithItem(call, asname=cst.AsName(cst.Name(stream.name))))
+            self.stream_pending[id(original)] = items
+        return call
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        """``r = <stream>`` marker statements: the rest of the block goes into the
+        ``async with ... as r:`` (the response is open until the block ends)."""
+        body = list(updated_node.body)
+        for i in range(len(body) - 1, -1, -1):
+            stmt = body[i]
+            if not (
+                isinstance(stmt, cst.SimpleStatementLine)
+                and len(stmt.body) == 1
+                and isinstance(stmt.body[0], cst.Expr)
+                and isinstance(call := stmt.body[0].value, cst.Call)
+                and _is_literal(call.func, STREAM_MARKER)
+                and isinstance(key := call.args[0].value, cst.Integer)
+            ):
+                continue
+            items = self.stream_pending.pop(int(key.value))
+            rest = body[i + 1 :] or [cst.SimpleStatementLine([cst.Pass()])]
+            with_node = cst.With(
+                items=[
+                    item.with_changes(
+                        comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                        if j < len(items) - 1
+                        else cst.MaybeSentinel.DEFAULT
+                    )
+                    for j, item in enumerate(items)
+                ],
+                body=cst.IndentedBlock(body=rest),
+                asynchronous=cst.Asynchronous(),
+                leading_lines=stmt.leading_lines,
+            )
+            body = [*body[:i], with_node]
+        return updated_node.with_changes(body=body)
+
+    def _stream_for(self, original: cst.For, updated: cst.For) -> cst.For:
+        method, args = self.stream_fors[id(original)]
+        call = original.iter
+        assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+        response = call.func.value
+        assert isinstance(response, cst.Name)
+        r = response.value
+        if method == "lines_bytes":
+            # requests' iter_lines() yields bytes; httpx's aiter_lines() str lines.
+            var = updated.target.value if isinstance(updated.target, cst.Name) else "line"
+            new_iter = cst.parse_expression(
+                f'({var}.encode({r}.encoding or "utf-8") async for {var} in {r}.aiter_lines())'
+            )
+        else:
+            new_iter = cst.Call(
+                func=cst.Attribute(value=cst.Name(r), attr=cst.Name(method)), args=_commas(args)
+            )
+        return updated.with_changes(iter=new_iter, asynchronous=cst.Asynchronous())
+
     # -- with / except / classes ------------------------------------------------------
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
         if self.in_async() and any(
-            isinstance(item.item, cst.Call) and self.name_of(item.item.func) in SESSION_CONSTRUCTORS
+            isinstance(item.item, cst.Call)
+            and (
+                (
+                    self.name_of(item.item.func) in SESSION_CONSTRUCTORS
+                    and id(item.item) not in self.kept_constructors
+                )
+                or id(item.item) in self.stream_sites
+            )
             for item in original_node.items
         ):
             updated_node = updated_node.with_changes(asynchronous=cst.Asynchronous())
@@ -772,8 +1551,11 @@ class Http(Codemod):
         for element in elements:
             name = self.qualified(element)
             if name in EXCEPTIONS:
+                if self._scope() in self.kept_functions:  # kept requests calls raise here too
+                    mapped.append(cst.Module([]).code_for_node(element))
+                else:
+                    self.remove_import_of(element)
                 mapped.extend(EXCEPTIONS[name])
-                self.remove_import_of(element)
                 changed = True
             else:
                 if name in APPROXIMATE_EXCEPTIONS:
@@ -913,3 +1695,122 @@ class _Finish(cst.CSTTransformer):
         updated_node: cst.FormattedStringExpression,
     ) -> cst.FormattedStringExpression:
         return updated_node.with_changes(expression=self._bare(updated_node.expression))
+
+
+# -- whole-module and per-function analyses -------------------------------------------
+def _parents(root: cst.CSTNode) -> dict[int, cst.CSTNode]:
+    """id(node) -> parent, for every node under ``root``."""
+    parents: dict[int, cst.CSTNode] = {}
+    stack: list[cst.CSTNode] = []
+
+    class Walk(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if stack:
+                parents[id(node)] = stack[-1]
+            stack.append(node)
+            return True
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            stack.pop()
+
+    root.visit(Walk())
+    return parents
+
+
+def _walk(root: cst.CSTNode) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+
+    class Walk(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            out.append(node)
+            return True
+
+    root.visit(Walk())
+    return out
+
+
+def _keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    return next((a for a in call.args if a.keyword and a.keyword.value == name), None)
+
+
+def _is_literal(expr: cst.BaseExpression, value: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == value
+
+
+def _only_written(loop: cst.For) -> bool:
+    """The loop variable is only ever passed to ``<x>.write(var)``: chunk sizes are not
+    observable, so requests' 1-byte default chunking need not be kept."""
+    if not isinstance(loop.target, cst.Name):
+        return False
+    var = loop.target.value
+    parents = _parents(loop)
+    for node in _walk(loop.body):
+        if isinstance(node, cst.Name) and node.value == var:
+            arg = parents.get(id(node))
+            call = parents.get(id(arg)) if arg is not None else None
+            if not (
+                isinstance(arg, cst.Arg)
+                and isinstance(call, cst.Call)
+                and len(call.args) == 1
+                and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "write"
+            ):
+                return False
+    return True
+
+
+class _Stream:
+    """A ``stream=True`` request converted to ``async with <client>.stream(...) as r``."""
+
+    def __init__(self, call: cst.Call, name: str, form: str, region: Sequence[cst.CSTNode]):
+        self.call = call
+        self.name = name  # the response variable
+        self.form = form  # "with" or "assign"
+        self.region = region  # statements in which the response is open
+        self.failure = ""
+        self.fors: dict[int, tuple[str, list[cst.Arg]]] = {}  # id(For) -> (method, args)
+        self.iter_calls: set[int] = set()
+
+
+def _iter_spec(call: cst.Call, loop: cst.For) -> tuple[str, list[cst.Arg]] | str:
+    """``r.iter_content(...)``/``r.iter_lines(...)`` → (httpx method, args), or why not."""
+    assert isinstance(call.func, cst.Attribute)
+    member = call.func.attr.value
+    names = (
+        ("chunk_size", "decode_unicode")
+        if member == "iter_content"
+        else ("chunk_size", "decode_unicode", "delimiter")
+    )
+    given: dict[str, cst.BaseExpression] = {}
+    for i, arg in enumerate(call.args):
+        if arg.star:
+            return f"`{member}(*...)`"
+        key = arg.keyword.value if arg.keyword else (names[i] if i < len(names) else "")
+        given[key] = arg.value
+    if "delimiter" in given:
+        return "`iter_lines(delimiter=...)`"
+    decode = given.get("decode_unicode")
+    if decode is not None and not (_is_literal(decode, "True") or _is_literal(decode, "False")):
+        return "`decode_unicode=` is not a literal"
+    text = decode is not None and _is_literal(decode, "True")
+    if member == "iter_lines":
+        return ("aiter_lines" if text else "lines_bytes", [])
+    size = given.get("chunk_size")
+    method = "aiter_text" if text else "aiter_bytes"
+    if size is None:  # requests' default: 1-byte chunks
+        return (method, [] if _only_written(loop) else [cst.Arg(cst.Integer("1"))])
+    if _is_literal(size, "None"):
+        return (method, [])
+    return (method, [cst.Arg(size)])
+
+
+def _spelled(receiver: cst.BaseExpression) -> str:
+    """How a session use names its receiver: ``s``, ``.self.X`` or ``.X``; "" otherwise."""
+    if isinstance(receiver, cst.Name):
+        return receiver.value
+    if isinstance(receiver, cst.Attribute):
+        owner = receiver.value
+        if isinstance(owner, cst.Name) and owner.value == "self":
+            return ".self." + receiver.attr.value
+        return "." + receiver.attr.value
+    return ""
