@@ -388,6 +388,14 @@ class _Scan(cst.CSTVisitor):
         self.json = False  # a string literal mentions json/jsonb
         self.names: list[cst.BaseExpression] = []  # Names and Attributes, for Json
         self.calls: list[cst.Call] = []
+        # Each call with its scope (function, lambda, class body or None: module level).
+        self.call_sites: list[
+            tuple[
+                cst.Call,
+                cst.FunctionDef | cst.Lambda | cst.ClassDef | None,
+                tuple[cst.CSTNode, ...],
+            ]
+        ] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.stack.append(node)
@@ -401,6 +409,15 @@ class _Scan(cst.CSTVisitor):
             self.names.append(node)
         if isinstance(node, cst.Call):
             self.calls.append(node)
+            scope = next(
+                (
+                    p
+                    for p in reversed(self.stack[:-1])
+                    if isinstance(p, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+                ),
+                None,
+            )
+            self.call_sites.append((node, scope, tuple(self.stack[:-1])))
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             parent = self.scopes[-1] if self.scopes else None
             name = node.name.value
@@ -460,6 +477,15 @@ class _Scan(cst.CSTVisitor):
         return (
             scope if isinstance(value, cst.Name) and value.value == self.methods[scope][1] else None
         )
+
+
+@dataclass
+class _Flow:
+    """Functions of the module a connection (or pool) is passed between: one decision."""
+
+    functions: set[cst.FunctionDef] = field(default_factory=set)
+    calls: list[cst.Call] = field(default_factory=list)
+    reason: str = ""
 
 
 @dataclass
@@ -818,11 +844,16 @@ class Db(Codemod):
             self.name_of(call.func) in ("psycopg2.connect", *POOL_CLASSES) for call in scan.calls
         )
         groups = self.find_groups(scan)
-        if not groups:
+        flows = self.find_flows(scan)
+        if not groups and not flows:
             return
         self.conn_uses = {use for g in groups for use, _, _ in g.uses}
         failed: dict[cst.FunctionDef, str] = {}
-        methods = sorted({m for g in groups for _, m, _ in g.uses}, key=self.pos)
+        methods = sorted(
+            {m for g in groups for _, m, _ in g.uses}
+            | {f for flow in flows for f in flow.functions},
+            key=self.pos,
+        )
         for method in methods:
             name = method.name.value
             if method.asynchronous is None and scan.functions[method] not in (
@@ -851,6 +882,30 @@ class Db(Codemod):
                             self.forced.add(method)
                             self.cached.pop(method, None)
                             changed = True
+            for flow in flows:
+                if not flow.reason:
+                    bad = next(
+                        (f for f in sorted(flow.functions, key=self.pos) if f in failed), None
+                    )
+                    if bad is not None:
+                        flow.reason = failed[bad]
+                        changed = True
+                if flow.reason:
+                    for fn in flow.functions:
+                        if fn not in failed:
+                            failed[fn] = f"`{fn.name.value}` shares its connection"
+                            self.forced.add(fn)
+                            self.cached.pop(fn, None)
+                            changed = True
+        for flow in flows:
+            if flow.reason:
+                names = ", ".join(f.name.value for f in sorted(flow.functions, key=self.pos))
+                self.report(
+                    NOT_UNDERSTOOD,
+                    min(flow.calls, key=self.pos),
+                    f"a connection passed between {names} stays psycopg2 in all of them:"
+                    f" {flow.reason}",
+                )
         for group in groups:
             if group.reason:
                 self.conn_uses -= {use for use, _, _ in group.uses}
@@ -862,6 +917,56 @@ class Db(Codemod):
                     f"`self.{group.attr}` of {group.classes} stays psycopg2 in every method"
                     f" ({', '.join(m.name.value for m in users)}): {group.reason}",
                 )
+
+    def find_flows(self, scan: _Scan) -> list[_Flow]:
+        """Calls between the module's functions that pass a connection or pool (an
+        argument, or the result assigned), grouped: a connection converts in all the
+        functions it reaches or in none."""
+        top = {q: f for f, q in scan.functions.items()}
+        root: dict[cst.FunctionDef, cst.FunctionDef] = {}
+
+        def find(fn: cst.FunctionDef) -> cst.FunctionDef:
+            while root.get(fn, fn) is not fn:
+                fn = root[fn]
+            return fn
+
+        edges: list[tuple[cst.Call, cst.FunctionDef, cst.FunctionDef | None, str]] = []
+        for call, scope, parents in scan.call_sites:
+            func = call.func
+            callee: cst.FunctionDef | None = None
+            if isinstance(func, cst.Name):
+                callee = top.get(func.value)
+            elif (
+                isinstance(func, cst.Attribute)
+                and isinstance(scope, cst.FunctionDef)
+                and scope in scan.methods
+                and isinstance(func.value, cst.Name)
+                and func.value.value == scan.methods[scope][1]
+            ):
+                callee = top.get(f"{scan.methods[scope][0]}.{func.attr.value}")
+            carried = any(self.type_of(a.value) in (CONNECTION, POOL) for a in call.args) or (
+                bool(parents)
+                and isinstance(parents[-1], cst.Assign)
+                and any(self.type_of(t.target) in (CONNECTION, POOL) for t in parents[-1].targets)
+            )
+            if callee is None or not carried:
+                continue
+            caller = scope if isinstance(scope, cst.FunctionDef) else None
+            where = "" if caller is not None else "it is passed outside a function"
+            edges.append((call, callee, caller, where))
+        flows: dict[cst.FunctionDef, _Flow] = {}
+        for _, callee, caller, _ in edges:
+            if caller is not None and find(caller) is not find(callee):
+                root[find(caller)] = find(callee)
+        for call, callee, caller, where in edges:
+            flow = flows.setdefault(find(callee), _Flow())
+            flow.functions.add(callee)
+            if caller is not None:
+                flow.functions.add(caller)
+            flow.calls.append(call)
+            if where and not flow.reason:
+                flow.reason = f"{where} (line {self.pos(call)[0]})"
+        return list(flows.values())
 
     def find_groups(self, scan: _Scan) -> list[_Group]:
         root: dict[str, str] = {}

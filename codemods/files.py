@@ -145,6 +145,33 @@ PATH_DERIVED = (
     "home",
 )
 
+# Lazy directory iterators: in async code, `await asyncio.to_thread(list, it)` where the
+# iterator is consumed whole where it is created (for loop, list/set/dict comprehension,
+# list()/sorted()/...); `next(it)` becomes `await asyncio.to_thread(next, it)`.
+WALK = "os.walk"
+LAZY_LISTINGS = frozenset({WALK, "glob.iglob", f"{PATH}.iterdir", f"{PATH}.glob", f"{PATH}.rglob"})
+# Builtins that consume their first argument whole (the listing is a snapshot anyway).
+FULL_CONSUMERS = frozenset({"list", "sorted", "set", "frozenset", "tuple"})
+# Uses of the `dirs` list of os.walk that cannot change it (anything else may prune it).
+PURE_CALLS = frozenset(
+    "len sorted list tuple set frozenset print str repr any all min max sum enumerate zip"
+    " bool".split()
+)
+# tempfile context managers -> aiofiles.tempfile (aiofiles/tempfile/__init__.py); only
+# the parameters both accept (aiofiles has no `errors`, nor `ignore_cleanup_errors`).
+TEMP_FILES = {
+    "tempfile.NamedTemporaryFile": tuple(
+        "mode buffering encoding newline suffix prefix dir delete".split()
+    ),
+    "tempfile.TemporaryFile": tuple("mode buffering encoding newline suffix prefix dir".split()),
+}
+TEMP_DIR = "tempfile.TemporaryDirectory"
+TEMP_DIR_PARAMS = ("suffix", "prefix", "dir")
+ALL_OPENERS = OPENERS | frozenset(TEMP_FILES) | {TEMP_DIR}
+# csv writer methods: writerow/writeheader return what the file's write() returns.
+CSV_ROW_METHODS = frozenset({"writerow", "writeheader"})
+CSV_WRITER_ATTRIBUTES = frozenset({"dialect", "fieldnames", "restval", "extrasaction"})
+
 JSON_LOAD = "json.load"
 JSON_DUMP = "json.dump"
 PRINT = "builtins.print"
@@ -170,8 +197,19 @@ CSV_READ_ALL = Code(
 )
 CSV_WRITER = Code(
     "AFY304",
-    "csv writer on a file handle: open() left synchronous",
-    "build the rows in an io.StringIO(newline='') and `await f.write(buf.getvalue())`",
+    "csv writer used where asyncify cannot follow it: open() left synchronous",
+    "bind the writer to a name and call only writerow/writerows/writeheader on it",
+)
+LAZY_LISTING = Code(
+    "AFY305",
+    "directory iterator left blocking in async code",
+    "consume it where it is created (`for` loop without pruning `dirs`, list(), sorted()),"
+    " or run the walk in `await asyncio.to_thread(...)` yourself",
+)
+NO_THREAD = Code(
+    "AFY306",
+    "blocking call left in async code: to-thread = false",
+    "set `to-thread = true` in [tool.asyncify], or move the call out of the async function",
 )
 
 
@@ -186,6 +224,9 @@ def _apis() -> tuple[Api, ...]:
         *(Api(f"{PATH}.{m}", weak=True) for m in PATH_IO),
         *(Api(f"{PATH}.{m}", blocking=False) for m in PATH_FS),
         *(Api(n, blocking=False) for n in TO_THREAD),
+        *(Api(n, blocking=False) for n in sorted(LAZY_LISTINGS)),
+        *(Api(n, returns=FILE, weak=True) for n in TEMP_FILES),
+        Api(TEMP_DIR, weak=True),
         Api(PATH, returns=PATH, blocking=False),
         *(Api(f"{PATH}.{m}", returns=PATH, blocking=False) for m in PATH_DERIVED),
         # Consumers of a handle: tracked so that name_of() resolves them, never seeds.
@@ -208,7 +249,11 @@ class _Plan:
     fors: set[int] = field(default_factory=set)
     comps: set[int] = field(default_factory=set)
     consumers: dict[int, str] = field(default_factory=dict)  # call -> consumer name
-    handle_arg: dict[int, int] = field(default_factory=dict)  # consumer call -> index of handle arg
+    row_loops: dict[int, tuple[str, str]] = field(default_factory=dict)  # writerows line
+    excepts: set[int] = field(default_factory=set)  # `except StopIteration` around next(f)
+    listings: dict[int, str] = field(default_factory=dict)  # lazy iterator -> "list" | "outer"
+    outer: dict[int, str] = field(default_factory=dict)  # list(it)/next(it) -> "list" | "next"
+    kept_listings: dict[int, str] = field(default_factory=dict)  # lazy iterator -> why not
 
 
 def _walk(
@@ -256,7 +301,7 @@ class Files(Codemod):
             self._analyse(node)
 
     def _is_open(self, node: cst.CSTNode) -> bool:
-        return isinstance(node, cst.Call) and self.name_of(node.func) in OPENERS
+        return isinstance(node, cst.Call) and self.name_of(node.func) in ALL_OPENERS
 
     def _analyse(self, fn: cst.FunctionDef) -> None:
         plan = self.plan
@@ -273,6 +318,14 @@ class Files(Codemod):
                 continue
             parent = parents[-1]
             grand = parents[-2] if len(parents) > 1 else None
+            opener = self.name_of(node.func)
+            temp = opener in TEMP_FILES or opener == TEMP_DIR
+            if temp and not (isinstance(parent, cst.WithItem) and isinstance(grand, cst.With)):
+                plan.kept[id(node)] = (UNSUPPORTED_OPEN, "only `with tempfile...` converts")
+                continue
+            if temp and (bad := _temp_args(node, opener)):
+                plan.kept[id(node)] = (UNSUPPORTED_OPEN, bad)
+                continue
             if isinstance(parent, cst.WithItem) and isinstance(grand, cst.With):
                 target = parent.asname.name if parent.asname else None
                 others = [i for i in grand.items if not self._is_open(i.item)]
@@ -281,7 +334,7 @@ class Files(Codemod):
                         UNSUPPORTED_OPEN,
                         "`with` also enters other context managers",
                     )
-                elif target is None:
+                elif target is None or opener == TEMP_DIR:
                     plan.opens[id(node)] = "with"
                     plan.withs.add(id(grand))
                 elif isinstance(target, cst.Name):
@@ -310,6 +363,8 @@ class Files(Codemod):
                 plan.fors.add(id(parent))
             else:
                 plan.kept[id(node)] = (UNSUPPORTED_OPEN, "its handle is not bound to a name")
+        self._occurrences = occurrences
+        self._analyse_listings(fn)
         # One group per handle: the uses of a name inside a `with` that binds it belong
         # to that `with`; if the name is also used elsewhere, all its bindings are one.
         groups: dict[str, tuple[str, list[_Site], list[_Occurrence]]] = {}
@@ -345,7 +400,7 @@ class Files(Codemod):
                     code = CSV_WRITER if use.startswith("written by `csv.") else HANDLE_ESCAPES
                     verdicts[key] = (code, f"`{name}` {use}")
                     break
-                uses.append(use)
+                uses.extend(use)
         # A `with` becomes `async with` only if every file it opens converts.
         partners: dict[str, set[str]] = {}
         for node, _ in _walk(fn.body, []):
@@ -388,6 +443,11 @@ class Files(Codemod):
                     plan.fors.add(id(where))
                 elif kind == "comp":
                     plan.comps.add(id(where))
+                elif kind == "except":
+                    plan.excepts.add(id(where))
+                elif kind.startswith("csv.rows "):
+                    _, handle, var = kind.split(" ")
+                    plan.row_loops[id(where)] = (handle, var)
                 elif kind not in ("bind", "sync"):
                     plan.consumers[id(where)] = kind
         # Opens without a handle (`with open(p, "w"):`) share their `with`'s fate.
@@ -404,8 +464,21 @@ class Files(Codemod):
 
     def _classify(
         self, occ: cst.Name, parents: list[cst.CSTNode], open_calls: set[int], opens: list[cst.Call]
-    ) -> tuple[str, cst.CSTNode] | str:
+    ) -> list[tuple[str, cst.CSTNode]] | str:
         """How one occurrence of a handle's name is rewritten, or why it cannot be."""
+        use = self._classify_one(occ, parents, open_calls, opens)
+        if isinstance(use, str):
+            return use
+        uses = [use] if isinstance(use, tuple) else use
+        kind, where = uses[0]
+        if kind == "next" and isinstance(where, cst.Call) and len(where.args) == 1:
+            # anext raises StopAsyncIteration where next raised StopIteration.
+            uses.extend(("except", h) for h in _stop_handlers(parents))
+        return uses
+
+    def _classify_one(
+        self, occ: cst.Name, parents: list[cst.CSTNode], open_calls: set[int], opens: list[cst.Call]
+    ) -> list[tuple[str, cst.CSTNode]] | tuple[str, cst.CSTNode] | str:
         if any(isinstance(p, _SCOPES) for p in parents[1:]):
             return "used in a nested function or class"
         parent = parents[-1] if parents else None
@@ -440,7 +513,7 @@ class Files(Codemod):
                 return ("comp", parent)
             return "iterated by a generator expression"
         if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
-            return self._consumer(occ, parent, grand, great, opens)
+            return self._consumer(occ, parent, grand, great, opens, parents)
         return "used as a value (passed, returned or stored)"
 
     def _consumer(
@@ -450,7 +523,8 @@ class Files(Codemod):
         call: cst.Call,
         stmt: cst.CSTNode | None,
         opens: list[cst.Call],
-    ) -> tuple[str, cst.CSTNode] | str:
+        parents: list[cst.CSTNode],
+    ) -> list[tuple[str, cst.CSTNode]] | tuple[str, cst.CSTNode] | str:
         name = self.name_of(call.func)
         positional = [a for a in call.args if a.keyword is None]
         if any(a.star for a in call.args if a is not arg) and name != PRINT:
@@ -474,12 +548,226 @@ class Files(Codemod):
             if all(_newline_ok(o) for o in opens):
                 return ("csv.reader", call)
             return "read by csv with a newline= other than None or ''"
+        if name in CSV_WRITERS and index == 0:
+            return self._csv_writer(occ.value, call, parents[:-2])
         if name in CSV_WRITERS:
             return f"written by `{name}`"
         callee = name or cst.Module([]).code_for_node(call.func)
         return f"passed to `{callee}`"
 
+    def _csv_writer(
+        self, handle: str, call: cst.Call, parents: list[cst.CSTNode]
+    ) -> list[tuple[str, cst.CSTNode]] | str:
+        """A csv writer over handle ``handle``: each row it writes becomes an awaited write.
+
+        ``csv.writer(types.SimpleNamespace(write=str))`` makes ``writerow`` return the line
+        it would have written (it returns what ``write`` returns), so ``w.writerow(r)``
+        becomes ``await f.write(w.writerow(r))``: the same text through the same handle,
+        one write per row as before.
+        """
+        name = self.name_of(call.func)
+        uses: list[tuple[str, cst.CSTNode]] = [("csv.writer", call)]
+        parent = parents[-1] if parents else None
+        grand = parents[-2] if len(parents) > 1 else None
+        if isinstance(parent, cst.Attribute) and parent.value is call:
+            if (
+                parent.attr.value in CSV_ROW_METHODS
+                and isinstance(grand, cst.Call)
+                and grand.func is parent
+            ):
+                return [*uses, (f"csv.row {handle}", grand)]
+            return f"written by `{name}` used as `.{parent.attr.value}`"
+        if not (
+            isinstance(parent, cst.Assign)
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)
+        ):
+            return f"written by `{name}` whose writer is not bound to a plain name"
+        writer = parent.targets[0].target.value
+        for occ, occ_parents in self._occurrences.get(writer, []):
+            why = f"written by `{name}` whose writer `{writer}` is used where it cannot be followed"
+            if any(isinstance(p, _SCOPES) for p in occ_parents):
+                return why
+            p = occ_parents[-1]
+            g = occ_parents[-2] if len(occ_parents) > 1 else None
+            great = occ_parents[-3] if len(occ_parents) > 2 else None
+            line = occ_parents[-4] if len(occ_parents) > 3 else None
+            if isinstance(p, cst.AssignTarget) and g is parent:
+                continue
+            if not (isinstance(p, cst.Attribute) and p.value is occ):
+                return why
+            attr = p.attr.value
+            is_call = isinstance(g, cst.Call) and g.func is p
+            if attr in CSV_WRITER_ATTRIBUTES and not is_call:
+                continue
+            if attr in CSV_ROW_METHODS and is_call:
+                assert isinstance(g, cst.Call)
+                uses.append((f"csv.row {handle}", g))
+                continue
+            if (
+                attr == "writerows"
+                and isinstance(g, cst.Call)
+                and is_call
+                and len(g.args) == 1
+                and g.args[0].keyword is None
+                and not g.args[0].star
+                and isinstance(great, cst.Expr)
+                and isinstance(line, cst.SimpleStatementLine)
+                and len(line.body) == 1
+            ):
+                uses.append((f"csv.rows {handle} {self._fresh('row')}", line))
+                continue
+            return why
+        return uses
+
+    def _fresh(self, base: str) -> str:
+        name = base
+        n = 0
+        while name in self._occurrences:
+            n += 1
+            name = f"{base}_{n}"
+        self._occurrences.setdefault(name, [])
+        return name
+
+    def _analyse_listings(self, fn: cst.FunctionDef) -> None:
+        """Lazy directory iterators (os.walk, Path.iterdir/glob, glob.iglob) in ``fn``."""
+        plan = self.plan
+        for node, parents in _walk(fn.body, []):
+            if not isinstance(node, cst.Call) or any(isinstance(p, _SCOPES) for p in parents):
+                continue
+            name = self.name_of(node.func)
+            if name not in LAZY_LISTINGS or self.state.is_skipped(node):
+                continue
+            if not self.state.options.to_thread:
+                plan.kept_listings[id(node)] = f"`{name}`"
+                continue
+            why = self._listing(node, name, parents)
+            if why:
+                plan.kept_listings[id(node)] = why
+
+    def _listing(self, node: cst.Call, name: str, parents: list[cst.CSTNode]) -> str:
+        plan = self.plan
+        parent = parents[-1]
+        grand = parents[-2] if len(parents) > 1 else None
+        if any(a.star for a in node.args):
+            return f"`{name}` with unpacked arguments"
+        if name == WALK and any(a.keyword and a.keyword.value == "onerror" for a in node.args):
+            return "os.walk's onerror= callback would run in a thread, before the loop"
+        if isinstance(parent, cst.For) and parent.iter is node:
+            why = _walk_prunes(parent.target, parent.body) if name == WALK else ""
+            if not why:
+                plan.listings[id(node)] = "list"
+            return why
+        if isinstance(parent, cst.CompFor) and parent.iter is node:
+            comp = next(
+                (p for p in reversed(parents) if isinstance(p, (cst.BaseComp, cst.DictComp))), None
+            )
+            if not isinstance(comp, (cst.ListComp, cst.SetComp, cst.DictComp)) and not (
+                isinstance(comp, cst.GeneratorExp)
+                and comp.for_in is parent  # await in an inner `for` makes it async
+                and self._consumed_whole(comp, parents)
+            ):
+                return f"`{name}` iterated by a generator expression"
+            why = _walk_prunes(parent.target, comp) if name == WALK else ""
+            if not why:
+                plan.listings[id(node)] = "list"
+            return why
+        if (
+            isinstance(parent, cst.Arg)
+            and isinstance(grand, cst.Call)
+            and grand.args[0] is parent
+            and parent.keyword is None
+            and isinstance(grand.func, cst.Name)
+        ):
+            consumer = grand.func.value
+            if consumer == "list" and len(grand.args) == 1:
+                plan.listings[id(node)] = "outer"
+                plan.outer[id(grand)] = "list"
+                return ""
+            if consumer == "next" and len(grand.args) <= 2:
+                plan.listings[id(node)] = "outer"
+                plan.outer[id(grand)] = "next"
+                return ""
+            if consumer in FULL_CONSUMERS:
+                plan.listings[id(node)] = "list"
+                return ""
+        return f"`{name}` is not consumed where it is created"
+
+    @staticmethod
+    def _consumed_whole(comp: cst.GeneratorExp, parents: list[cst.CSTNode]) -> bool:
+        """``sorted(x for x in it)``: a generator expression that list()/sorted()/... drain."""
+        at = next(i for i, p in enumerate(parents) if p is comp)
+        arg = parents[at - 1] if at > 0 else None
+        call = parents[at - 2] if at > 1 else None
+        return (
+            isinstance(arg, cst.Arg)
+            and isinstance(call, cst.Call)
+            and call.args[0] is arg
+            and arg.keyword is None
+            and isinstance(call.func, cst.Name)
+            and call.func.value in FULL_CONSUMERS
+        )
+
     # -- rewriting ----------------------------------------------------------------
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement:
+        """``w.writerows(rows)`` → ``for row in rows: await f.write(w.writerow(row))``.
+
+        csv's writerows calls writerow (and write) once per row: the same writes, in order.
+        """
+        loop = self.plan.row_loops.get(id(original_node))
+        if loop is None or not isinstance(updated_node, cst.SimpleStatementLine):
+            return updated_node
+        handle, var = loop
+        stmt = updated_node.body[0]
+        if not (
+            isinstance(stmt, cst.Expr)
+            and isinstance(stmt.value, cst.Call)
+            and isinstance(stmt.value.func, cst.Attribute)
+        ):
+            return updated_node
+        call = stmt.value
+        assert isinstance(call.func, cst.Attribute)
+        row = cst.Call(
+            func=call.func.with_changes(attr=cst.Name("writerow")), args=[cst.Arg(cst.Name(var))]
+        )
+        write = cst.Expr(cst.Await(expression=_method(cst.Name(handle), "write", row)))
+        rows = call.args[0].value
+        if isinstance(rows, cst.GeneratorExp) and not rows.lpar:
+            rows = rows.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        return cst.For(
+            target=cst.Name(var),
+            iter=rows,
+            body=cst.IndentedBlock(
+                body=[cst.SimpleStatementLine(body=[write])],
+                header=updated_node.trailing_whitespace,
+            ),
+            leading_lines=updated_node.leading_lines,
+        )
+
+    def leave_ExceptHandler(
+        self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler
+    ) -> cst.ExceptHandler:
+        """``except StopIteration`` around ``await anext(f)`` also catches StopAsyncIteration."""
+        if id(original_node) not in self.plan.excepts or updated_node.type is None:
+            return updated_node
+        extra = cst.Element(cst.Name("StopAsyncIteration"))
+        kind = updated_node.type
+        if isinstance(kind, cst.Tuple):
+            elements = list(kind.elements)
+            elements[-1] = elements[-1].with_changes(
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            )
+            return updated_node.with_changes(type=kind.with_changes(elements=[*elements, extra]))
+        both = cst.Tuple(
+            elements=[
+                cst.Element(kind, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                extra,
+            ]
+        )
+        return updated_node.with_changes(type=both)
+
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
         if id(original_node) in self.plan.withs:
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
@@ -508,12 +796,22 @@ class Files(Codemod):
             return cst.Await(expression=updated_node)
         if key in plan.consumers:
             return self._rewrite_consumer(plan.consumers[key], original_node, updated_node)
+        if key in plan.listings:
+            if plan.listings[key] == "list":
+                return self._to_thread(cst.Name("list"), [cst.Arg(updated_node)])
+            return updated_node  # the enclosing list()/next() runs it in the thread
+        if key in plan.outer:
+            return self._to_thread(cst.Name(plan.outer[key]), updated_node.args)
         name = self.name_of(original_node.func)
         if not name or not self.should_convert(original_node):
             return updated_node
-        if name in OPENERS:
+        if name in ALL_OPENERS:
             code, detail = plan.kept.get(key, (UNSUPPORTED_OPEN, "not in a form asyncify follows"))
             self.report(code, original_node, detail)
+            return updated_node
+        if key in plan.kept_listings:
+            code = LAZY_LISTING if self.state.options.to_thread else NO_THREAD
+            self.report(code, original_node, plan.kept_listings[key])
             return updated_node
         module, _, attr = name.rpartition(".")
         if (module == "os" and attr in AIOFILES_OS) or (
@@ -522,9 +820,10 @@ class Files(Codemod):
             self.add_import("aiofiles.os")
             self.remove_import_of(original_node.func)
             return cst.Await(expression=updated_node.with_changes(func=dotted(f"aiofiles.{name}")))
-        if name in TO_THREAD:
-            return self._to_thread(updated_node.func, updated_node.args)
-        if module == PATH and attr in (*PATH_IO, *PATH_FS):
+        if name in TO_THREAD or (module == PATH and attr in (*PATH_IO, *PATH_FS)):
+            if not self.state.options.to_thread:
+                self.report(NO_THREAD, original_node, f"`{name}`")
+                return updated_node
             return self._to_thread(updated_node.func, updated_node.args)
         return updated_node
 
@@ -538,6 +837,11 @@ class Files(Codemod):
         )
 
     def _open(self, original: cst.Call, updated: cst.Call, form: str) -> cst.BaseExpression:
+        name = self.name_of(original.func)
+        if name in TEMP_FILES or name == TEMP_DIR:
+            self.add_import("aiofiles.tempfile")
+            self.remove_import_of(original.func)
+            return updated.with_changes(func=dotted(f"aiofiles.{name}"))
         self.add_import("aiofiles")
         args = list(updated.args)
         if self.name_of(original.func) == f"{PATH}.open":
@@ -573,6 +877,13 @@ class Files(Codemod):
             return cst.Await(expression=_method(handle, "write", text))
         if kind == "print":
             return cst.Await(expression=_print_write(args))
+        if kind == "csv.writer":
+            self.add_import("types")
+            lines = cst.parse_expression("types.SimpleNamespace(write=str)")
+            return updated.with_changes(args=[args[0].with_changes(value=lines), *args[1:]])
+        if kind.startswith("csv.row "):
+            target = cst.Name(kind.split(" ")[1])
+            return cst.Await(expression=_method(target, "write", updated))
         if kind == "csv.reader":
             self.add_import("io")
             self.report(CSV_READ_ALL, original)
@@ -593,6 +904,95 @@ class Files(Codemod):
             )
             return updated.with_changes(args=[args[0].with_changes(value=buffer), *args[1:]])
         return updated
+
+
+def _temp_args(call: cst.Call, opener: str) -> str:
+    """Why a tempfile call's arguments do not fit aiofiles.tempfile, or ""."""
+    params = TEMP_DIR_PARAMS if opener == TEMP_DIR else TEMP_FILES[opener]
+    for i, arg in enumerate(call.args):
+        if arg.star:
+            return "arguments unpacked with * or **"
+        if arg.keyword is None and i >= len(params):
+            return "more positional arguments than aiofiles.tempfile takes"
+        if arg.keyword is not None and arg.keyword.value not in params:
+            return f"`{arg.keyword.value}=` has no aiofiles.tempfile equivalent"
+    return ""
+
+
+def _handler_names(handler: cst.ExceptHandler) -> list[str]:
+    kind = handler.type
+    if kind is None:
+        return []
+    items = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return [e.value for e in items if isinstance(e, cst.Name)]
+
+
+def _stop_handlers(parents: list[cst.CSTNode]) -> list[cst.ExceptHandler]:
+    """The ``except`` clause that catches the StopIteration of a ``next(f)``, if it names it."""
+    for i in range(len(parents) - 1, -1, -1):
+        node = parents[i]
+        if isinstance(node, _SCOPES):
+            break
+        if not (isinstance(node, cst.Try) and i + 1 < len(parents) and parents[i + 1] is node.body):
+            continue
+        for handler in node.handlers:
+            if handler.type is None:
+                return []
+            names = _handler_names(handler)
+            if {"StopAsyncIteration", "Exception", "BaseException"} & set(names):
+                return []
+            if "StopIteration" in names:
+                return [handler]
+    return []
+
+
+_MUTATING_TARGETS = (cst.AssignTarget, cst.Del, cst.AugAssign, cst.AnnAssign)
+
+
+def _pure_use(name: cst.Name, parents: list[cst.CSTNode]) -> bool:
+    """An occurrence of os.walk's ``dirs`` that cannot change the list."""
+    parent = parents[-1]
+    grand = parents[-2] if len(parents) > 1 else None
+    if isinstance(parent, cst.Attribute) and parent.value is name:
+        return parent.attr.value in ("count", "index", "copy")
+    if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
+        return isinstance(grand.func, cst.Name) and grand.func.value in PURE_CALLS
+    if isinstance(parent, (cst.For, cst.CompFor)):
+        return parent.iter is name
+    if isinstance(parent, cst.Subscript) and parent.value is name:
+        return not isinstance(grand, _MUTATING_TARGETS)
+    return isinstance(
+        parent,
+        (
+            cst.Comparison,
+            cst.ComparisonTarget,
+            cst.BinaryOperation,
+            cst.UnaryOperation,
+            cst.BooleanOperation,
+            cst.FormattedStringExpression,
+            cst.If,
+            cst.While,
+            cst.IfExp,
+        ),
+    )
+
+
+def _walk_prunes(target: cst.BaseAssignTargetExpression, scope: cst.CSTNode) -> str:
+    """Why running os.walk to the end first could change it: the loop may prune ``dirs``."""
+    if not (
+        isinstance(target, (cst.Tuple, cst.List))
+        and len(target.elements) == 3
+        and all(isinstance(e.value, cst.Name) for e in target.elements)
+    ):
+        return "the os.walk loop target is not `root, dirs, files`"
+    bound = target.elements[1].value
+    assert isinstance(bound, cst.Name)
+    own = {id(e.value) for e in target.elements}
+    for node, parents in _walk(scope, []):
+        if isinstance(node, cst.Name) and node.value == bound.value and id(node) not in own:
+            if not parents or not _pure_use(node, parents):
+                return f"the loop may change `{bound.value}`, which prunes the os.walk"
+    return ""
 
 
 def _newline_ok(call: cst.Call) -> bool:
