@@ -584,10 +584,24 @@ class Files(Codemod):
         ):
             return f"written by `{name}` whose writer is not bound to a plain name"
         writer = parent.targets[0].target.value
-        for occ, occ_parents in self._occurrences.get(writer, []):
+        # A handle bound by `with` may be reused by other `with` blocks, each with its own
+        # writer of the same name: each block's writer is decided with its block.
+        region = _binding_with(handle, parents)
+        occurrences = self._occurrences.get(writer, [])
+        rebound = {
+            id(_binding_with(handle, op))
+            for _, op in occurrences
+            if op and isinstance(op[-1], cst.AssignTarget)
+        }
+        for occ, occ_parents in occurrences:
             why = f"written by `{name}` whose writer `{writer}` is used where it cannot be followed"
             if any(isinstance(p, _SCOPES) for p in occ_parents):
                 return why
+            other = _binding_with(handle, occ_parents)
+            if other is not region:
+                if region is None or other is None or id(other) not in rebound:
+                    return why
+                continue
             p = occ_parents[-1]
             g = occ_parents[-2] if len(occ_parents) > 1 else None
             great = occ_parents[-3] if len(occ_parents) > 2 else None

@@ -196,9 +196,9 @@ def test_files_program(tmp_path: Path) -> None:
         assert expected in new, expected
     # Handles that aiofiles cannot serve stay synchronous, with a finding each.
     assert new.count('with open("state.pickle"') == 2
-    assert 'with open("copy.csv", "w", newline="") as f:' in new
+    assert 'async with aiofiles.open("copy.csv", "w", newline="") as f:' in new
     assert _count(both.convert_output, "AFY301") == 3, both.convert_output  # pickle x2, enumerate
-    assert _count(both.convert_output, "AFY304") == 1
+    assert _count(both.convert_output, "AFY304") == 0
     assert _count(both.convert_output, "AFY303") == 2
     assert len(both.before.files) >= 19 and len(both.before.stdout.splitlines()) > 40
 
@@ -240,6 +240,179 @@ def test_weak_open_converts_only_on_async_path(tmp_path: Path) -> None:
     assert 'with open("config.json") as f:' in new
     assert 'def helper_only_sync():\n    with open("sync.txt", "w") as f:' in new
     assert both.after.files["report.txt"] == b"[1, 'x']\n"
+
+
+MORE = """
+import csv
+import glob
+import os
+import tempfile
+import time
+from pathlib import Path
+
+ROWS = [["id", "text"], [1, "multi\\nline"], [2, 'quote " here'], [3, "comma, semi;"], [4, ""],
+        [5, None], [6, 2.5], [7, "crlf\\r\\nend"]]
+
+
+def csv_writers():
+    for number, newline in enumerate(("", None, "\\r\\n")):
+        name = "w-" + str(number) + ".csv"
+        with open(name, "w", newline=newline) as f:
+            w = csv.writer(f)
+            w.writerow(ROWS[0])  # header
+            w.writerows(ROWS[1:])
+            print(w.writerow(["end"]), repr(w.dialect.lineterminator))
+    with open("semi.csv", "w", newline="", encoding="utf-16") as f:
+        w = csv.writer(f, delimiter=";", quoting=csv.QUOTE_NONNUMERIC, lineterminator="\\n")
+        w.writerows(r for r in ROWS if r[0] != "id")
+    csv.register_dialect("pipes", delimiter="|", quoting=csv.QUOTE_ALL)
+    with open("dict.csv", "w", newline="") as f:
+        d = csv.DictWriter(f, fieldnames=["a", "b"], dialect="pipes", extrasaction="ignore")
+        d.writeheader()
+        print(d.writerow({"a": 1, "b": "x|y", "c": 3}), d.fieldnames)
+        d.writerows([{"a": i} for i in range(3)])
+        strict = csv.DictWriter(f, ["a"])
+        try:
+            strict.writerows([{"a": "partial"}, {"zzz": 1}, {"a": "never"}])
+        except ValueError as e:
+            print("error", e)
+    with open("tab.csv", "w") as f:
+        csv.writer(f, dialect="excel-tab").writerow(["t", 1, "tab\\there"])
+
+
+def temps():
+    with tempfile.NamedTemporaryFile("w+", suffix=".txt", dir=".", delete=False) as f:
+        f.write("hello\\n")
+        f.seek(0)
+        print(repr(f.read()), f.name.endswith(".txt"), f.mode)
+        kept = f.name
+    print(os.path.exists(kept))
+    os.rename(kept, "kept.txt")
+    with tempfile.NamedTemporaryFile(dir=".") as g:
+        g.write(b"bytes")
+        g.seek(0)
+        print(g.read(), os.path.exists(g.name), g.mode)
+        gone = g.name
+    print(os.path.exists(gone))
+    with tempfile.TemporaryFile("w+", encoding="utf-16") as t:
+        t.write("x\\ny")
+        t.seek(0)
+        print(t.readlines())
+    with tempfile.TemporaryDirectory(dir=".", prefix="tmpd") as d:
+        with open(os.path.join(d, "inner.txt"), "w") as out:
+            out.write("in")
+        print(os.listdir(d), os.path.basename(d).startswith("tmpd"))
+        saved = d
+    print(os.path.exists(saved))
+
+
+def listings():
+    for name in ("tree/a/b", "tree/.hidden"):
+        os.makedirs(name, exist_ok=True)
+    for name in ("tree/x.txt", "tree/a/y.txt", "tree/a/b/z.py", "tree/.hidden/h.txt"):
+        with open(name, "w") as f:
+            f.write(name)
+    walked = []
+    for root, dirs, files in os.walk("tree"):
+        walked.append((root, sorted(dirs), sorted(files), len(dirs)))
+    print(sorted(walked))
+    visible = []
+    for root, dirs, files in os.walk("tree"):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        visible.append(root)
+    print(sorted(visible))
+    root, subdirs, files = next(os.walk("tree"))
+    print(root, sorted(subdirs), files, len(list(os.walk("tree/a"))))
+    print(sorted(p.name for p in Path("tree").iterdir()))
+    print(sorted(Path("tree").glob("**/*.txt")), sorted(glob.iglob("tree/**", recursive=True)))
+    print([str(p) for p in sorted(Path("tree").rglob("*.py"))])
+    print({p.suffix for p in Path("tree").rglob("*")})
+
+
+def stop():
+    with open("short.txt", "w") as f:
+        f.write("only\\n")
+    with open("short.txt") as f:
+        print(next(f))
+        try:
+            next(f)
+        except StopIteration:
+            print("caught the end")
+
+
+def main():
+    time.sleep(0)
+    csv_writers()
+    temps()
+    listings()
+    stop()
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_writers_temps_listings(tmp_path: Path) -> None:
+    both = run_both(tmp_path, {"main.py": MORE}, convert_args=("--select", "files,sleep"))
+    both.assert_same()
+    assert both.before.returncode == 0, both.before.stderr
+    new = both.converted["main.py"]
+    for expected in (
+        "w = csv.writer(types.SimpleNamespace(write=str))",
+        "await f.write(w.writerow(ROWS[0]))  # header",
+        "await f.write(w.writerow(row))",
+        "await f.write(d.writeheader())",
+        "async with aiofiles.tempfile.NamedTemporaryFile(",
+        "async with aiofiles.tempfile.TemporaryFile(",
+        'async with aiofiles.tempfile.TemporaryDirectory(dir=".", prefix="tmpd") as d:',
+        'for root, dirs, files in await asyncio.to_thread(list, os.walk("tree")):',
+        'await asyncio.to_thread(next, os.walk("tree"))',
+        'await asyncio.to_thread(list, Path("tree").iterdir())',
+        "except (StopIteration, StopAsyncIteration):",
+    ):
+        assert expected in new, expected
+    assert new.count("with open(") == 0, new
+    assert _count(both.convert_output, "AFY305") == 1, both.convert_output  # the pruned walk
+    files = both.after.files
+    assert files["w-0.csv"].count(b"\r\n") == 10 and b'"multi\nline"' in files["w-0.csv"]
+    assert files["w-2.csv"].count(b"\r\r\n") == 10  # newline="\r\n" translates csv's \n
+    assert files["dict.csv"].endswith(b'"2"|""\r\npartial\r\n'), files["dict.csv"]
+    assert "kept.txt" in files and "semi.csv" in files
+    assert "caught the end" in both.after.stdout
+
+
+NO_THREAD = """
+import os
+import shutil
+import time
+from pathlib import Path
+
+
+def main():
+    time.sleep(0)
+    with open("a.txt", "w") as f:
+        f.write("a")
+    shutil.copy("a.txt", "b.txt")
+    print(sorted(n for _, _, ns in os.walk(".") for n in ns), Path("b.txt").read_text())
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_to_thread_false_keeps_blocking_calls_with_findings(tmp_path: Path) -> None:
+    config = "[tool.asyncify]\nto-thread = false\n"
+    both = run_both(
+        tmp_path,
+        {"main.py": NO_THREAD, "pyproject.toml": config},
+        convert_args=("--select", "files,sleep"),
+    )
+    both.assert_same()
+    new = both.converted["main.py"]
+    assert "async with aiofiles.open(" in new and "to_thread" not in new, new
+    assert _count(both.convert_output, "AFY306") == 3, both.convert_output
 
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "file_report"
