@@ -925,31 +925,31 @@ class Http(Codemod):
         if isinstance(value, (cst.List, cst.Tuple)) and value.elements:
             self.report(TUPLE_DATA, orig)
             return arg
-        if isinstance(value, cst.SimpleString):
+        if self._kind_of(value) == "raw":
             # httpx encodes a str content= as UTF-8, as urllib3 2 does a str body (INT;
-            # MAPPING.md §A2's latin-1 holds for urllib3 1.x only).
+            # MAPPING.md §A2's latin-1 holds for urllib3 1.x only). data=<raw> works in
+            # httpx too, but prints a DeprecationWarning.
             content: cst.BaseExpression = arg.value
             return arg.with_changes(keyword=cst.Name("content"), value=content)
-        if not self._mapping_or_raw(value):
+        if self._kind_of(value) != "mapping":
             self.report(DATA_VARIABLE, orig)
         return arg
 
-    def _mapping_or_raw(self, value: cst.BaseExpression) -> bool:
-        """A dict/str/bytes literal or ``dict(...)``, or a local only ever assigned those:
-        httpx sends them as requests does (a str/bytes data= with a DeprecationWarning)."""
-        simple = (
-            cst.Dict,
-            cst.DictComp,
-            cst.SimpleString,
-            cst.ConcatenatedString,
-            cst.FormattedString,
-        )
-        if isinstance(value, simple):
-            return True
+    def _kind_of(self, value: cst.BaseExpression) -> str:
+        """ "mapping" (a dict display, ``dict(...)``), "raw" (a str/bytes literal or
+        ``<x>.encode(...)``), for a local only ever assigned one kind, else ""."""
+        if isinstance(value, (cst.Dict, cst.DictComp)):
+            return "mapping"
+        if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return "raw"
         if isinstance(value, cst.Call):
-            return isinstance(value.func, cst.Name) and value.func.value == "dict"
+            if isinstance(value.func, cst.Name) and value.func.value == "dict":
+                return "mapping"
+            if isinstance(value.func, cst.Attribute) and value.func.attr.value == "encode":
+                return "raw"
+            return ""
         if not isinstance(value, cst.Name) or not self.functions:
-            return False
+            return ""
         values = [
             node.value
             for node in _walk(self.functions[-1])
@@ -959,7 +959,8 @@ class Http(Codemod):
                 for t in node.targets
             )
         ]
-        return bool(values) and all(self._mapping_or_raw(v) for v in values)
+        kinds = {self._kind_of(v) for v in values}
+        return kinds.pop() if len(kinds) == 1 else ""
 
     def _drop_none(self, key: str, arg: cst.Arg) -> cst.Arg:
         """requests drops `None` values of params/data/headers (and sends True as "True");

@@ -6,7 +6,10 @@ Endpoints (all answers are deterministic so that both programs print the same):
   ``/raw`` echoes the raw body as hex; ``/echo`` echoes method, path, query and
   selected headers; ``/cookie`` sets a cookie; ``/cookies`` shows the cookies sent;
 * ``/redirect/<n>`` redirects (302) n times to ``/echo``; ``/status/<code>`` answers
-  with that status; ``/slow`` waits 1.5 s; ``/stream`` sends 3 chunks.
+  with that status; ``/slow`` waits 1.5 s; ``/stream`` sends 3 chunks (no Content-Type);
+* ``/bytes/<n>`` sends n deterministic bytes; ``/cafe/<latin-1|utf-8>/<plain|octet>``
+  sends "café" in that encoding as text/plain or application/octet-stream without a
+  charset; ``/lines`` sends chunked utf-8 text lines (CRLF, an empty line, no final newline).
 """
 
 from __future__ import annotations
@@ -91,8 +94,30 @@ class Handler(BaseHTTPRequestHandler):
             for chunk in (b"alpha\n", b"beta\n", b"gamma\n"):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
+        elif parts[0] == "bytes":  # n deterministic bytes, Content-Length known
+            data = bytes(i % 251 for i in range(int(parts[1])))
+            self._send_raw(200, data, "application/octet-stream")
+        elif parts[0] == "cafe":  # "café" in latin-1 or utf-8, no charset in Content-Type
+            kind = {"plain": "text/plain", "octet": "application/octet-stream"}[parts[2]]
+            self._send_raw(200, "café".encode(parts[1]), kind)
+        elif parts[0] == "lines":  # chunked text lines, CRLF and an empty line, utf-8
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for chunk in ("un\r\ndeux\n", "\ntr", "ois café\nquatre"):
+                data = chunk.encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.write(b"0\r\n\r\n")
         else:
             self._send(404, {"missing": url.path})
+
+    def _send_raw(self, status: int, data: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 

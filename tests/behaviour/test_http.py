@@ -202,3 +202,113 @@ def test_one_shot_loop_cost(tmp_path: Path, http_server: str) -> None:
     per_call = float(both.after.stderr.split()[0])
     assert per_call < 10, both.after.stderr
     assert time.perf_counter() - started < 60
+
+
+STREAMING = """\
+import hashlib
+import os
+
+import requests
+
+BASE = os.environ["BASE"]
+
+
+def download(path):
+    with requests.Session() as s:
+        with s.get(BASE + "/bytes/100000", stream=True) as r:
+            r.raise_for_status()
+            with open(path, "wb") as f:
+                for chunk in r.iter_content(chunk_size=8192):
+                    f.write(chunk)
+        print("download", r.status_code, r.headers["Content-Type"])
+
+
+def one_shot_download(path):
+    r = requests.get(BASE + "/bytes/5000", stream=True)
+    print("one-shot", r.status_code, r.ok)
+    with open(path, "wb") as f:
+        for chunk in r.iter_content():
+            f.write(chunk)
+    print("written")
+
+
+def chunk_sizes():
+    with requests.get(BASE + "/bytes/10", stream=True) as r:
+        for chunk in r.iter_content(4):
+            print("chunk", len(chunk), chunk)
+        count = 0
+    with requests.get(BASE + "/bytes/7", stream=True) as r2:
+        for chunk in r2.iter_content():
+            count += 1
+            print("default chunk", len(chunk))
+    print("chunks", count)
+
+
+def lines():
+    with requests.get(BASE + "/stream", stream=True) as r:
+        for line in r.iter_lines():
+            print("line", type(line).__name__, line)
+    s = requests.Session()
+    with s.get(BASE + "/lines", stream=True) as r:
+        for line in r.iter_lines():
+            print("bytes line", line)
+    with s.get(BASE + "/lines", stream=True) as r:
+        for line in r.iter_lines(decode_unicode=True):
+            print("str line", repr(line))
+    with s.get(BASE + "/lines", stream=True) as r:
+        texts = []
+        for text in r.iter_content(64, decode_unicode=True):
+            texts.append(text)
+        print("text", sorted({type(t).__name__ for t in texts}), repr("".join(texts)))
+    s.close()
+
+
+def text_decoding():
+    for encoding in ("latin-1", "utf-8"):
+        for kind in ("plain", "octet"):
+            r = requests.get(f"{BASE}/cafe/{encoding}/{kind}")
+            print("text", encoding, kind, repr(r.text), r.content)
+    with requests.Session() as s:
+        print("session text", repr(s.get(BASE + "/cafe/latin-1/plain").text))
+
+
+def arguments():
+    body = "café"
+    print(requests.post(BASE + "/raw", data=body).json())
+    print(requests.post(BASE + "/raw", data=body.encode()).json())
+    params = requests.get(BASE + "/echo", params={"a": 1, "skip": None, "flag": True})
+    print(params.json()["query"], params.status_code == requests.codes.ok)
+    headers = requests.get(BASE + "/echo", headers={"X-Token": None})
+    print(headers.json()["x-token"], headers.status_code in (requests.codes.OKAY, 201))
+
+
+def main(folder):
+    download(os.path.join(folder, "big.bin"))
+    one_shot_download(os.path.join(folder, "small.bin"))
+    for name in ("big.bin", "small.bin"):
+        with open(os.path.join(folder, name), "rb") as f:
+            print(name, hashlib.sha256(f.read()).hexdigest()[:16])
+    chunk_sizes()
+    lines()
+    text_decoding()
+    arguments()
+
+
+if __name__ == "__main__":
+    main(os.environ["OUT"])
+"""
+
+
+def test_streaming_text_arguments(tmp_path: Path, http_server: str) -> None:
+    """Streaming downloads (files compared), chunk sizes, byte/str lines, requests' text
+    decoding without a charset, None/True params, a str data= variable, requests.codes."""
+    both = run_both(tmp_path, {"main.py": STREAMING}, env={"BASE": http_server, "OUT": "."})
+    converted = both.converted["main.py"]
+    assert converted.count(".stream(") == 8, converted
+    assert "aiter_bytes(1)" in converted and "aiter_lines()" in converted, converted
+    assert "import requests" not in converted, converted
+    before = both.before.stdout
+    assert "chunk 4 b'\\x00\\x01\\x02\\x03'" in before and "chunks 7" in before, both.before.stderr
+    assert "line bytes b'alpha'" in before and "str line 'trois café'" in before
+    assert "text latin-1 plain 'café'" in before and "text utf-8 plain 'cafÃ©'" in before
+    both.assert_same()
