@@ -51,8 +51,17 @@ TRANSPARENT_DECORATORS = frozenset(
         "typing.override",
         "typing_extensions.override",
         "contextlib.contextmanager",
+        "pytest.fixture",  # becomes pytest_asyncio.fixture
+        "unittest.mock.patch",  # patch wraps coroutine functions in async wrappers
+        "unittest.mock.patch.object",
+        "unittest.mock.patch.dict",
+        "mock.patch",
+        "mock.patch.object",
     }
 )
+# unittest calls these without await, and has no async counterpart for them.
+UNITTEST_SYNC = frozenset({"setUpClass", "tearDownClass", "setUpModule", "tearDownModule"})
+TEST_MODULE = re.compile(r"(^test_.*|.*_test|^conftest)\.py$")
 # Decorators that cache results: caching a coroutine object breaks on the second await.
 CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
 # Dunders that have an async counterpart the plan can switch to.
@@ -127,6 +136,7 @@ class FunctionInfo:
     decorators: tuple[Ref, ...]
     returns: Ref  # annotation ref, "" if none
     returns_value: Ref  # value ref of every `return` (when they all agree), "" otherwise
+    yields_value: Ref  # the same for `yield` (a yield fixture's value)
     cls: str  # dotted name of the class for methods, "" otherwise
     kind: str  # "function" | "method" | "staticmethod" | "classmethod"
     params: tuple[str, ...] = ()  # parameter names in order, self/cls included
@@ -174,6 +184,7 @@ class _Scope:
     values: dict[str, Ref | None] = field(default_factory=dict)  # typed locals
     assigned: set[str] = field(default_factory=set)
     returned: set[Ref | None] = field(default_factory=set)  # value refs of `return` statements
+    yielded: set[Ref | None] = field(default_factory=set)  # value refs of `yield` statements
 
 
 class _Indexer:
@@ -294,6 +305,10 @@ class _Indexer:
         top = _Scope(name="", qualname="")
         self.scopes = [top]
         self.declare(tree.body, top, prefix=self.module)
+        for stmt in tree.body:  # globals' types, for functions defined above the assignment
+            if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+                for target in stmt.targets:
+                    self.bind(target, self.value_ref(stmt.value) or None)
         self.statements(tree.body, "sync:import time" if not is_main else "main")
         aliases = {k: v for k, v in top.names.items() if v != f"{self.module}.{k}"}
         return ModuleIndex(
@@ -359,6 +374,10 @@ class _Indexer:
                     cm, is_value = self.ref_of(item.context_expr)
                     self.bind(item.optional_vars, f"{cm}.__enter__()" if cm and is_value else None)
             self.statements(stmt.body, context)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Yield):
+            if stmt.value.value is not None:
+                self.expr(stmt.value.value, context)
+                self.scope.yielded.add(self.value_ref(stmt.value.value) or None)
         elif isinstance(stmt, ast.Return):
             if stmt.value is not None:
                 self.expr(stmt.value, context)
@@ -401,8 +420,6 @@ class _Indexer:
         scope = self.scope
         if isinstance(target, ast.Name):
             scope.assigned.add(target.id)
-            if len(self.scopes) == 1:
-                return
             if target.id in scope.values:
                 # Assigned several things: the plan checks whether they have one type.
                 scope.values[target.id] = _union(scope.values[target.id], ref)
@@ -510,6 +527,7 @@ class _Indexer:
                 decorators=decorators,
                 returns=self.annotation_ref(node.returns),
                 returns_value=next(iter(scope.returned)) or "" if len(scope.returned) == 1 else "",
+                yields_value=next(iter(scope.yielded)) or "" if len(scope.yielded) == 1 else "",
                 cls=cls,
                 kind=kind,
                 params=tuple(a.arg for a in [*params, *args.kwonlyargs]),
@@ -532,8 +550,19 @@ class _Indexer:
                 return "a property accessor, which cannot be awaited"
             if dec in ("builtins.property", "functools.cached_property"):
                 return "a property, which cannot be awaited"
-            if dec not in TRANSPARENT_DECORATORS:
+            if dec not in TRANSPARENT_DECORATORS and not dec.startswith("pytest.mark."):
                 return f"decorated with `{dec}`, which calls it without await"
+        if name in UNITTEST_SYNC:
+            return f"`{name}` is called by unittest, which does not await it"
+        for d in node.decorator_list:
+            if isinstance(d, ast.Call) and self.callee_ref(d.func) == "pytest.fixture":
+                for kw in d.keywords:
+                    scope = kw.value.value if isinstance(kw.value, ast.Constant) else None
+                    if kw.arg == "scope" and scope != "function":
+                        return (
+                            "a fixture with a wider scope than `function`, which needs a "
+                            "matching event-loop scope in pytest-asyncio"
+                        )
         return ""
 
     def class_def(self, node: ast.ClassDef, context: str) -> None:

@@ -26,6 +26,7 @@ from asyncify.codemod import Api
 from asyncify.findings import Code, Finding
 from asyncify.index import (
     FULL_CONSUMERS,
+    TEST_MODULE,
     BlockSite,
     CallSite,
     ClassInfo,
@@ -144,12 +145,15 @@ class ModulePlan:
     context_managers: frozenset[str] = frozenset()  # @contextmanager -> @asynccontextmanager
     factories: Mapping[str, str] = field(default_factory=dict)  # class qualname -> factory name
     anywhere: bool = False  # holds an API that is rewritten even outside async code
+    pytest_tests: frozenset[str] = frozenset()  # async tests: add @pytest.mark.asyncio
+    async_fixtures: frozenset[str] = frozenset()  # @pytest.fixture -> @pytest_asyncio.fixture
+    testcases: frozenset[str] = frozenset()  # unittest.TestCase -> IsolatedAsyncioTestCase
 
     @property
     def changes_anything(self) -> bool:
         return bool(
             self.async_functions or self.awaits or self.maps or self.renames or self.anywhere
-        )
+        ) or bool(self.testcases)
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,7 @@ class _Resolver:
         self._global: dict[str, str] = {}
         self._value: dict[str, str] = {}
         self.callers: dict[str, list[CallSite]] = {}
+        self.module_of = {fn.name: mod.module for mod in modules.values() for fn in mod.functions}
         self.children: dict[str, set[str]] = {}
         for cls in self.classes.values():
             for base in cls.bases:
@@ -372,8 +377,14 @@ class _Resolver:
         """The type every call passes for an unannotated parameter, if they all agree."""
         fn = self.functions.get(fn_name)
         sites = self.callers.get(fn_name, [])
-        if fn is None or not sites or param not in fn.params:
+        if fn is None or param not in fn.params:
             return ""
+        if not sites:  # a test or fixture: pytest passes the fixture of that name
+            fixture = self.fixture(fn_name, param)
+            if fixture is None:
+                return ""
+            ref = fixture.yields_value if fixture.is_generator else fixture.returns_value
+            return self.value(ref, depth + 1) if ref else ""
         position = fn.params.index(param) - (1 if fn.kind in ("method", "classmethod") else 0)
         found: set[str] = set()
         for site in sites:
@@ -384,6 +395,19 @@ class _Resolver:
             if len(found) > 1:
                 return ""
         return found.pop()
+
+    def fixture(self, fn_name: str, param: str) -> FunctionInfo | None:
+        """The pytest fixture ``param`` seen from ``fn_name``: its module, then conftests."""
+        module = self.module_of.get(fn_name, "")
+        scopes = [module]
+        parts = module.split(".")
+        for i in range(len(parts) - 1, -1, -1):
+            scopes.append(".".join([*parts[:i], "conftest"]))
+        for scope in scopes:
+            fixture = self.functions.get(f"{scope}.{param}")
+            if fixture is not None and "pytest.fixture" in fixture.decorators:
+                return fixture
+        return None
 
     def _attribute(self, cls: str, attr: str, depth: int) -> str:
         for klass in self.mro(cls):
@@ -723,6 +747,12 @@ def build_plan(
     findings_by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         findings_by_path.setdefault(finding.path, []).append(finding)
+    testcases: dict[str, set[str]] = {}  # module -> TestCase classes to make async
+    for name in hop:
+        root = _testcase_root(r, functions[name].cls) if functions[name].cls else None
+        if root is not None:
+            module = next(m.module for m in indexes if any(c.name == root for c in m.classes))
+            testcases.setdefault(module, set()).add(root[len(module) + 1 :])
     async_blocks: dict[str, set[Pos]] = {}
     for mod, owner, block, targets in blocks:
         if owner in hop and all(t in hop for t in targets):
@@ -741,6 +771,8 @@ def build_plan(
             if fn.name in hop and fn.cls in factories and fn.qualname.endswith(".__init__")
         }
         renames.update({f"{cls}.__init__": ASYNC_INIT for cls in module_factories})
+        tests = _test_roles(r, mod, hop)
+        renames.update(tests.renames)
         # An __iter__ that returns an iterator (not a generator) becomes a plain __aiter__.
         sync_renames = {q for q in renames if q.endswith(".__iter__") and q not in gens}
         module_plans[mod.module] = ModulePlan(
@@ -752,6 +784,9 @@ def build_plan(
             sync_renames=frozenset(sync_renames),
             async_blocks=frozenset(async_blocks.get(mod.module, ())),
             factories=module_factories,
+            pytest_tests=frozenset(tests.pytest_tests),
+            async_fixtures=frozenset(tests.fixtures),
+            testcases=frozenset(testcases.get(mod.module, ())),
             anywhere=any(n in tables.anywhere for n in names.get(mod.module, {}).values()),
             context_managers=frozenset(
                 fn.qualname
@@ -816,6 +851,44 @@ def merge_plans(plans: Sequence[AsyncPlan]) -> AsyncPlan:
 
 
 ASYNC_INIT = "_async_init"
+UNITTEST_BASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
+UNITTEST_RENAMES = {"setUp": "asyncSetUp", "tearDown": "asyncTearDown"}
+
+
+def _testcase_root(r: _Resolver, cls: str) -> str | None:
+    """The project class that derives directly from unittest.TestCase, if ``cls`` is one."""
+    for klass in r.mro(cls):
+        if any(r.canonical(base) in UNITTEST_BASES for base in r.classes[klass].bases):
+            return klass
+    return None
+
+
+@dataclass
+class _TestRoles:
+    pytest_tests: set[str] = field(default_factory=set)
+    fixtures: set[str] = field(default_factory=set)
+    renames: dict[str, str] = field(default_factory=dict)
+
+
+def _test_roles(r: _Resolver, mod: ModuleIndex, hop: Mapping[str, str]) -> _TestRoles:
+    """What test frameworks need for the functions of ``mod`` that become async."""
+    roles = _TestRoles()
+    is_test_module = TEST_MODULE.match(mod.path.rpartition("/")[2]) is not None
+    for fn in mod.functions:
+        if fn.name not in hop:
+            continue
+        simple = fn.qualname.rpartition(".")[2]
+        in_testcase = bool(fn.cls) and _testcase_root(r, fn.cls) is not None
+        if in_testcase:
+            if simple in UNITTEST_RENAMES:
+                roles.renames[fn.qualname] = UNITTEST_RENAMES[simple]
+        elif is_test_module and "pytest.fixture" in fn.decorators:
+            roles.fixtures.add(fn.qualname)
+        elif is_test_module and simple.startswith("test"):
+            owner = fn.cls.rpartition(".")[2] if fn.cls else ""
+            if not fn.cls and "." not in fn.qualname or owner.startswith("Test"):
+                roles.pytest_tests.add(fn.qualname)
+    return roles
 
 
 def _factories(

@@ -193,11 +193,39 @@ class Propagate(Codemod):
             updated_node = updated_node.with_changes(
                 decorators=[self._async_cm(d) for d in updated_node.decorators]
             )
+        if qualname in plan.async_fixtures:
+            updated_node = updated_node.with_changes(
+                decorators=[self._async_fixture(d) for d in updated_node.decorators]
+            )
+        if qualname in plan.pytest_tests and not any(
+            "asyncio" in cst.Module([]).code_for_node(d.decorator) for d in updated_node.decorators
+        ):
+            self.add_import("pytest")
+            mark = cst.Decorator(decorator=cst.parse_expression("pytest.mark.asyncio"))
+            updated_node = updated_node.with_changes(decorators=[mark, *updated_node.decorators])
         return updated_node
+
+    def _async_fixture(self, decorator: cst.Decorator) -> cst.Decorator:
+        """``@pytest.fixture`` / ``@fixture(...)`` → ``@pytest_asyncio.fixture(...)``."""
+        expr = decorator.decorator
+        target = expr.func if isinstance(expr, cst.Call) else expr
+        spelled = cst.Module([]).code_for_node(target)
+        if spelled not in ("pytest.fixture", "fixture"):
+            return decorator
+        self.add_import("pytest_asyncio")
+        if spelled == "fixture":
+            self.remove_import("pytest", "fixture")
+        new_target = cst.parse_expression("pytest_asyncio.fixture")
+        new_expr = expr.with_changes(func=new_target) if isinstance(expr, cst.Call) else new_target
+        return decorator.with_changes(decorator=new_expr)
 
     def leave_ClassDef(
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef
     ) -> cst.ClassDef:
+        if self.state.frames[-1].qualname in self.state.plan.testcases:
+            updated_node = updated_node.with_changes(
+                bases=[self._async_testcase(arg) for arg in updated_node.bases]
+            )
         factory = self.state.plan.factories.get(self.state.frames[-1].qualname)
         if factory is None or not isinstance(updated_node.body, cst.IndentedBlock):
             return updated_node
@@ -207,6 +235,19 @@ class Propagate(Codemod):
                 body.insert(i + 1, _factory_method(factory, stmt.params))
                 break
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+    def _async_testcase(self, arg: cst.Arg) -> cst.Arg:
+        """``unittest.TestCase`` / ``TestCase`` → ``IsolatedAsyncioTestCase``."""
+        value = arg.value
+        if isinstance(value, cst.Attribute) and value.attr.value == "TestCase":
+            return arg.with_changes(
+                value=value.with_changes(attr=cst.Name("IsolatedAsyncioTestCase"))
+            )
+        if isinstance(value, cst.Name) and value.value == "TestCase":
+            self.add_import("unittest", "IsolatedAsyncioTestCase")
+            self.remove_import("unittest", "TestCase")
+            return arg.with_changes(value=cst.Name("IsolatedAsyncioTestCase"))
+        return arg
 
     def _async_cm(self, decorator: cst.Decorator) -> cst.Decorator:
         """``@contextmanager`` → ``@asynccontextmanager`` (same spelling style)."""
