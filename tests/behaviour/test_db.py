@@ -447,7 +447,8 @@ def test_pools_rows_json(tmp_path: Path, pg_schema: Schema) -> None:
     assert after == before
     out = both.before.stdout
     assert "after putconn [(1,), (2,)]" in out
-    assert "dict rows [[1, 'a'], [2, 'b'], [4, 'c'], [5, 'd']] a a {'id': 2, 'name': 'b'} True" in out
+    rows = "[[1, 'a'], [2, 'b'], [4, 'c'], [5, 'd']]"
+    assert f"dict rows {rows} a a {{'id': 2, 'name': 'b'}} True" in out
     assert "named rows [Record(id=1, name='a')" in out and "named none None" in out
     assert "json (1, {'k': [1, 2], 's': 'x'}, 'text') dict str" in out
     assert "json (2, {'a': None}, [1.5, True]) dict list" in out
