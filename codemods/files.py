@@ -8,8 +8,11 @@ Implements MAPPING.md §B with aiofiles 25.1
 A handle is converted only when asyncify can see *every* use of it in the function that
 opens it (``docs/files.md``): methods that aiofiles makes awaitable get ``await``, sync
 attributes stay, ``for``/``next`` become ``async for``/``await anext``, and the consumers
-that take a handle (``json.load/dump``, ``print(file=)``, ``csv.reader``) are rewritten to
-read or write the same text through the handle. Any other use (the handle passed to a
+that take a handle (``json.load/dump``, ``print(file=)``, ``csv.reader``, csv writers) are
+rewritten to read or write the same text through the handle. ``tempfile`` context managers
+become ``aiofiles.tempfile`` ones (``aiofiles/tempfile/__init__.py``); lazy directory
+iterators (``os.walk``, ``Path.iterdir/glob``) are listed in ``asyncio.to_thread`` when
+consumed whole where created (unless ``to-thread = false``). Any other use (the handle passed to a
 function, returned, stored, handed to pickle, shutil, zipfile or ``files=``) would read or
 write nothing, or block, so that ``open()`` is left synchronous and reported.
 
