@@ -1,0 +1,126 @@
+"""Other blocking calls in async code → ``await asyncio.to_thread(...)``.
+
+https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread. For calls with no
+async library mapping (MAPPING.md §D): ``subprocess.run`` and friends, ``input()``,
+``urllib.request.urlopen`` and its response, sockets, ``threading``/``queue`` waits and
+``Future.result``. Running the unchanged call in a worker thread keeps its semantics
+exactly (arguments, return value, exceptions, ``check=``, ``timeout=``, ``text=``) while
+the event loop goes on; each converted site gets a note (AFY701), since the call still
+occupies a thread and cannot be cancelled. These APIs are *weak*: a function that only
+calls them becomes async only when it is already on an async path (or with
+``--select blocking``). ``--no-to-thread`` (``to-thread = false``) leaves them blocking,
+with AFY702.
+
+Not converted, with AFY703: ``subprocess.Popen`` (an object whose methods block),
+``sqlite3`` (its connections refuse use from another thread by default).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from asyncify.codemod import Api, Codemod, dotted
+from asyncify.findings import Code
+from asyncify.libcst_command import command_for
+
+# Calls that block and are run unchanged in a worker thread.
+TO_THREAD = (
+    "builtins.input",
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
+    "os.system",
+    "urllib.request.urlopen",
+    "http.client.HTTPResponse.read",
+    "http.client.HTTPResponse.readline",
+    "http.client.HTTPResponse.readlines",
+    "socket.create_connection",
+    "socket.getaddrinfo",
+    "socket.gethostbyname",
+    "socket.socket.connect",
+    "socket.socket.accept",
+    "socket.socket.recv",
+    "socket.socket.recv_into",
+    "socket.socket.send",
+    "socket.socket.sendall",
+    "threading.Event.wait",
+    "threading.Thread.join",
+    "queue.Queue.get",
+    "queue.Queue.put",
+    "queue.Queue.join",
+    "concurrent.futures.Future.result",
+)
+# What those return, so that methods on the result are recognised too.
+RETURNS = {
+    "urllib.request.urlopen": "http.client.HTTPResponse",
+    "http.client.HTTPResponse.__enter__": "http.client.HTTPResponse",
+    "socket.create_connection": "socket.socket",
+    "socket.socket": "socket.socket",
+    "socket.socket.accept": "",
+    "threading.Event": "threading.Event",
+    "threading.Thread": "threading.Thread",
+    "queue.Queue": "queue.Queue",
+}
+NOT_CONVERTED = {
+    "subprocess.Popen": "its methods (wait, communicate, stdout reads) block one by one",
+    "sqlite3.connect": "sqlite3 connections refuse use from another thread by default",
+}
+
+IN_THREAD = Code(
+    "AFY701",
+    "blocking call runs in a worker thread (asyncio.to_thread)",
+    "fine for occasional calls; a native async library (asyncio.create_subprocess_exec, "
+    "httpx, asyncio streams) scales better and can be cancelled",
+    "note",
+)
+LEFT_BLOCKING = Code(
+    "AFY702",
+    "blocking call left in async code (to-thread is off)",
+    "run it with `await asyncio.to_thread(...)`, or use an async library",
+)
+NOT_THREADABLE = Code(
+    "AFY703",
+    "blocking API without a faithful async form is left blocking in async code",
+    "subprocess.Popen: use asyncio.create_subprocess_exec; sqlite3: use aiosqlite",
+)
+
+
+class Blocking(Codemod):
+    NAME = "blocking"
+    DESCRIPTION = "other blocking calls in async code → await asyncio.to_thread(...)"
+    APIS = (
+        *(Api(name, returns=RETURNS.get(name, ""), weak=True) for name in TO_THREAD),
+        *(
+            Api(name, returns=typ, blocking=False)
+            for name, typ in RETURNS.items()
+            if name not in TO_THREAD
+        ),
+        *(Api(name, weak=True) for name in NOT_CONVERTED),
+    )
+    ALIASES = {"subprocess.Popen.__enter__": "subprocess.Popen"}
+
+    def leave_Call(
+        self, original_node: cst.Call, updated_node: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        api = self.api_of(original_node)
+        if not api or not isinstance(updated_node, cst.Call):
+            return updated_node
+        if not self.should_convert(original_node):
+            return updated_node
+        if api in NOT_CONVERTED:
+            self.report(NOT_THREADABLE, original_node, f"`{api}`: {NOT_CONVERTED[api]}")
+            return updated_node
+        if not self.state.options.to_thread:
+            self.report(LEFT_BLOCKING, original_node, f"`{api}`")
+            return updated_node
+        self.report(IN_THREAD, original_node, f"`{api}`")
+        self.add_import("asyncio")
+        args = [cst.Arg(updated_node.func), *updated_node.args]
+        call = cst.Call(func=dotted("asyncio.to_thread"), args=args)
+        return cst.Await(expression=call)
+
+
+Command = command_for(Blocking)  # python -m libcst.tool codemod blocking.Command
