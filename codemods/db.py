@@ -305,10 +305,10 @@ UNSUPPORTED_CONNECT = Code(
 )
 MODULE_POOL = Code(
     "AFY416",
-    "connection pool created at import time: it cannot be awaited there, and the functions"
-    " using it are not converted",
-    "create it lazily: `_pool = None` and `async def get_pool()` that runs"
-    " `asyncpg.create_pool(...)` on first use; or create the pool in main() and pass it",
+    "connection pool created at import time cannot be created lazily: it and the functions"
+    " using it stay psycopg2",
+    "use the pool only as `POOL.getconn()/putconn(c)/closeall()` in functions that convert;"
+    " or create it in main() and pass it",
 )
 
 
@@ -388,6 +388,13 @@ class _Scan(cst.CSTVisitor):
         self.json = False  # a string literal mentions json/jsonb
         self.names: list[cst.BaseExpression] = []  # Names and Attributes, for Json
         self.calls: list[cst.Call] = []
+        self.name_uses: list[
+            tuple[
+                cst.Name,
+                cst.FunctionDef | cst.Lambda | cst.ClassDef | None,
+                tuple[cst.CSTNode, ...],
+            ]
+        ] = []
         # Each call with its scope (function, lambda, class body or None: module level).
         self.call_sites: list[
             tuple[
@@ -405,6 +412,16 @@ class _Scan(cst.CSTVisitor):
             self.json = True
         elif isinstance(node, cst.Name) and node.value == "Json":
             self.names.append(node)
+        if isinstance(node, cst.Name):
+            scope_ = next(
+                (
+                    p
+                    for p in reversed(self.stack[:-1])
+                    if isinstance(p, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+                ),
+                None,
+            )
+            self.name_uses.append((node, scope_, tuple(self.stack[:-1])))
         elif isinstance(node, cst.Attribute) and node.attr.value == "Json":
             self.names.append(node)
         if isinstance(node, cst.Call):
@@ -791,6 +808,9 @@ class Db(Codemod):
         self.connects_here = False  # the module connects (its connections get the codecs)
         self.helpers: set[str] = set()
         self.values_text: dict[cst.Call, dict[int, str]] = {}  # execute_values pieces
+        # Module-level pools made lazy: name -> (the statement creating it, accessor name).
+        self.module_pools: dict[str, tuple[cst.SimpleStatementLine, str]] = {}
+        self.lazy_pools: set[cst.SimpleStatementLine] = set()
 
     # -- helpers -----------------------------------------------------------------
     @property
@@ -835,16 +855,12 @@ class Db(Codemod):
         scan = _Scan()
         node.visit(scan)
         self.json = scan.json or any(self.qualified(n) == JSON_ADAPTER for n in scan.names)
-        for stmt in node.body:
-            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
-                value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
-                if isinstance(value, cst.Call) and self.name_of(value.func) in POOL_CLASSES:
-                    self.report(MODULE_POOL, value)
+        pool_flows = self.find_module_pools(node, scan)
         self.connects_here = any(
             self.name_of(call.func) in ("psycopg2.connect", *POOL_CLASSES) for call in scan.calls
         )
         groups = self.find_groups(scan)
-        flows = self.find_flows(scan)
+        flows = self.find_flows(scan) + list(pool_flows.values())
         if not groups and not flows:
             return
         self.conn_uses = {use for g in groups for use, _, _ in g.uses}
@@ -897,8 +913,17 @@ class Db(Codemod):
                             self.forced.add(fn)
                             self.cached.pop(fn, None)
                             changed = True
-        for flow in flows:
+        for name, flow in pool_flows.items():
+            statement, _ = self.module_pools[name]
             if flow.reason:
+                del self.module_pools[name]
+                assign = statement.body[0]
+                assert isinstance(assign, cst.Assign)
+                self.report(MODULE_POOL, assign.value, flow.reason)
+            else:
+                self.lazy_pools.add(statement)
+        for flow in flows:
+            if flow.reason and flow not in pool_flows.values():
                 names = ", ".join(f.name.value for f in sorted(flow.functions, key=self.pos))
                 self.report(
                     NOT_UNDERSTOOD,
@@ -917,6 +942,70 @@ class Db(Codemod):
                     f"`self.{group.attr}` of {group.classes} stays psycopg2 in every method"
                     f" ({', '.join(m.name.value for m in users)}): {group.reason}",
                 )
+
+    def find_module_pools(self, module: cst.Module, scan: _Scan) -> dict[str, _Flow]:
+        """``POOL = SimpleConnectionPool(...)`` at module level: it can be created lazily
+        when every use is ``POOL.getconn()/putconn(c)/closeall()`` in functions that
+        convert (one group: all of them or none)."""
+        pools: dict[str, _Flow] = {}
+        for stmt in module.body:
+            small = (
+                stmt.body[0]
+                if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+                else None
+            )
+            value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+            if not (isinstance(value, cst.Call) and self.name_of(value.func) in POOL_CLASSES):
+                continue
+            flow = _Flow(calls=[value])
+            if (
+                not isinstance(small, cst.Assign)
+                or len(small.targets) != 1
+                or not isinstance(small.targets[0].target, cst.Name)
+            ):
+                flow.reason = "not assigned to one name"
+                self.report(MODULE_POOL, value, flow.reason)
+                continue
+            assert isinstance(stmt, cst.SimpleStatementLine)
+            name = small.targets[0].target.value
+            try:
+                self.check_pool(value, (small,))
+            except _Unsupported as exc:
+                flow.reason = exc.detail or exc.code.summary
+            pools[name] = flow
+            self.module_pools[name] = (stmt, f"_get_{name.lower().lstrip('_')}")
+        for use, scope, parents in scan.name_uses:
+            found = pools.get(use.value)
+            if found is None or found.reason:
+                continue
+            flow = found
+            line = self.pos(use)[0]
+            parent = parents[-1] if parents else None
+            if (
+                isinstance(parent, cst.AssignTarget)
+                and len(parents) >= 3
+                and parents[-3] is self.module_pools[use.value][0]
+            ):
+                continue  # the creation
+            if isinstance(parent, cst.NameItem):
+                flow.reason = f"`global {use.value}` (line {line})"
+            elif not isinstance(scope, cst.FunctionDef):
+                flow.reason = f"`{use.value}` used outside a function (line {line})"
+            elif not (
+                isinstance(parent, cst.Attribute)
+                and parent.value is use
+                and parent.attr.value in ("getconn", "putconn", "closeall")
+                and len(parents) >= 2
+                and isinstance(parents[-2], cst.Call)
+                and parents[-2].func is parent
+            ):
+                flow.reason = f"`{use.value}` used as a value (line {line})"
+            else:
+                flow.functions.add(scope)
+        for name, flow in pools.items():
+            if not flow.functions and not flow.reason:
+                flow.reason = f"`{name}` is not used in a function"
+        return pools
 
     def find_flows(self, scan: _Scan) -> list[_Flow]:
         """Calls between the module's functions that pass a connection or pool (an
@@ -1715,26 +1804,15 @@ class Db(Codemod):
                 )
             )
         if original_node in plan.pools:
-            self.done(original_node)
-            self.add_import("asyncpg")
-            sizes, rest = _pool_args(original_node)
-            sizes_u, rest_u = _pool_args(updated_node)
-            args = self.connect_args(
-                original_node.with_changes(args=rest), updated_node.with_changes(args=rest_u)
-            )
-            for keyword, arg in zip(("min_size", "max_size"), sizes_u, strict=True):
-                args.append(_keyword_arg(keyword, arg.value))
-            if self.json:
-                self.use_helper("_json_codecs")
-                args.append(_keyword_arg("init", cst.Name("_json_codecs")))
-            return cst.Await(cst.Call(func=dotted("asyncpg.create_pool"), args=args))
+            return self.create_pool(original_node, updated_node)
         if original_node in plan.getconns or original_node in plan.closealls:
             assert isinstance(updated_node.func, cst.Attribute)
             self.remove_import_of(original_node.func)
             verb = "acquire" if original_node in plan.getconns else "close"
-            return cst.Await(
-                updated_node.with_changes(func=updated_node.func.with_changes(attr=cst.Name(verb)))
+            func = updated_node.func.with_changes(
+                value=self.pool_value(updated_node.func.value), attr=cst.Name(verb)
             )
+            return cst.Await(updated_node.with_changes(func=func))
         if original_node in plan.jsons:
             self.remove_import_of(original_node.func)
             self.drop_psycopg2_imports()
@@ -1756,6 +1834,61 @@ class Db(Codemod):
         if method == "close":
             return cst.Await(updated_node)
         return updated_node
+
+    def create_pool(self, original: cst.Call, updated: cst.Call) -> cst.Await:
+        self.done(original)
+        self.add_import("asyncpg")
+        _, rest = _pool_args(original)
+        sizes_u, rest_u = _pool_args(updated)
+        args = self.connect_args(
+            original.with_changes(args=rest), updated.with_changes(args=rest_u)
+        )
+        for keyword, arg in zip(("min_size", "max_size"), sizes_u, strict=True):
+            args.append(_keyword_arg(keyword, arg.value))
+        if self.json:
+            self.use_helper("_json_codecs")
+            args.append(_keyword_arg("init", cst.Name("_json_codecs")))
+        return cst.Await(cst.Call(func=dotted("asyncpg.create_pool"), args=args))
+
+    def pool_value(self, pool: cst.BaseExpression) -> cst.BaseExpression:
+        """A module-level pool is read through its lazy accessor: ``(await _get_pool())``."""
+        if isinstance(pool, cst.Name) and pool.value in self.module_pools:
+            accessor = cst.Call(func=cst.Name(self.module_pools[pool.value][1]))
+            return cst.Await(accessor, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        return pool
+
+    def lazy_pool(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.FlattenSentinel[cst.BaseStatement]:
+        """``POOL = SimpleConnectionPool(...)`` at import time -> ``POOL = None`` and an
+        accessor creating it on first use."""
+        assign_o, assign_u = original.body[0], updated.body[0]
+        assert isinstance(assign_o, cst.Assign) and isinstance(assign_u, cst.Assign)
+        assert isinstance(assign_o.value, cst.Call) and isinstance(assign_u.value, cst.Call)
+        target = assign_o.targets[0].target
+        assert isinstance(target, cst.Name)
+        accessor = self.module_pools[target.value][1]
+        create = self.create_pool(assign_o.value, assign_u.value)
+        name = target.value
+        function: cst.BaseStatement = cst.parse_statement(
+            f"async def {accessor}():\n"
+            f'    """`{name}`, created on first use: a pool cannot be awaited at import time."""\n'
+            f"    global {name}\n"
+            f"    if {name} is None:\n"
+            f"        {name} = CREATE\n"
+            f"    return {name}\n"
+        )
+
+        class _Put(cst.CSTTransformer):
+            def leave_Name(self, o: cst.Name, u: cst.Name) -> cst.BaseExpression:
+                return create if u.value == "CREATE" else u
+
+        filled = function.visit(_Put())
+        assert isinstance(filled, cst.FunctionDef)
+        function = filled
+        none = updated.with_changes(body=[assign_u.with_changes(value=cst.Name("None"))])
+        lines = [cst.EmptyLine(), cst.EmptyLine()]
+        return cst.FlattenSentinel([none, function.with_changes(leading_lines=lines)])
 
     def setup(self, conn: cst.BaseExpression, pooled: bool) -> list[cst.SimpleStatementLine]:
         """What follows a connect (json codecs, ``BEGIN``) or a pool's acquire (``BEGIN``:
@@ -1910,6 +2043,8 @@ class Db(Codemod):
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
         plan = self.plan
+        if original_node in self.lazy_pools:
+            return self.lazy_pool(original_node, updated_node)
         if plan is None:
             return updated_node
         if original_node in plan.remove:
@@ -1967,7 +2102,9 @@ class Db(Codemod):
                 leading_lines=updated_node.leading_lines,
             )
             release = put.value.with_changes(
-                func=put.value.func.with_changes(attr=cst.Name("release"))
+                func=put.value.func.with_changes(
+                    value=self.pool_value(put.value.func.value), attr=cst.Name("release")
+                )
             )
             return cst.FlattenSentinel(
                 [

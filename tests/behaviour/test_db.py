@@ -362,6 +362,17 @@ from psycopg2.extras import DictCursor, Json, NamedTupleCursor, execute_values
 
 DSN = os.environ["ASYNCIFY_TEST_PG_DSN"]
 SCHEMA = os.environ["PGSCHEMA"]
+SHARED = psycopg2.pool.SimpleConnectionPool(1, 2, DSN)
+
+
+def shared_count():
+    conn = SHARED.getconn()
+    cur = conn.cursor()
+    cur.execute(f"SELECT count(*) FROM {SCHEMA}.items")
+    count = cur.fetchone()[0]
+    cur.execute(f"INSERT INTO {SCHEMA}.items VALUES (%s, %s)", (99, "never committed"))
+    SHARED.putconn(conn)
+    return count
 
 
 def committed(query):
@@ -429,6 +440,8 @@ def rows_and_json():
 
 def main():
     pooled()
+    print("shared pool", shared_count(), shared_count())
+    SHARED.closeall()
     rows_and_json()
 
 
@@ -443,10 +456,12 @@ def test_pools_rows_json(tmp_path: Path, pg_schema: Schema) -> None:
     assert "import psycopg2" not in converted and "from psycopg2" not in converted, converted
     assert "asyncpg.create_pool(" in converted and "init=_json_codecs" in converted
     assert "await pool.release(conn)" in converted and "fetchmany(" in converted
+    assert "SHARED = None" in converted and "await (await _get_shared()).acquire()" in converted
     both.assert_same()
     assert after == before
     out = both.before.stdout
     assert "after putconn [(1,), (2,)]" in out
+    assert "shared pool 4 4" in out
     rows = "[[1, 'a'], [2, 'b'], [4, 'c'], [5, 'd']]"
     assert f"dict rows {rows} a a {{'id': 2, 'name': 'b'}} True" in out
     assert "named rows [Record(id=1, name='a')" in out and "named none None" in out
