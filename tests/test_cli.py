@@ -471,3 +471,18 @@ def test_output_file_and_exit_zero(tmp_path: Path) -> None:
     assert done.returncode == 0 and b"+++ b/app.py" in (tmp_path / "change.patch").read_bytes()
     (tmp_path / "bad.py").write_text("def (:\n")
     assert asyncify("check", "--exit-zero", ".", cwd=tmp_path).returncode == 2  # errors still 2
+
+
+def test_check_blocking_reports_calls_reachable_from_async_code(tmp_path: Path) -> None:
+    project(
+        tmp_path,
+        {
+            "lib.py": "import functools\nimport time\n\n@functools.cache\ndef config():\n"
+            "    time.sleep(0)\n    return 1\n",
+            "app.py": "from lib import config\n\nasync def handler():\n    return config()\n",
+        },
+    )
+    plain = asyncify("check", ".", cwd=tmp_path)
+    audited = asyncify("check", "--blocking", ".", cwd=tmp_path)
+    assert b"AFY120" not in plain.stderr
+    assert b"lib.py:6:5: AFY120" in audited.stderr and audited.returncode == 1

@@ -223,3 +223,41 @@ def test_already_async_functions_are_not_seeds() -> None:
         }
     )
     assert p.async_functions == set()
+
+
+def test_blocking_audit_follows_helpers_and_methods_from_async_code() -> None:
+    modules = {
+        "app.helpers": """
+        import requests
+        class Client:
+            def __init__(self):
+                self.session = requests.Session()
+            def fetch(self, url):
+                return self.session.get(url)
+        def load(url):
+            return requests.get(url)
+        class Cache:
+            def __repr__(self):
+                return str(load("http://x/"))
+        def unused():
+            return requests.get("http://y/")
+        """,
+        "app.server": """
+        from app.helpers import Cache, Client, load
+        async def handler(url, client: Client):
+            print(repr(Cache()))
+            client.fetch(url)
+            return load(url)
+        """,
+    }
+    indexes = [
+        index_module(name, name.replace(".", "/") + ".py", textwrap.dedent(src), False, False)
+        for name, src in modules.items()
+    ]
+    audited = plan_for(indexes, all_codemods(), Options(blocking_audit=True))
+    found = {(f.code, f.line) for f in audited.findings() if f.code == "AFY120"}
+    # load() is pinned by __repr__ and called from handler; Client.fetch is converted by run.
+    assert found == {("AFY120", 9)}  # `return requests.get(url)` in load
+    assert "app.helpers.Client.fetch" in audited.async_functions
+    plain = plan_for(indexes, all_codemods(), Options())
+    assert not [f for f in plain.findings() if f.code == "AFY120"]

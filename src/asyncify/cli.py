@@ -10,6 +10,7 @@ import io
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -103,6 +104,25 @@ ExitZero = Annotated[
 ]
 
 
+ToThread = Annotated[
+    bool | None,
+    typer.Option(
+        "--to-thread/--no-to-thread",
+        help="Run blocking calls that have no async library in asyncio.to_thread "
+        "(default), or leave them blocking with a finding.",
+        show_default=False,
+    ),
+]
+BlockingAudit = Annotated[
+    bool,
+    typer.Option(
+        "--blocking",
+        help="Also report every blocking call reachable from async code (AFY120), "
+        "across modules and through helpers, methods and attributes.",
+    ),
+]
+
+
 class UsageError(Exception):
     """A bad option or configuration: exit 2 with a one-line message."""
 
@@ -142,6 +162,7 @@ def run(
     todo_comments: TodoComments = None,
     output: OutputFile = None,
     exit_zero: ExitZero = False,
+    to_thread: ToThread = None,
 ) -> None:
     """Rewrite files in place."""
     arguments = dict(locals())
@@ -162,6 +183,7 @@ def diff(
     todo_comments: TodoComments = None,
     output: OutputFile = None,
     exit_zero: ExitZero = False,
+    to_thread: ToThread = None,
 ) -> None:
     """Print a unified diff of the conversion; write nothing."""
     _execute(Command.DIFF, **locals())
@@ -181,6 +203,8 @@ def check(
     todo_comments: TodoComments = None,
     output: OutputFile = None,
     exit_zero: ExitZero = False,
+    to_thread: ToThread = None,
+    blocking: BlockingAudit = False,
 ) -> None:
     """Write nothing; exit 1 if anything would change or needs review."""
     _execute(Command.CHECK, **locals())
@@ -200,6 +224,7 @@ def plan(
     todo_comments: TodoComments = None,
     output: OutputFile = None,
     exit_zero: ExitZero = False,
+    to_thread: ToThread = None,
 ) -> None:
     """Show which functions become async, and the call chain that forces each."""
     _execute(Command.PLAN, **locals())
@@ -229,6 +254,8 @@ def _execute(
     todo_comments: bool | None,
     output: Path | None,
     exit_zero: bool,
+    to_thread: bool | None,
+    blocking: bool = False,
 ) -> None:
     try:
         settings = load_config(paths, config)
@@ -239,7 +266,9 @@ def _execute(
             exclude=exclude or None,
             jobs=jobs,
             todo_comments=todo_comments,
+            to_thread=to_thread,
         )
+        options = replace(options, blocking_audit=blocking)
         _check_codemods(options)
     except (ConfigError, UsageError) as error:
         typer.echo(f"Error: {error}", err=True)

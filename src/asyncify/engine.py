@@ -92,7 +92,9 @@ def plan_for(
     aliases = {k: v for c in codemods for k, v in c.ALIASES.items()}
     iterates = {k: v for c in codemods for k, v in c.ITERATES.items()}
     strong = [api.name for c in codemods if options.explicitly_selected(c.NAME) for api in c.APIS]
-    return build_plan(indexes, apis, aliases, iterates, strong, frozen)
+    return build_plan(
+        indexes, apis, aliases, iterates, strong, frozen, audit=options.blocking_audit
+    )
 
 
 # -- per-file work (runs in worker processes with --jobs) -----------------------------

@@ -13,6 +13,9 @@ class Options:
     jobs: int = 0  # 0 = one per core
     todo_comments: bool = False
     to_thread: bool = True
+    blocking_audit: bool = (
+        False  # check --blocking: report blocking calls reachable from async code
+    )
     extra: dict[str, str] = field(default_factory=dict)
 
     def codemod_enabled(self, name: str) -> bool:

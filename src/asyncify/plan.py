@@ -82,6 +82,12 @@ UNKNOWN_RECEIVER = Code(
     "a method of this name became async: annotate the value's type so asyncify can tell, "
     "or add `await` by hand if it is that method",
 )
+BLOCKS_LOOP = Code(
+    "AFY120",
+    "blocking call reachable from async code",
+    "convert it (`asyncify run`), run it in `await asyncio.to_thread(...)`, "
+    "or use an async library",
+)
 IMPORT_TIME = Code(
     "AFY501",
     "call at import time cannot be awaited",
@@ -477,6 +483,7 @@ def build_plan(
     iterates: Mapping[str, str] | None = None,
     strong: Iterable[str] = (),
     frozen: Iterable[str] = (),
+    audit: bool = False,
 ) -> AsyncPlan:
     """Plan the conversion. Modules whose path is in ``frozen`` stay exactly as they are
     (their output failed verification): their functions, and all they call, stay sync."""
@@ -696,6 +703,9 @@ def build_plan(
         detail = f"`{qualname}` stays synchronous ({pin.detail}); it reaches {_leaf(wanted, name)}"
         findings.append(code.at(pin.path, pin.line, pin.col, detail))
 
+    if audit:
+        findings.extend(_audit(functions, resolved, callees, hop, tables, pinned))
+
     # Calls on values of unknown type to a method name that became async.
     async_methods = {n.rpartition(".")[2] for n in hop if functions[n].cls}
     for mod, owner, site, name in resolved:
@@ -753,6 +763,12 @@ def build_plan(
         if root is not None:
             module = next(m.module for m in indexes if any(c.name == root for c in m.classes))
             testcases.setdefault(module, set()).add(root[len(module) + 1 :])
+    # Blocking calls already inside `async def` code are converted too (fixing asyncio code).
+    fix_async = {
+        mod.module
+        for mod, owner, site, name in resolved
+        if owner in functions and functions[owner].is_async and name in tables.apis
+    }
     async_blocks: dict[str, set[Pos]] = {}
     for mod, owner, block, targets in blocks:
         if owner in hop and all(t in hop for t in targets):
@@ -787,7 +803,8 @@ def build_plan(
             pytest_tests=frozenset(tests.pytest_tests),
             async_fixtures=frozenset(tests.fixtures),
             testcases=frozenset(testcases.get(mod.module, ())),
-            anywhere=any(n in tables.anywhere for n in names.get(mod.module, {}).values()),
+            anywhere=mod.module in fix_async
+            or any(n in tables.anywhere for n in names.get(mod.module, {}).values()),
             context_managers=frozenset(
                 fn.qualname
                 for fn in mod.functions
@@ -941,6 +958,45 @@ def _factories(
         if not found:
             break
     return factories
+
+
+def _audit(
+    functions: Mapping[str, FunctionInfo],
+    resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]],
+    callees: Mapping[str, set[str]],
+    hop: Mapping[str, str],
+    tables: _Tables,
+    pinned: Mapping[str, Pin],
+) -> list[Finding]:
+    """Blocking calls that run on the event loop: in async functions, or in synchronous
+    functions that async code calls (through helpers, methods, attributes)."""
+    asynchronous = {name for name, fn in functions.items() if fn.is_async} | set(hop)
+    reached_from: dict[str, str] = {}
+    work = deque(sorted(asynchronous))
+    while work:
+        name = work.popleft()
+        for callee in sorted(callees.get(name, ())):
+            if callee not in asynchronous and callee not in reached_from:
+                reached_from[callee] = name
+                work.append(callee)
+    found: list[Finding] = []
+    for mod, owner, site, name in resolved:
+        api = tables.apis.get(name)
+        if api is None or not api.blocking or site.skip or not owner:
+            continue
+        if owner in hop and owner not in pinned:
+            continue  # converted by `asyncify run`
+        if owner not in asynchronous and owner not in reached_from:
+            continue
+        chain = [owner]
+        while chain[-1] in reached_from and len(chain) < 20:
+            chain.append(reached_from[chain[-1]])
+        path = " ← ".join(functions[n].qualname for n in chain)
+        detail = f"`{name}` in {path}"
+        if owner in asynchronous:
+            detail += " (`asyncify run` converts it)"
+        found.append(BLOCKS_LOOP.at(mod.path, site.line, site.col, detail))
+    return found
 
 
 def _protocol_targets(r: _Resolver, block: BlockSite) -> list[str]:
