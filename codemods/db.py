@@ -49,6 +49,7 @@ import libcst as cst
 
 from asyncify.codemod import Api, Codemod, dotted
 from asyncify.findings import Code
+from asyncify.libcst_command import command_for
 
 CONNECTION = "psycopg2.extensions.connection"
 CURSOR = "psycopg2.extensions.cursor"
@@ -2401,3 +2402,6 @@ def _keyword(key: str, value: str) -> cst.Arg:
             whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
         ),
     )
+
+
+Command = command_for(Db)  # python -m libcst.tool codemod db.Command

@@ -30,6 +30,7 @@ import libcst as cst
 
 from asyncify.codemod import Api, Codemod, dotted
 from asyncify.findings import Code
+from asyncify.libcst_command import command_for
 
 if TYPE_CHECKING:
     from asyncify.rewrite import RewriteState
@@ -1081,3 +1082,6 @@ def _print_write(args: list[cst.Arg]) -> cst.Call:
     else:
         whole = cst.BinaryOperation(left=text, operator=cst.Add(), right=_atom(end))
     return _method(handle, "write", whole)
+
+
+Command = command_for(Files)  # python -m libcst.tool codemod files.Command

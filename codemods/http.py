@@ -30,6 +30,7 @@ import libcst as cst
 
 from asyncify.codemod import Api, Codemod, dotted
 from asyncify.findings import Code
+from asyncify.libcst_command import command_for
 
 if TYPE_CHECKING:
     from asyncify.rewrite import RewriteState
@@ -1815,3 +1816,6 @@ def _spelled(receiver: cst.BaseExpression) -> str:
             return ".self." + receiver.attr.value
         return "." + receiver.attr.value
     return ""
+
+
+Command = command_for(Http)  # python -m libcst.tool codemod http.Command
