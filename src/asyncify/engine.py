@@ -7,18 +7,19 @@ it returns, per file, the new bytes (or why there are none) and the findings.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import os
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
 import libcst as cst
 
+from asyncify import cache
 from asyncify.codemod import Codemod
 from asyncify.findings import SYNTAX_ERROR, UNSTABLE_OUTPUT, Finding
 from asyncify.index import ModuleIndex, index_module
@@ -49,7 +50,7 @@ class ConvertResult:
     files: list[FileResult]
 
 
-@cache
+@functools.cache
 def all_codemods() -> tuple[type[Codemod], ...]:
     """Every codemod module in ``asyncify.codemods``, in name order (pyupgrade-style)."""
     import asyncify.codemods as package
@@ -100,6 +101,16 @@ def plan_for(
 # -- per-file work (runs in worker processes with --jobs) -----------------------------
 def _index_one(item: tuple[SourceFile, str, str]) -> ModuleIndex | Finding:
     file, path, text = item
+    key = (file.module, path, file.is_package, file.is_main, text)
+    cached = cache.get("index", key)
+    if isinstance(cached, (ModuleIndex, Finding)):
+        return cached
+    result = _index_uncached(file, path, text)
+    cache.put("index", key, result)
+    return result
+
+
+def _index_uncached(file: SourceFile, path: str, text: str) -> ModuleIndex | Finding:
     try:
         return index_module(file.module, path, text, file.is_package, file.is_main)
     except SyntaxError as exc:
@@ -113,6 +124,18 @@ def _rewrite_one(
     item: tuple[str, ModulePlan, tuple[str, ...], str, Options],
 ) -> tuple[str, list[Finding]] | Finding:
     text, plan, names, path, options = item
+    key = (text, plan, names, path, options)
+    cached = cache.get("rewrite", key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    result = _rewrite_uncached(text, plan, names, path, options)
+    cache.put("rewrite", key, result)
+    return result
+
+
+def _rewrite_uncached(
+    text: str, plan: ModulePlan, names: tuple[str, ...], path: str, options: Options
+) -> tuple[str, list[Finding]] | Finding:
     try:
         return rewrite_module(text, plan, _codemods_by_name(names), path, options)
     except cst.ParserSyntaxError as exc:

@@ -31,6 +31,8 @@ def run_suite(root: Path) -> tuple[int, str]:
             "error::RuntimeWarning",
             "--rootdir",
             str(root),
+            "--confcutdir",  # asyncify's own tests/conftest.py is a parent folder's
+            str(root),
             "-c",
             os.devnull,
             "tests",
