@@ -486,3 +486,35 @@ def test_check_blocking_reports_calls_reachable_from_async_code(tmp_path: Path) 
     audited = asyncify("check", "--blocking", ".", cwd=tmp_path)
     assert b"AFY120" not in plain.stderr
     assert b"lib.py:6:5: AFY120" in audited.stderr and audited.returncode == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    project(tmp_path, {f"m{i}.py": SLEEPY for i in range(30)})
+    import pty
+
+    main, replica = pty.openpty()
+    env = {**os.environ, "ASYNCIFY_PROGRESS_AFTER": "0", "ASYNCIFY_CACHE_DIR": "off"}
+    with subprocess.Popen(
+        [*asyncify_command(), "diff", "--jobs", "1", "."],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=replica,
+        env=env,
+    ) as process:
+        os.close(replica)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=120)
+    os.close(main)
+    shown = b"".join(chunks)
+    assert b"analysing" in shown and b"would rewrite m0.py" in shown
+    piped = asyncify("diff", ".", cwd=tmp_path)
+    assert b"analysing" not in piped.stderr and b"\x1b[" not in piped.stderr

@@ -7,12 +7,14 @@ some file could not be processed (every other file still is, and is written by `
 from __future__ import annotations
 
 import io
+import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -277,8 +279,9 @@ def _execute(
     from asyncify.engine import convert  # the engine loads LibCST: not needed for --help
 
     files, problems = discover(paths, options.exclude, base=settings.root)
+    bar = _Bar() if format is Format.TEXT and not quiet and sys.stderr.isatty() else None
     try:
-        result = convert(files, options)
+        result = convert(files, options, progress=bar)
     except Exception as error:  # a bug: say so, and do not exit 1 ("changes pending")
         traceback.print_exc()
         typer.echo(
@@ -287,6 +290,9 @@ def _execute(
             err=True,
         )
         raise typer.Exit(2) from None
+    finally:
+        if bar is not None:
+            bar.close()
     color = format is Format.TEXT and not no_color and output is None and sys.stdout.isatty()
     report = Report(command, format, quiet=quiet, color=color, plan=result.plan)
     for problem in problems:
@@ -308,6 +314,40 @@ def _execute(
             raise typer.Exit(2) from None
     code = report.exit_code
     raise typer.Exit(0 if exit_zero and code == 1 else code)
+
+
+class _Bar:
+    """A transient progress bar on stderr, shown only once a run has taken a second."""
+
+    def __init__(self) -> None:
+        self.after = float(os.environ.get("ASYNCIFY_PROGRESS_AFTER", "1"))
+        self.began = time.monotonic()
+        self.stage = ""
+        self.total = 0
+        self.done = 0
+        self.bar: Any = None
+        self.task: Any = None
+
+    def start(self, stage: str, total: int) -> None:
+        self.stage, self.total, self.done = stage, total, 0
+        if self.bar is not None:
+            self.bar.update(self.task, description=stage, total=total, completed=0)
+
+    def advance(self) -> None:
+        self.done += 1
+        if self.bar is None and time.monotonic() - self.began > self.after:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.stage, total=self.total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _check_codemods(options: Options) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import libcst as cst
 
@@ -144,12 +144,37 @@ def _rewrite_uncached(
         return UNSTABLE_OUTPUT.at(path, 1, 0, "expression nesting too deep")
 
 
-def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+class Progress(Protocol):
+    """Told how far a long run has got (the CLI draws a bar on a terminal)."""
+
+    def start(self, stage: str, total: int) -> None: ...
+
+    def advance(self) -> None: ...
+
+
+_progress: Progress | None = None
+
+
+def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int, stage: str) -> list[R]:
+    if _progress is not None:
+        _progress.start(stage, len(items))
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    results: list[R] = []
     if workers <= 1 or len(items) < 8:
-        return [fn(i) for i in items]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(fn, items, chunksize=max(1, len(items) // (workers * 8))))
+        iterator: Iterable[R] = map(fn, items)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        iterator = pool.map(fn, items, chunksize=max(1, len(items) // (workers * 8)))
+    try:
+        for result in iterator:
+            results.append(result)
+            if _progress is not None:
+                _progress.advance()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return results
 
 
 Outcome = tuple[str, list[Finding]] | Finding
@@ -207,7 +232,7 @@ def _convert_program(
     codemods = enabled_codemods(options)
     names = tuple(c.NAME for c in codemods)
     outcomes: dict[str, tuple[str, list[Finding]] | Finding] = {}
-    indexed = _map(_index_one, list(sources), options.jobs)
+    indexed = _map(_index_one, list(sources), options.jobs, "analysing")
     indexes: list[ModuleIndex] = []
     for (_, path, _), result in zip(sources, indexed, strict=True):
         if isinstance(result, Finding):
@@ -228,6 +253,7 @@ def _convert_program(
             _rewrite_one,
             [(texts[i.path], plan.modules[i.module], names, i.path, options) for i in todo],
             options.jobs,
+            "rewriting",
         )
         failed = _verify(todo, rewritten, indexes, codemods, options, texts, names, frozen)
         for index, outcome in zip(todo, rewritten, strict=True):
@@ -299,8 +325,19 @@ def _verify(
     return failed
 
 
-def convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
+def convert(
+    files: Sequence[SourceFile], options: Options, progress: Progress | None = None
+) -> ConvertResult:
     """Convert files; never writes. Unreadable files become errors, the rest go on."""
+    global _progress
+    _progress = progress
+    try:
+        return _convert(files, options)
+    finally:
+        _progress = None
+
+
+def _convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
     read: list[tuple[SourceFile, Source]] = []
     results: dict[SourceFile, FileResult] = {}
     for file in files:
