@@ -298,10 +298,10 @@ def judge(project: Project, cache: Path, work_root: Path) -> Row:
         pyright_after = judges.pyright(after)
     for key in sorted(pyright_after - pyright_before):
         row.new_pyright += 1
-        row.problems.append(f"new pyright: {' | '.join(key)}")
+        row.problems.append(f"new pyright: {_one_line(key)}")
     for key in sorted(judges.ruff(after) - judges.ruff(before)):
         row.new_ruff += 1
-        row.problems.append(f"new ruff: {' | '.join(key)}")
+        row.problems.append(f"new ruff: {_one_line(key)}")
     row.seconds = time.monotonic() - started
     return row
 
@@ -310,6 +310,10 @@ def _finding_line(data: dict[str, object]) -> str:
     return " ".join(
         str(data.get(k, "")) for k in ("path", "line", "code", "message") if data.get(k) != ""
     )
+
+
+def _one_line(key: judges.Key) -> str:
+    return " | ".join(" / ".join(part.split("\n")) for part in key)
 
 
 def _last_lines(text: str, n: int = 3) -> str:
