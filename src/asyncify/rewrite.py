@@ -472,6 +472,8 @@ def rewrite_module(
     options: Options | None = None,
 ) -> tuple[str, list[Finding]]:
     """Rewrite one module's source. Raises libcst.ParserSyntaxError on bad input."""
+    if not plan.changes_anything:  # findings only: no need to parse with LibCST at all
+        return source, list(plan.findings)
     module = cst.parse_module(source)
     context = CodemodContext(filename=path, full_module_name=plan.module)
     lines = source.splitlines()
@@ -485,8 +487,6 @@ def rewrite_module(
             i + 1 for i, t in enumerate(lines) if "asyncify" in t and SKIP_COMMENT.search(t)
         ),
     )
-    if not plan.changes_anything:
-        return source, list(plan.findings)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     state.positions = dict(wrapper.resolve(PositionProvider))
     state.all_bindings = _bindings(module)
@@ -494,13 +494,12 @@ def rewrite_module(
     transformers: list[cst.CSTTransformer] = [c(state) for c in codemods]
     transformers.append(Propagate(state))
     new = wrapper.visit(_Pipeline(state, transformers))
-    if new.deep_equals(module):
-        return source, [*plan.findings, *state.findings]
     if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
         new = AddImportsVisitor(context).transform_module(new)
     if context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
         new = RemoveImportsVisitor(context).transform_module(new)
         new = _strip_new_leading_blank(module, new)
+    # LibCST round-trips exactly: an untouched tree gives back the source.
     return new.code, sorted({*plan.findings, *state.findings})
 
 
