@@ -75,16 +75,86 @@ IN_THREAD = Code(
     "fine for occasional calls; a native async library (asyncio.create_subprocess_exec, "
     "httpx, asyncio streams) scales better and can be cancelled",
     "note",
+    doc="""
+    A blocking call with no async library in asyncify's mappings (`subprocess.run`,
+    `input()`, `os.system`, `urllib.request.urlopen`, socket calls, `queue.Queue.get`,
+    `threading.Event.wait`, ...) now runs in a worker thread with `asyncio.to_thread`. A note:
+    the program behaves the same and the event loop is not blocked, but threads are a
+    limited pool (the default executor) and a running thread cannot be cancelled.
+
+    Where it matters, use a native async API.
+
+    Before (converted):
+
+    ```python
+    result = await asyncio.to_thread(subprocess.run, ["git", "status"], capture_output=True)
+    ```
+
+    After:
+
+    ```python
+    proc = await asyncio.create_subprocess_exec(
+        "git", "status", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    stdout, stderr = await proc.communicate()
+    ```
+    """,
 )
 LEFT_BLOCKING = Code(
     "AFY702",
     "blocking call left in async code (to-thread is off)",
     "run it with `await asyncio.to_thread(...)`, or use an async library",
+    doc="""
+    A blocking call with no async library in asyncify's mappings (`subprocess.run`,
+    `input()`, sockets, queue waits, ...) is left blocking in async code because
+    `to-thread = false` (`--no-to-thread`). While it runs, the event loop and every other
+    task wait.
+
+    Before:
+
+    ```python
+    async def deploy():
+        subprocess.run(["make", "deploy"], check=True)
+    ```
+
+    After:
+
+    ```python
+    async def deploy():
+        await asyncio.to_thread(subprocess.run, ["make", "deploy"], check=True)
+    ```
+    """,
 )
 NOT_THREADABLE = Code(
     "AFY703",
     "blocking API without a faithful async form is left blocking in async code",
     "subprocess.Popen: use asyncio.create_subprocess_exec; sqlite3: use aiosqlite",
+    doc="""
+    A blocking API that has no faithful async form through a thread is left blocking in
+    async code: `subprocess.Popen` (its methods `wait`, `communicate` and its pipes block
+    one by one, so no single call can be moved to a thread) and `sqlite3.connect` (a sqlite3
+    connection refuses use from another thread by default).
+
+    Use an async library.
+
+    Before:
+
+    ```python
+    async def lines(cmd):
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+        out, _ = proc.communicate()
+        return out.splitlines()
+    ```
+
+    After:
+
+    ```python
+    async def lines(cmd):
+        proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        return out.splitlines()
+    ```
+    """,
 )
 
 

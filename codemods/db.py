@@ -232,77 +232,399 @@ NOT_UNDERSTOOD = Code(
     "AFY401",
     "database code not understood; this function's psycopg2 calls were left unchanged",
     "use one cursor.execute() followed directly by the fetch that reads it, or convert by hand",
+    doc="""
+    asyncify could not follow this function's psycopg2 code (a cursor passed to another
+    function or used as a value, a `cursor_factory` it does not know, `rowcount` after a
+    fetch, a pool method with `key=`, ...). Converting only part of a function's database
+    code would mix psycopg2 and asyncpg objects, so **all** of this function's psycopg2 calls
+    are left unchanged; the detail names the construct.
+
+    Restructure to the pattern asyncify understands (a cursor bound to a name, `execute()`
+    followed by the fetch that reads it), or convert the function by hand.
+
+    Before:
+
+    ```python
+    def names(conn):
+        cur = conn.cursor()
+        run_query(cur, "SELECT name FROM users")
+        return [row[0] for row in cur.fetchall()]
+    ```
+
+    After (asyncify converts this form):
+
+    ```python
+    def names(conn):
+        cur = conn.cursor()
+        cur.execute("SELECT name FROM users")
+        return [row[0] for row in cur.fetchall()]
+    ```
+    """,
 )
 NON_LITERAL_QUERY = Code(
     "AFY402",
     "query with parameters is not a string literal: its placeholders cannot be converted",
     "write the query as a literal, or convert %s/%(name)s to $n by hand",
+    doc="""
+    `execute()` is called with parameters, but the query is not a string literal (a
+    variable, an f-string, a concatenation). asyncpg uses `$1, $2, ...` placeholders where
+    psycopg2 uses `%s` / `%(name)s`; asyncify rewrites the placeholders only in literals it
+    can see.
+
+    Before:
+
+    ```python
+    QUERY = "SELECT * FROM users WHERE id = %s"
+
+    def user(cur, uid):
+        cur.execute(QUERY, (uid,))
+        return cur.fetchone()
+    ```
+
+    After (a literal in place; or convert the placeholders by hand):
+
+    ```python
+    async def user(conn, uid):
+        return await conn.fetchrow("SELECT * FROM users WHERE id = $1", uid)
+    ```
+    """,
 )
 SQL_COMPOSITION = Code(
     "AFY403",
     "psycopg2.sql composition has no asyncpg equivalent",
     "build the SQL text yourself from a whitelist of identifiers",
+    doc="""
+    The query is composed with `psycopg2.sql` (`sql.SQL(...).format(sql.Identifier(...))`).
+    asyncpg has no query-composition module, and identifiers cannot be passed as `$n`
+    parameters.
+
+    Build the SQL text yourself, quoting only identifiers you have checked.
+
+    Before:
+
+    ```python
+    query = sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier(table))
+    cur.execute(query, (uid,))
+    ```
+
+    After:
+
+    ```python
+    if table not in {"users", "orders"}:
+        raise ValueError(f"unknown table {table!r}")
+    row = await conn.fetchrow(f'SELECT * FROM "{table}" WHERE id = $1', uid)
+    ```
+    """,
 )
 NAMED_CURSOR = Code(
     "AFY404",
     "named (server-side) cursor",
     "use `async for row in conn.cursor(q, *args)` in a transaction; withhold has no equivalent",
+    doc="""
+    A named (server-side) cursor: `conn.cursor(name=...)` or `conn.cursor("name")`. asyncpg
+    has server-side cursors too, but with a different interface (an async iterator or
+    `fetch(n)` calls, valid only inside a transaction), and `withhold=True` has no
+    equivalent.
+
+    Before:
+
+    ```python
+    cur = conn.cursor(name="export")
+    cur.execute("SELECT * FROM events")
+    for row in cur:
+        write(row)
+    ```
+
+    After:
+
+    ```python
+    async with conn.transaction():
+        async for row in conn.cursor("SELECT * FROM events"):
+            write(row)
+    ```
+    """,
 )
 COPY = Code(
     "AFY405",
     "COPY (copy_expert/copy_from/copy_to)",
     "use conn.copy_to_table/copy_from_table/copy_from_query; asyncpg reads and writes bytes",
+    doc="""
+    `COPY` through `copy_expert`, `copy_from` or `copy_to`. asyncpg has its own COPY API
+    (`copy_to_table`, `copy_from_table`, `copy_from_query`, `copy_records_to_table`) with
+    different arguments, and it reads and writes bytes or paths rather than text handles.
+
+    Before:
+
+    ```python
+    with open("events.csv") as f:
+        cur.copy_expert("COPY events FROM STDIN WITH (FORMAT csv)", f)
+    ```
+
+    After:
+
+    ```python
+    await conn.copy_to_table("events", source="events.csv", format="csv")
+    ```
+    """,
 )
 NOTIFY_POLL = Code(
     "AFY406",
     "LISTEN/NOTIFY polling (poll()/notifies)",
     "use conn.add_listener(channel, callback)",
+    doc="""
+    LISTEN/NOTIFY by polling (`conn.poll()`, `conn.notifies`). asyncpg delivers
+    notifications to a callback registered with `add_listener`; the polling loop has no
+    counterpart.
+
+    Use a connection of its own for listening: notifications arrive only between
+    transactions, and the converted connections are always inside one.
+
+    Before:
+
+    ```python
+    cur.execute("LISTEN jobs")
+    while True:
+        select.select([conn], [], [])
+        conn.poll()
+        while conn.notifies:
+            handle(conn.notifies.pop(0).payload)
+    ```
+
+    After:
+
+    ```python
+    listener = await asyncpg.connect(DSN)
+    await listener.add_listener("jobs", lambda conn, pid, channel, payload: handle(payload))
+    await asyncio.Event().wait()   # keep listening
+    ```
+    """,
 )
 UTILITY_PARAMS = Code(
     "AFY407",
     "parameters in a utility statement: PostgreSQL prepares only SELECT/INSERT/UPDATE/DELETE",
     "use set_config()/pg_notify() or build the statement text with quoted literals",
+    doc="""
+    A utility statement (`SET`, `NOTIFY`, `CREATE`, `ALTER`, ...) has parameters. psycopg2
+    substitutes them into the text on the client; asyncpg sends them to the server, which
+    accepts parameters only in `SELECT`, `INSERT`, `UPDATE`, `DELETE` (and `VALUES`).
+
+    Before:
+
+    ```python
+    cur.execute("SET search_path TO %s", (schema,))
+    cur.execute("NOTIFY jobs, %s", (payload,))
+    ```
+
+    After:
+
+    ```python
+    await conn.execute("SELECT set_config('search_path', $1, false)", schema)
+    await conn.execute("SELECT pg_notify('jobs', $1)", payload)
+    ```
+    """,
 )
 MULTI_STATEMENT = Code(
     "AFY408",
     "several statements with parameters in one execute: asyncpg prepares one statement",
     "split the query into one execute per statement",
+    doc="""
+    One `execute()` holds several statements and parameters. psycopg2 substitutes the
+    parameters client-side and sends the text as one batch; asyncpg prepares a statement on
+    the server, and a prepared statement is a single statement.
+
+    Before:
+
+    ```python
+    cur.execute(
+        "UPDATE accounts SET balance = balance - %s WHERE id = %s;"
+        "UPDATE accounts SET balance = balance + %s WHERE id = %s",
+        (amount, src, amount, dst),
+    )
+    ```
+
+    After:
+
+    ```python
+    await conn.execute("UPDATE accounts SET balance = balance - $1 WHERE id = $2", amount, src)
+    await conn.execute("UPDATE accounts SET balance = balance + $1 WHERE id = $2", amount, dst)
+    ```
+    """,
 )
 LASTROWID = Code(
     "AFY409",
     "cursor.lastrowid (an OID) has no asyncpg equivalent",
     "use `INSERT ... RETURNING id` with fetchval",
+    doc="""
+    `cursor.lastrowid` is the OID of the inserted row (and 0 for tables without OIDs, which
+    is every table since PostgreSQL 12). asyncpg has no such attribute; the usual intent, the
+    new row's key, comes from `RETURNING`.
+
+    Before:
+
+    ```python
+    cur.execute("INSERT INTO users (name) VALUES (%s)", (name,))
+    new_id = cur.lastrowid
+    ```
+
+    After:
+
+    ```python
+    new_id = await conn.fetchval("INSERT INTO users (name) VALUES ($1) RETURNING id", name)
+    ```
+    """,
 )
 DESCRIPTION_USE = Code(
     "AFY410",
     "cursor.description has no direct asyncpg equivalent",
     "use (await conn.prepare(q)).get_attributes()",
+    doc="""
+    `cursor.description` (column names and types of the last query) has no direct asyncpg
+    equivalent: asyncpg fetch methods return `Record`s, and the columns are described by a
+    prepared statement.
+
+    Before:
+
+    ```python
+    cur.execute("SELECT * FROM users")
+    columns = [col.name for col in cur.description]
+    ```
+
+    After:
+
+    ```python
+    statement = await conn.prepare("SELECT * FROM users")
+    columns = [attribute.name for attribute in statement.get_attributes()]
+    rows = await statement.fetch()
+    ```
+    """,
 )
 NON_LITERAL_DSN = Code(
     "AFY411",
     "DSN is not a literal: asyncpg accepts a URI (postgresql://...) but not key=value strings",
     "make sure the value is a URI, or pass keyword arguments",
+    doc="""
+    `psycopg2.connect()` gets its DSN from a variable. asyncify converts the call to
+    `asyncpg.connect(dsn)`, which accepts a URI (`postgresql://user@host/db`) but not
+    libpq's `key=value` form (`"dbname=app user=me"`). asyncify cannot see which form the
+    value has.
+
+    Before:
+
+    ```python
+    conn = psycopg2.connect(os.environ["DATABASE_DSN"])   # "dbname=app user=me"
+    ```
+
+    After (a URI, or keyword arguments):
+
+    ```python
+    conn = await asyncpg.connect(database="app", user="me")
+    ```
+    """,
 )
 CONNECTION_SETTING = Code(
     "AFY412",
     "connection setting/attribute has no direct asyncpg equivalent (autocommit, set_session, ...)",
     "asyncpg autocommits; use conn.transaction(isolation=..., readonly=...) by hand",
+    doc="""
+    A connection setting or attribute with no direct asyncpg equivalent: `autocommit`,
+    `set_session(...)`, `set_isolation_level(...)`, other connection methods ... The
+    converted connection is always inside an explicit transaction (to behave like psycopg2),
+    so these settings have to be mapped to asyncpg transactions by hand.
+
+    Before:
+
+    ```python
+    conn.set_session(isolation_level="SERIALIZABLE", readonly=True)
+    cur.execute("SELECT sum(balance) FROM accounts")
+    total = cur.fetchone()[0]
+    ```
+
+    After:
+
+    ```python
+    async with conn.transaction(isolation="serializable", readonly=True):
+        total = await conn.fetchval("SELECT sum(balance) FROM accounts")
+    ```
+    """,
 )
 QUOTED_PLACEHOLDER = Code(
     "AFY413",
     "placeholder inside a quoted SQL literal: psycopg2 substitutes it, asyncpg would not",
     "move the placeholder out of the quotes, e.g. '%' || %s || '%'",
+    doc="""
+    A placeholder sits inside a quoted SQL literal (`'%s days'`). psycopg2 substitutes text
+    anywhere in the query, so this works with psycopg2; asyncpg's `$1` inside quotes is just
+    two characters of the literal, and the query would change meaning.
+
+    Move the placeholder out of the quotes.
+
+    Before:
+
+    ```python
+    cur.execute("SELECT now() - interval '%s days'", (days,))
+    ```
+
+    After:
+
+    ```python
+    await conn.fetchval("SELECT now() - $1 * interval '1 day'", days)
+    ```
+    """,
 )
 TYPE_DIFFERENCE = Code(
     "AFY414",
     "json/jsonb/uuid/timestamptz values differ between psycopg2 and asyncpg",
     "json(b) arrive as str (see set_type_codec), uuid as uuid.UUID, timestamptz in UTC",
     "note",
+    doc="""
+    The query reads `json`/`jsonb`, `uuid` or `timestamptz` values, which asyncpg returns
+    differently: `json`/`jsonb` as `str` (psycopg2 decodes them to Python objects), `uuid` as
+    `uuid.UUID`, `timestamptz` as an aware `datetime` in UTC (psycopg2 uses the session's
+    time zone). A note: the code is converted; check the code that uses the values.
+
+    Before (psycopg2 returned a dict):
+
+    ```python
+    settings = await conn.fetchval("SELECT settings FROM users WHERE id = $1", uid)
+    theme = settings["theme"]     # TypeError: settings is a str
+    ```
+
+    After (register a codec once per connection):
+
+    ```python
+    await conn.set_type_codec(
+        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+    )
+    settings = await conn.fetchval("SELECT settings FROM users WHERE id = $1", uid)
+    ```
+    """,
 )
 UNSUPPORTED_CONNECT = Code(
     "AFY415",
     "psycopg2.connect() in an unsupported position or with unsupported arguments",
     "assign the connection to a name: `conn = psycopg2.connect(...)`",
+    doc="""
+    `psycopg2.connect()` (or a pool constructor) is used in a position or with arguments
+    asyncify does not convert: not assigned to a name (`return psycopg2.connect(...)`,
+    passed as an argument), `*args`/`**kwargs`, a `connection_factory=` or other keyword
+    with no asyncpg equivalent, or a pool without `minconn`/`maxconn`. asyncify has to follow
+    the connection through the function to convert its uses.
+
+    Before:
+
+    ```python
+    def report():
+        return summarize(psycopg2.connect(DSN))
+    ```
+
+    After (asyncify converts this form):
+
+    ```python
+    def report():
+        conn = psycopg2.connect(DSN)
+        return summarize(conn)
+    ```
+    """,
 )
 MODULE_POOL = Code(
     "AFY416",
@@ -310,6 +632,37 @@ MODULE_POOL = Code(
     " using it stay psycopg2",
     "use the pool only as `POOL.getconn()/putconn(c)/closeall()` in functions that convert;"
     " or create it in main() and pass it",
+    doc="""
+    A psycopg2 connection pool is created at import time (a module-level `POOL =
+    ...Pool(...)`), and it is used in a way that prevents creating it lazily on first use (a
+    pool cannot be awaited at import time, so asyncify normally creates it on first use; see
+    docs/db.md). The pool, and the functions using it, stay psycopg2.
+
+    Use the pool only through `getconn()`, `putconn(c)` and `closeall()` in functions that
+    convert, or create it in `main()` and pass it along.
+
+    Before:
+
+    ```python
+    POOL = psycopg2.pool.SimpleConnectionPool(1, 10, DSN)
+    CONN = POOL.getconn()        # import-time use
+    ```
+
+    After:
+
+    ```python
+    POOL = psycopg2.pool.SimpleConnectionPool(1, 10, DSN)
+
+    def users():
+        conn = POOL.getconn()
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT name FROM users")
+            return cur.fetchall()
+        finally:
+            POOL.putconn(conn)
+    ```
+    """,
 )
 
 

@@ -187,33 +187,182 @@ HANDLE_ESCAPES = Code(
     "AFY301",
     "file handle used where aiofiles cannot follow it: open() left synchronous",
     "pass the data instead of the handle, or run the block in `await asyncio.to_thread(...)`",
+    doc="""
+    A file handle is used in a way asyncify cannot follow once it is an `aiofiles` handle:
+    passed to another function or library (`json.load(f)`, `yaml.safe_load(f)`,
+    `pickle.dump(x, f)`), stored, returned, or used after its `with` block. Those consumers
+    call `f.read()`/`f.write()` without `await`, which an aiofiles handle does not support.
+
+    The `open()` is left synchronous (it still works; it blocks). Pass data instead of the
+    handle, or run the whole block in a thread.
+
+    Before:
+
+    ```python
+    with open(path) as f:
+        config = yaml.safe_load(f)
+    ```
+
+    After:
+
+    ```python
+    async with aiofiles.open(path) as f:
+        config = yaml.safe_load(await f.read())
+    ```
+    """,
 )
 UNSUPPORTED_OPEN = Code(
     "AFY302",
     "open() in a form asyncify does not convert: left synchronous",
     "bind the handle with `with open(...) as f:` or `f = open(...)` in the function that uses it",
+    doc="""
+    `open()` (or a `tempfile` opener) appears in a form asyncify does not convert: its
+    handle is not bound to a plain name (`handles = [open(p) for p in paths]`,
+    `return open(p)`), the same `with` also enters other context managers, another file of
+    the same `with` stays synchronous, or a `tempfile` object is created outside a `with`.
+
+    The call is left synchronous. Bind the handle with `with open(...) as f:` (or
+    `f = open(...)`) in the function that uses it.
+
+    Before:
+
+    ```python
+    def first_line(path):
+        return open(path).readline().rstrip()
+    ```
+
+    After (asyncify converts this form):
+
+    ```python
+    def first_line(path):
+        with open(path) as f:
+            return f.readline().rstrip()
+    ```
+    """,
 )
 CSV_READ_ALL = Code(
     "AFY303",
     "csv reader over an aiofiles handle reads the whole file into memory first",
     "fine for small files; for large ones read and parse line by line with `async for`",
     "note",
+    doc="""
+    A `csv.reader`/`csv.DictReader` reads an `aiofiles` handle. The csv module reads its file
+    synchronously, so the converted code reads the whole file into memory first and parses
+    the text. That is the same result, and fine for small and medium files; for a large file
+    it costs memory proportional to the file.
+
+    Before (converted; reads everything first):
+
+    ```python
+    async with aiofiles.open(path, newline="") as f:
+        for row in csv.reader(io.StringIO(await f.read(), newline="")):
+            handle(row)
+    ```
+
+    After (streaming, with the `aiocsv` package):
+
+    ```python
+    from aiocsv import AsyncReader
+
+    async with aiofiles.open(path, newline="") as f:
+        async for row in AsyncReader(f):
+            handle(row)
+    ```
+    """,
 )
 CSV_WRITER = Code(
     "AFY304",
     "csv writer used where asyncify cannot follow it: open() left synchronous",
     "bind the writer to a name and call only writerow/writerows/writeheader on it",
+    doc="""
+    A `csv.writer`/`csv.DictWriter` over a file is used in a way asyncify cannot follow:
+    passed to another function, stored, or used with methods other than `writerow`,
+    `writerows` and `writeheader`. asyncify converts such writers by awaiting each write
+    itself, which it can do only where it sees the calls.
+
+    The `open()` is left synchronous. Keep the writer local and write through it directly.
+
+    Before:
+
+    ```python
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        write_report(writer, rows)
+    ```
+
+    After (asyncify converts this form):
+
+    ```python
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerows(report_rows(rows))
+    ```
+    """,
 )
 LAZY_LISTING = Code(
     "AFY305",
     "directory iterator left blocking in async code",
     "consume it where it is created (`for` loop without pruning `dirs`, list(), sorted()),"
     " or run the walk in `await asyncio.to_thread(...)` yourself",
+    doc="""
+    A directory iterator (`os.walk`, `Path.iterdir`, `Path.glob`/`rglob`, `glob.iglob`) is
+    consumed lazily in async code: iterated with `break`, passed on, or, for `os.walk`, with
+    `dirs` pruned during the walk. asyncify runs a listing in a worker thread only when it
+    can consume it completely where it is created; a lazy walk that depends on the loop body
+    cannot be moved to a thread without changing what it visits.
+
+    The iterator is left blocking. Run the whole walk in a thread yourself.
+
+    Before:
+
+    ```python
+    async def sources(root):
+        found = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            found += [os.path.join(folder, f) for f in files if f.endswith(".py")]
+        return found
+    ```
+
+    After:
+
+    ```python
+    def _sources(root):
+        found = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            found += [os.path.join(folder, f) for f in files if f.endswith(".py")]
+        return found
+
+    async def sources(root):
+        return await asyncio.to_thread(_sources, root)
+    ```
+    """,
 )
 NO_THREAD = Code(
     "AFY306",
     "blocking call left in async code: to-thread = false",
     "set `to-thread = true` in [tool.asyncify], or move the call out of the async function",
+    doc="""
+    A blocking file-system call (`shutil`, `pathlib`, `os`, a directory listing, ...) that
+    has no `aiofiles` form is left blocking in async code because `to-thread = false`
+    (`--no-to-thread`). With `to-thread` on (the default), asyncify would run it with
+    `await asyncio.to_thread(...)`.
+
+    Before:
+
+    ```python
+    async def backup(src, dst):
+        shutil.copytree(src, dst)
+    ```
+
+    After:
+
+    ```python
+    async def backup(src, dst):
+        await asyncio.to_thread(shutil.copytree, src, dst)
+    ```
+    """,
 )
 
 

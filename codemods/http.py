@@ -381,17 +381,93 @@ ONE_SHOT_IN_LOOP = Code(
     "one-shot requests call re-evaluated within one statement (comprehension, lambda, `while` "
     "test) is left synchronous",
     "move the call into its own statement (e.g. a for loop) so that each call gets its own client",
+    doc="""
+    A one-shot `requests.get(...)` (no session) is evaluated several times within one
+    statement: in a comprehension, a lambda or a `while` condition. asyncify gives each
+    one-shot call its own `async with httpx.AsyncClient(...)` block wrapped around the
+    statement, which cannot be done per evaluation inside an expression.
+
+    The call is left synchronous. Move it into a statement of its own and run asyncify again.
+
+    Before:
+
+    ```python
+    bodies = [requests.get(url).text for url in urls]
+    ```
+
+    After (asyncify converts this form):
+
+    ```python
+    bodies = []
+    for url in urls:
+        bodies.append(requests.get(url).text)
+    ```
+    """,
 )
 CLIENT_LEVEL_ARG = Code(
     "AFY202",
     "per-request verify=/cert=/proxies= has no httpx equivalent: httpx takes them on the client "
     "only",
     "pass verify=/cert=/proxy= (or mounts=) to the AsyncClient constructor",
+    doc="""
+    `verify=`, `cert=` or `proxies=` is passed to a single request. requests accepts them per
+    request; httpx takes them only on the client (`httpx.AsyncClient(verify=..., cert=...,
+    proxy=...)`). For a one-shot call asyncify moves `verify=`/`cert=` to the call's own
+    client; for a session's request (or `proxies=`) the client is shared, so moving the value
+    would change every other request.
+
+    The keyword is left in the call, where httpx rejects it: fix it before running the code.
+
+    Before:
+
+    ```python
+    session = requests.Session()
+    r = session.get(url, verify="/etc/ssl/internal-ca.pem")
+    ```
+
+    After:
+
+    ```python
+    internal = httpx.AsyncClient(verify="/etc/ssl/internal-ca.pem")
+    r = await internal.get(url)
+    ```
+    """,
 )
 CUSTOM_AUTH = Code(
     "AFY203",
     "custom requests AuthBase: httpx calls httpx.Auth.auth_flow instead of __call__",
     "subclass httpx.Auth and yield the modified request from auth_flow",
+    doc="""
+    A custom `requests.auth.AuthBase` subclass is used. requests calls it as
+    `auth(request)` and uses the returned request; httpx ignores `__call__` and drives
+    `httpx.Auth.auth_flow`, a generator that yields requests.
+
+    asyncify cannot rewrite the class's logic into a flow reliably, so it is left as is.
+
+    Before:
+
+    ```python
+    class TokenAuth(requests.auth.AuthBase):
+        def __init__(self, token):
+            self.token = token
+
+        def __call__(self, request):
+            request.headers["Authorization"] = f"Bearer {self.token}"
+            return request
+    ```
+
+    After:
+
+    ```python
+    class TokenAuth(httpx.Auth):
+        def __init__(self, token):
+            self.token = token
+
+        def auth_flow(self, request):
+            request.headers["Authorization"] = f"Bearer {self.token}"
+            yield request
+    ```
+    """,
 )
 HOOKS = Code(
     "AFY204",
@@ -399,6 +475,32 @@ HOOKS = Code(
     "whose return value is ignored",
     "pass event_hooks={'response': [async_fn]} to the AsyncClient and read the body there if "
     "needed",
+    doc="""
+    `hooks=` is passed to a request. requests calls hooks per request and uses a hook's
+    return value as the new response; httpx has only client-level `event_hooks`, which must
+    be async functions (on an `AsyncClient`) and whose return value is ignored.
+
+    The keyword is left in the call (httpx rejects it). Move the hook to the client.
+
+    Before:
+
+    ```python
+    def log(response, *args, **kwargs):
+        print(response.status_code, response.url)
+
+    requests.get(url, hooks={"response": log})
+    ```
+
+    After:
+
+    ```python
+    async def log(response):
+        print(response.status_code, response.url)
+
+    async with httpx.AsyncClient(event_hooks={"response": [log]}) as client:
+        await client.get(url)
+    ```
+    """,
 )
 RETRIES = Code(
     "AFY205",
@@ -406,61 +508,334 @@ RETRIES = Code(
     "backoff",
     "use httpx.AsyncHTTPTransport(retries=n) via mounts=, or a retry loop (e.g. tenacity) for "
     "statuses",
+    doc="""
+    A session mounts an `HTTPAdapter` with `max_retries` / `urllib3.Retry`. httpx retries
+    only failed connections (`AsyncHTTPTransport(retries=n)`): there is no
+    `status_forcelist`, no backoff and no retry of reads.
+
+    asyncify cannot reproduce the retry policy, so the adapter is left for you to replace.
+
+    Before:
+
+    ```python
+    retry = Retry(total=3, backoff_factor=0.5, status_forcelist=[502, 503])
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    ```
+
+    After (connection retries in the transport, status retries in a loop or with tenacity):
+
+    ```python
+    client = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(retries=3))
+
+    async def get(url):
+        for attempt in range(4):
+            r = await client.get(url)
+            if r.status_code not in (502, 503) or attempt == 3:
+                return r
+            await asyncio.sleep(0.5 * 2**attempt)
+    ```
+    """,
 )
 NO_EQUIVALENT = Code(
     "AFY206",
     "response attribute has no httpx equivalent",
     "read r.content / r.headers instead, or decode with charset_normalizer",
+    doc="""
+    The code reads a response attribute that httpx does not have: `r.raw` (the urllib3
+    stream) or `r.apparent_encoding` (charset detection).
+
+    There is no replacement with the same behaviour, so the attribute is left as is and fails
+    at run time on an httpx response.
+
+    Before:
+
+    ```python
+    encoding = r.apparent_encoding
+    ```
+
+    After:
+
+    ```python
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(r.content).best()
+    encoding = best.encoding if best else "utf-8"
+    ```
+    """,
 )
 OS_ERROR = Code(
     "AFY207",
     "`except OSError` around converted requests calls: requests' errors are OSErrors, httpx's are "
     "not",
     "add httpx.HTTPError (and httpx.InvalidURL) to the except clause",
+    doc="""
+    An `except OSError` (or `IOError`, `EnvironmentError`) clause surrounds requests calls
+    that were converted. Every requests exception is an `OSError`; httpx's are not, so after
+    the conversion that clause would no longer catch network errors.
+
+    asyncify converts the calls but cannot know whether the clause was meant for them or for
+    other I/O in the block, so it flags the clause.
+
+    Before:
+
+    ```python
+    try:
+        data = requests.get(url).json()
+    except OSError:
+        data = None
+    ```
+
+    After:
+
+    ```python
+    try:
+        async with httpx.AsyncClient() as client:
+            data = (await client.get(url)).json()
+    except (OSError, httpx.HTTPError, httpx.InvalidURL):
+        data = None
+    ```
+    """,
 )
 QUERY_REPLACED = Code(
     "AFY208",
     "params= on a URL that already has a query: httpx 0.28 replaces the query, requests merges it",
     "merge explicitly: httpx.URL(url).copy_merge_params(params)",
+    doc="""
+    `params=` is passed with a URL that already has a query string. requests merges the two
+    (`?a=1&b=2`); httpx 0.28 replaces the URL's query with `params` (`?b=2`).
+
+    Whether the URL has a query is often known only at run time, so asyncify flags the call.
+
+    Before:
+
+    ```python
+    requests.get("https://api.example.com/items?page=2", params={"size": 50})
+    ```
+
+    After:
+
+    ```python
+    url = httpx.URL("https://api.example.com/items?page=2").copy_merge_params({"size": 50})
+    await client.get(url)
+    ```
+    """,
 )
 TUPLE_DATA = Code(
     "AFY209",
     "data= as a list of pairs: httpx takes a dict of lists, and the field order may change",
     "pass data={key: [values]} if the field order does not matter",
+    doc="""
+    `data=` is a list of `(key, value)` pairs. requests form-encodes the pairs in order;
+    httpx takes a mapping (a dict of lists for repeated keys), so pairs cannot be passed
+    through and the order of different keys may change.
+
+    Before:
+
+    ```python
+    requests.post(url, data=[("tag", "a"), ("tag", "b"), ("name", "x")])
+    ```
+
+    After (if the order of different keys does not matter):
+
+    ```python
+    await client.post(url, data={"tag": ["a", "b"], "name": "x"})
+    ```
+    """,
 )
 MULTIPART_FILES = Code(
     "AFY210",
     "files=: httpx reads multipart files synchronously; an async (aiofiles) handle there hangs",
     "keep the open() that feeds files= synchronous (mark it `# asyncify: skip`)",
+    doc="""
+    `files=` uploads a file. httpx reads multipart file objects synchronously, so the file
+    passed there must be an ordinary (sync) file object. If the `files` codemod turned the
+    `open()` that feeds it into `aiofiles.open()`, the upload would hang or fail.
+
+    Keep that `open()` synchronous: mark its line `# asyncify: skip`.
+
+    Before:
+
+    ```python
+    with open(path, "rb") as fh:
+        requests.post(url, files={"upload": fh})
+    ```
+
+    After:
+
+    ```python
+    with open(path, "rb") as fh:  # asyncify: skip
+        requests.post(url, files={"upload": fh})
+    ```
+    """,
 )
 STREAMING = Code(
     "AFY211",
     "streamed response (stream=True, iter_content, iter_lines) is not converted",
     "use `async with client.stream(method, url) as r:` with `async for chunk in r.aiter_bytes(n)` "
     "(aiter_lines yields str)",
+    doc="""
+    The response is streamed (`stream=True`, `iter_content()`, `iter_lines()`) in a form
+    asyncify does not convert. In httpx a streamed response lives inside
+    `async with client.stream(...)` and is read with `async for` over `aiter_bytes()` /
+    `aiter_lines()`; the block structure has to change, which asyncify does only in the
+    simple cases. (Note `aiter_lines()` yields `str`, `iter_lines()` yielded `bytes`.)
+
+    Before:
+
+    ```python
+    r = requests.get(url, stream=True)
+    with open(target, "wb") as out:
+        for chunk in r.iter_content(65536):
+            out.write(chunk)
+    ```
+
+    After:
+
+    ```python
+    async with httpx.AsyncClient(follow_redirects=True) as client:
+        async with client.stream("GET", url) as r:
+            with open(target, "wb") as out:
+                async for chunk in r.aiter_bytes(65536):
+                    out.write(chunk)
+    ```
+    """,
 )
 DATA_VARIABLE = Code(
     "AFY213",
     "data= with a value that is not a literal: httpx sends a dict, str or bytes the same, but a "
     "list of pairs, a file or a generator fails",
     "pass data= a dict, or content= for a raw body (an async iterable for a generator or file)",
+    doc="""
+    `data=` is given a variable, not a literal. httpx sends a dict, `str` or `bytes` the way
+    requests does, but a list of pairs, a file object or a generator fails (httpx wants
+    `content=` for raw bodies, and an async iterable on an `AsyncClient`).
+
+    asyncify cannot see the value's type, so check it.
+
+    Before:
+
+    ```python
+    def upload(url, payload):
+        return requests.post(url, data=payload)   # payload is a generator of bytes
+    ```
+
+    After:
+
+    ```python
+    async def upload(url, chunks):
+        async def body():
+            for chunk in chunks:
+                yield chunk
+        async with httpx.AsyncClient() as client:
+            return await client.post(url, content=body())
+    ```
+    """,
 )
 FORWARDED_KWARGS = Code(
     "AFY214",
     "**kwargs forwarded into a requests call: requests-only keywords (allow_redirects, stream, "
     "verify, proxies, hooks) fail in httpx",
     "pass the keywords explicitly, or rename them for httpx (allow_redirects -> follow_redirects)",
+    doc="""
+    `**kwargs` are forwarded into a requests call. If they carry requests-only keywords
+    (`allow_redirects`, `stream`, `verify`, `cert`, `proxies`, `hooks`), httpx raises
+    `TypeError`; asyncify renames and moves such keywords only when they are written out.
+
+    Before:
+
+    ```python
+    def get(url, **kwargs):
+        return requests.get(url, **kwargs)
+
+    get(url, allow_redirects=False)
+    ```
+
+    After (spell the keywords out, with httpx's names):
+
+    ```python
+    async def get(url, follow_redirects=True):
+        async with httpx.AsyncClient() as client:
+            return await client.get(url, follow_redirects=follow_redirects)
+
+    await get(url, follow_redirects=False)
+    ```
+    """,
 )
 SYNC_SESSION = Code(
     "AFY215",
     "requests Session kept: it is used from code that stays synchronous",
     "make every function that uses the session async (or give the sync code its own session)",
+    doc="""
+    A `requests.Session` is used both from code that becomes async and from code that must
+    stay synchronous (a pinned function: a property, a callback, import-time code, ...). An
+    `httpx.AsyncClient` cannot be used from synchronous code, so the session is kept as a
+    requests session and the calls through it stay blocking.
+
+    Make every user of the session async (see the other findings for why they stay
+    synchronous), or give the synchronous code a session of its own.
+
+    Before:
+
+    ```python
+    SESSION = requests.Session()
+
+    def fetch(url):            # becomes async
+        return SESSION.get(url).json()
+
+    atexit.register(lambda: SESSION.get(LOGOUT_URL))   # stays synchronous
+    ```
+
+    After:
+
+    ```python
+    SESSION = httpx.AsyncClient()
+
+    async def fetch(url):
+        return (await SESSION.get(url)).json()
+
+    atexit.register(lambda: requests.get(LOGOUT_URL))   # its own one-shot request
+    ```
+    """,
 )
 APPROXIMATE_EXCEPTION = Code(
     "AFY212",
     "requests exception without an exact httpx counterpart",
     "SSLError: catch httpx.ConnectError and inspect the cause; RetryError: catch the errors your "
     "retry loop raises",
+    doc="""
+    An `except` clause catches a requests exception that has no exact httpx counterpart:
+    `requests.exceptions.SSLError` (httpx raises `ConnectError` for TLS failures) or
+    `RetryError` (httpx has no retry policy that raises it).
+
+    asyncify converts the other exceptions of the clause; this one needs a decision.
+
+    Before:
+
+    ```python
+    try:
+        r = requests.get(url)
+    except requests.exceptions.SSLError:
+        warn_certificate(url)
+    ```
+
+    After:
+
+    ```python
+    def caused_by_tls(error):
+        while error is not None:
+            if isinstance(error, ssl.SSLError):
+                return True
+            error = error.__cause__ or error.__context__
+        return False
+
+    try:
+        r = await client.get(url)
+    except httpx.ConnectError as error:
+        if not caused_by_tls(error):
+            raise
+        warn_certificate(url)
+    ```
+    """,
 )
 
 

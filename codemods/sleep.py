@@ -17,6 +17,28 @@ NEGATIVE_DELAY = Code(
     "AFY601",
     "negative delay: time.sleep raises ValueError, asyncio.sleep returns at once",
     "check the delay before sleeping if the program relies on the error",
+    doc="""
+    `time.sleep()` gets a negative literal delay. `time.sleep(-1)` raises `ValueError`;
+    `asyncio.sleep(-1)` returns at once. The call is converted; the program no longer fails
+    there.
+
+    If the program relies on the error, check the delay yourself.
+
+    Before:
+
+    ```python
+    time.sleep(-1)
+    ```
+
+    After:
+
+    ```python
+    delay = -1
+    if delay < 0:
+        raise ValueError("sleep length must be non-negative")
+    await asyncio.sleep(delay)
+    ```
+    """,
 )
 
 

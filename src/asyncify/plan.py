@@ -40,63 +40,393 @@ LAMBDA = Code(
     "AFY101",
     "call inside a lambda cannot be awaited",
     "turn the lambda into an `async def` and await it where it is called",
+    doc="""
+    A lambda calls a function that became async. A lambda's body is a single expression and
+    Python has no async lambda, so `await` cannot be written there; whoever calls the lambda
+    also calls it without `await`.
+
+    asyncify leaves the called function synchronous (with everything it calls) instead of
+    producing a lambda that returns an un-awaited coroutine. The program stays correct, but
+    that function keeps blocking.
+
+    Before:
+
+    ```python
+    handlers = {"user": lambda uid: fetch_user(uid)}
+
+    def handle(kind, uid):
+        return handlers[kind](uid)
+    ```
+
+    After (a named async function, awaited where it is called):
+
+    ```python
+    async def _user(uid):
+        return await fetch_user(uid)
+
+    handlers = {"user": _user}
+
+    async def handle(kind, uid):
+        return await handlers[kind](uid)
+    ```
+    """,
 )
 SYNC_DUNDER = Code(
     "AFY102",
     "special method must stay synchronous",
     "move the blocking work out of the special method, e.g. into an async factory or method",
+    doc="""
+    A special method (`__len__`, `__eq__`, `__getitem__`, `__str__`, `__hash__`, ...) reaches
+    a blocking call. Python calls special methods itself (`len(x)`, `x == y`, `x[k]`) and
+    never awaits them, so they cannot be `async def`.
+
+    asyncify keeps the method and everything it calls synchronous. (`__init__`, `__enter__`
+    and `__iter__` are handled: async factory, `async with`, `async for`; this finding means
+    that was not possible here.)
+
+    Before:
+
+    ```python
+    class Catalog:
+        def __len__(self):
+            return len(requests.get(self.url).json())
+    ```
+
+    After (an explicit async method, called where `len()` was):
+
+    ```python
+    class Catalog:
+        async def count(self):
+            return len((await fetch_json(self.url)))
+
+    n = await catalog.count()   # was: len(catalog)
+    ```
+    """,
 )
 PROPERTY = Code(
     "AFY103",
     "property must stay synchronous",
     "replace the property with an async method and await it at each use",
+    doc="""
+    A `@property` reaches a blocking call. Attribute access (`obj.data`) cannot be awaited:
+    an async property would hand every reader a coroutine instead of the value.
+
+    asyncify keeps the property and what it calls synchronous; changing `obj.data` into
+    `await obj.data()` at every use would change the class's interface, so it is left to you.
+
+    Before:
+
+    ```python
+    class Report:
+        @property
+        def rows(self):
+            return requests.get(self.url).json()
+
+    total = len(report.rows)
+    ```
+
+    After:
+
+    ```python
+    class Report:
+        async def rows(self):
+            async with httpx.AsyncClient() as client:
+                return (await client.get(self.url)).json()
+
+    total = len(await report.rows())
+    ```
+    """,
 )
 USED_AS_VALUE = Code(
     "AFY104",
     "function used as a value (callback, key=, target=) must stay synchronous",
     "pass an async function only to callers that await it, or wrap it with asyncio.run in a thread",
+    doc="""
+    A function that would become async is used as a value: passed as a callback, a `key=`,
+    a `target=`, stored in a container, or handed to a library. Whoever calls it later calls
+    it without `await`, so an async version would return a coroutine that never runs.
+
+    asyncify keeps the function (and what it calls) synchronous. Where the code that calls
+    it is your own, make that code await it; where it is a library (`sorted`, `threading`),
+    do the waiting before handing over a plain value.
+
+    Before:
+
+    ```python
+    def score(name):
+        return requests.get(f"{API}/score/{name}").json()["score"]
+
+    ranked = sorted(names, key=score)
+    ```
+
+    After:
+
+    ```python
+    async def score(name): ...          # now awaited explicitly
+
+    scores = {name: await score(name) for name in names}
+    ranked = sorted(names, key=scores.__getitem__)
+    ```
+    """,
 )
 CACHED = Code(
     "AFY105",
     "cached function must stay synchronous: a cached coroutine can be awaited only once",
     "cache the awaited result instead (e.g. async-lru's alru_cache)",
+    doc="""
+    A function decorated with `functools.lru_cache`/`cache` (or `cached_property`) reaches a
+    blocking call. Caching an async function caches the *coroutine object*, which can be
+    awaited only once: the second caller would get `RuntimeError: cannot reuse already
+    awaited coroutine`.
+
+    asyncify keeps the cached function synchronous. Cache the awaited result instead.
+
+    Before:
+
+    ```python
+    @functools.lru_cache(maxsize=None)
+    def settings():
+        return requests.get(SETTINGS_URL).json()
+    ```
+
+    After (with the `async-lru` package):
+
+    ```python
+    from async_lru import alru_cache
+
+    @alru_cache(maxsize=None)
+    async def settings():
+        async with httpx.AsyncClient() as client:
+            return (await client.get(SETTINGS_URL)).json()
+    ```
+    """,
 )
 WRAPPED = Code(
     "AFY106",
     "decorated function must stay synchronous: the decorator calls it without await",
     "make the decorator async-aware, or mark the function `# asyncify: skip`",
+    doc="""
+    The function has a decorator that asyncify does not know, and the decorator's wrapper
+    calls the function without `await` (or asyncify cannot see that it does). Making the
+    function async would make the wrapper return a coroutine, skipping whatever the wrapper
+    does after the call (retries, timing, error handling).
+
+    asyncify keeps the decorated function synchronous. Make the decorator async-aware, or
+    mark the function `# asyncify: skip` to silence the finding.
+
+    Before:
+
+    ```python
+    def retry(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for attempt in range(3):
+                try:
+                    return fn(*args, **kwargs)
+                except OSError:
+                    time.sleep(attempt)
+            return fn(*args, **kwargs)
+        return wrapper
+    ```
+
+    After:
+
+    ```python
+    def retry(fn):
+        @functools.wraps(fn)
+        async def wrapper(*args, **kwargs):
+            for attempt in range(3):
+                try:
+                    return await fn(*args, **kwargs)
+                except OSError:
+                    await asyncio.sleep(attempt)
+            return await fn(*args, **kwargs)
+        return wrapper
+    ```
+    """,
 )
 GENERATOR = Code(
     "AFY107",
     "generator cannot become an async generator",
     "replace `yield from`/`return value` with a loop, or consume it where it is created",
+    doc="""
+    A generator reaches a blocking call but cannot become an async generator: it uses
+    `yield from` or returns a value (`return x`), which async generators do not support, or
+    its generator object is used as a value (stored, passed on, given to `next()`) instead of
+    being iterated where it is created, so asyncify cannot put `async for` at its uses.
+
+    asyncify keeps the generator (and what it calls) synchronous. Rewrite the part that has
+    no async form, then run asyncify again.
+
+    Before:
+
+    ```python
+    def all_rows(paths):
+        for path in paths:
+            yield from read_rows(path)   # read_rows reads files
+    ```
+
+    After (asyncify can now convert it; `yield from` became a loop):
+
+    ```python
+    def all_rows(paths):
+        for path in paths:
+            for row in read_rows(path):
+                yield row
+    ```
+    """,
 )
 LAZY_CONSUMER = Code(
     "AFY108",
     "call in a generator expression that is not fully consumed cannot be awaited",
     "build a list first (`[await f(x) for x in xs]`) if evaluating every item is acceptable",
+    doc="""
+    A call that became async is inside a generator expression whose consumer may stop early
+    (`any()`, `all()`, `next()`, `zip()`, a `for` loop that breaks, ...). There are no lazy
+    awaits in a generator expression, and turning it into a list would call the function for
+    every item, which the original code did not do.
+
+    asyncify keeps the called function synchronous. If evaluating every item is acceptable,
+    build a list; to keep the short-circuit, write the loop.
+
+    Before:
+
+    ```python
+    if any(is_down(host) for host in hosts):
+        alert()
+    ```
+
+    After:
+
+    ```python
+    for host in hosts:
+        if await is_down(host):
+            alert()
+            break
+    ```
+    """,
 )
 UNKNOWN_RECEIVER = Code(
     "AFY109",
     "method call on a value of unknown type may need await",
     "a method of this name became async: annotate the value's type so asyncify can tell, "
     "or add `await` by hand if it is that method",
+    doc="""
+    A method is called on a value whose type asyncify could not determine (an unannotated
+    parameter with no typed call sites, a value from a library), and a method of the same
+    name on one of your classes became async. If the value is an instance of that class, the
+    call needs `await`; if not, it must not get one.
+
+    asyncify does not guess, because a wrong `await` breaks as surely as a missing one.
+    Annotate the value so asyncify can resolve it, then run it again.
+
+    Before:
+
+    ```python
+    def save_all(store, items):
+        for item in items:
+            store.write(item)      # Store.write became async
+    ```
+
+    After (annotated; asyncify now converts it):
+
+    ```python
+    def save_all(store: Store, items):
+        for item in items:
+            store.write(item)
+    ```
+    """,
 )
 BLOCKS_LOOP = Code(
     "AFY120",
     "blocking call reachable from async code",
     "convert it (`asyncify run`), run it in `await asyncio.to_thread(...)`, "
     "or use an async library",
+    doc="""
+    Reported by `asyncify check --blocking`, an audit of code that is already async: a
+    blocking call (a `time.sleep`, `requests`, file or database call, subprocess, ...) runs
+    on the event loop, in an `async def` or in a synchronous helper, method or property it
+    calls. While it runs, every other task of the program waits.
+
+    The audit only reports; `asyncify run` converts what it can.
+
+    Before:
+
+    ```python
+    async def handler(request):
+        time.sleep(0.5)
+        return load_template("page.html")   # load_template calls open()
+    ```
+
+    After:
+
+    ```python
+    async def handler(request):
+        await asyncio.sleep(0.5)
+        return await asyncio.to_thread(load_template, "page.html")
+    ```
+    """,
 )
 IMPORT_TIME = Code(
     "AFY501",
     "call at import time cannot be awaited",
     "move the call into a function run under asyncio.run, or into the `__main__` block",
+    doc="""
+    A function that became async is called at import time: at module level, in a class
+    body, or in a default argument. There is no event loop while a module is imported and
+    `await` is not allowed there.
+
+    asyncify keeps the function (and what it calls) synchronous. Move the call into code that
+    runs under `asyncio.run`.
+
+    Before:
+
+    ```python
+    CONFIG = load_config("settings.toml")   # load_config reads a file / the network
+
+    def main():
+        serve(CONFIG)
+    ```
+
+    After:
+
+    ```python
+    async def main():
+        config = await load_config("settings.toml")
+        await serve(config)
+    ```
+    """,
 )
 MAIN_GENERATOR = Code(
     "AFY502",
     "async generator used in the `__main__` block cannot be run by asyncio.run",
     "move the loop into an `async def main()` and call `asyncio.run(main())`",
+    doc="""
+    The `__main__` block iterates a generator that became an async generator.
+    `asyncio.run()` takes a coroutine, not an async iterator, so the loop cannot simply be
+    wrapped.
+
+    Move the loop into an `async def main()`.
+
+    Before:
+
+    ```python
+    if __name__ == "__main__":
+        for line in tail(sys.argv[1]):
+            print(line)
+    ```
+
+    After:
+
+    ```python
+    async def main():
+        async for line in tail(sys.argv[1]):
+            print(line)
+
+    if __name__ == "__main__":
+        asyncio.run(main())
+    ```
+    """,
 )
 
 _REASON_CODES = {
