@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from asyncify.cli import app
@@ -41,6 +43,25 @@ def test_every_finding_code_is_documented() -> None:
         assert rows[code.code] == [code.level, code.summary, code.hint], (
             f"{code.code} is documented differently: run python scripts/gen_findings.py"
         )
+
+
+def test_every_finding_code_has_a_doc() -> None:
+    codemod_table()
+    undocumented = sorted(code.code for code in CODES.values() if not code.doc.strip())
+    assert not undocumented, f"codes without Code(..., doc=...): {undocumented}"
+
+
+def test_generated_finding_docs_are_current() -> None:
+    """README's table and docs/findings.md are what scripts/gen_findings.py generates."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_findings.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
+    for code in CODES.values():
+        assert f"\n### {code.code}\n" in page and code.doc in page, code.code
 
 
 def test_every_command_is_documented() -> None:

@@ -21,7 +21,7 @@ import typer
 from asyncify import __version__
 from asyncify.config import ConfigError, load_config, merge, split_names
 from asyncify.discover import discover
-from asyncify.findings import READ_ERROR, Finding
+from asyncify.findings import CODES, READ_ERROR, Finding
 from asyncify.options import Options
 from asyncify.report import Command, Format, Report, render_list
 from asyncify.source import atomic_write
@@ -239,6 +239,24 @@ def list_() -> None:
 
     for line in render_list(codemod_table()):
         typer.echo(line)
+
+
+@app.command()
+def explain(
+    code: Annotated[
+        str,
+        typer.Argument(metavar="AFYnnn", help="A finding code, e.g. AFY101.", show_default=False),
+    ],
+) -> None:
+    """Explain a finding code: what it means, why, and a before/after of the fix."""
+    from asyncify.engine import codemod_table
+
+    codemod_table()  # importing every codemod declares its codes
+    found = CODES.get(code.strip().upper())
+    if found is None:
+        typer.echo(f"Error: unknown finding code {code!r} (see `asyncify list`)", err=True)
+        raise typer.Exit(2)
+    typer.echo(found.explain(), nl=False)
 
 
 def _execute(

@@ -42,6 +42,16 @@ class Code:
         message = f"{self.summary}: {detail}" if detail else self.summary
         return Finding(path, line, col, self.code, message, self.hint)
 
+    @property
+    def meaning(self) -> str:
+        """The first paragraph of the documentation (what the finding means)."""
+        return self.doc.split("\n\n", 1)[0].replace("\n", " ")
+
+    def explain(self) -> str:
+        """``asyncify explain``: a heading line, the documentation and the hint."""
+        head = f"{self.code} ({self.level}): {self.summary}"
+        return f"{head}\n\n{self.doc}\n\nHint: {self.hint}\n"
+
 
 @dataclass(frozen=True, order=True)
 class Finding:
