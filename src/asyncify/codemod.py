@@ -20,7 +20,7 @@ for ``python -m libcst.tool codemod``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -78,6 +78,17 @@ class Codemod(cst.CSTTransformer):
     @classmethod
     def api_names(cls) -> frozenset[str]:
         return frozenset(api.name for api in cls.APIS)
+
+    @classmethod
+    def concerns(cls, names: Iterable[str]) -> bool:
+        """Whether a module whose plan mentions ``names`` has anything for this codemod.
+
+        The pipeline runs only the codemods a module concerns: the others' visitors
+        would walk the whole tree for nothing.
+        """
+        apis = cls.api_names()
+        types = frozenset(api.returns for api in cls.APIS if api.returns)
+        return any(n in apis or n in types or n.rpartition(".")[0] in types for n in names)
 
     def in_async(self) -> bool:
         """Whether the function being rewritten is (or becomes) ``async def``."""

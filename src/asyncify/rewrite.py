@@ -20,6 +20,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asyncify.codemod import Codemod
 from asyncify.findings import Code, Finding
+from asyncify.imports import remove_unused_imports
 from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
 from asyncify.options import Options
 from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
@@ -491,14 +492,15 @@ def rewrite_module(
     state.positions = dict(wrapper.resolve(PositionProvider))
     state.all_bindings = _bindings(module)
     state.bindings = {name: found[-1] for name, found in state.all_bindings.items()}
-    transformers: list[cst.CSTTransformer] = [c(state) for c in codemods]
+    mentioned = {*plan.names.values(), *plan.types.values()}
+    transformers: list[cst.CSTTransformer] = [c(state) for c in codemods if c.concerns(mentioned)]
     transformers.append(Propagate(state))
     new = wrapper.visit(_Pipeline(state, transformers))
     if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
         new = AddImportsVisitor(context).transform_module(new)
-    if context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-        new = RemoveImportsVisitor(context).transform_module(new)
-        new = _strip_new_leading_blank(module, new)
+    removals = context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY)
+    if removals:
+        new = _strip_new_leading_blank(module, remove_unused_imports(new, removals))
     # LibCST round-trips exactly: an untouched tree gives back the source.
     return new.code, sorted({*plan.findings, *state.findings})
 
