@@ -513,7 +513,11 @@ class _Indexer:
             reason = "marked `# asyncify: skip`"
         self.statements(node.body, body_context)
         self.scopes.pop()
-        is_gen, blocker = _generator_facts(node)
+        body_lines = self.lines[node.lineno - 1 : node.end_lineno]
+        # Walk the body again only if the text can hold a yield at all.
+        is_gen, blocker = (
+            _generator_facts(node) if any("yield" in line for line in body_lines) else (False, "")
+        )
         self.functions.append(
             FunctionInfo(
                 name=name,
