@@ -233,9 +233,7 @@ def mutate(text: str, rng: random.Random, calls: int) -> str:
         insertions.setdefault(first.lineno - 1, []).extend(added)
 
     out: list[str] = []
-    futures = [
-        n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "__future__"
-    ]
+    futures = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "__future__"]
     header_at = max((n.end_lineno or n.lineno for n in futures), default=0)
     for number, line in enumerate(lines):
         if number == header_at:
