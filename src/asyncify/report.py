@@ -38,6 +38,7 @@ def help_uri(code: str) -> str:
     """The documentation of a finding code: its section of docs/findings.md."""
     return f"{FINDINGS_DOC_URL}#{code.lower()}"
 
+
 if TYPE_CHECKING:
     from rich.text import Text
 
