@@ -6,12 +6,14 @@ some file could not be processed (every other file still is, and is written by `
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import signal
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -301,9 +303,10 @@ def _execute(
     try:
         result = convert(files, options, progress=bar)
     except Exception as error:  # a bug: say so, and do not exit 1 ("changes pending")
-        traceback.print_exc()
+        traceback.print_exc(limit=20)
         typer.echo(
-            f"asyncify {__version__}: internal error: {type(error).__name__}: {error}; "
+            f"asyncify {__version__}: internal error: {type(error).__name__}: "
+            f"{str(error)[:300]}; "
             "no file was written. Please report this with the traceback above.",
             err=True,
         )
@@ -315,12 +318,17 @@ def _execute(
     report = Report(command, format, quiet=quiet, color=color, plan=result.plan)
     for problem in problems:
         report.add_error(problem)
-    for outcome in result.files:
-        if command is Command.RUN and outcome.error is None and outcome.new is not None:
-            failure = _write(outcome.file.path, outcome.original, outcome.new, outcome.file.display)
-            report.add(outcome, written=failure is None, error=failure)
-        else:
-            report.add(outcome)
+    # Files call into each other: an interrupt while writing would leave callers awaiting
+    # functions whose file was not written yet. SIGINT/SIGTERM wait until all are written.
+    with _signals_deferred():
+        for outcome in result.files:
+            if command is Command.RUN and outcome.error is None and outcome.new is not None:
+                failure = _write(
+                    outcome.file.path, outcome.original, outcome.new, outcome.file.display
+                )
+                report.add(outcome, written=failure is None, error=failure)
+            else:
+                report.add(outcome)
     if output is None:
         report.emit()
     else:
@@ -368,6 +376,24 @@ class _Bar:
             self.bar.stop()
 
 
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    signals = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so worker processes are shut down, not orphaned."""
+    raise SystemExit(128 + signum)
+
+
 def _check_codemods(options: Options) -> None:
     from asyncify.engine import codemod_table
 
@@ -393,6 +419,7 @@ def _write(path: Path, original: bytes, new: bytes, display: str) -> Finding | N
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The console script ``asyncify``."""
+    signal.signal(signal.SIGTERM, _terminate)
     if isinstance(sys.stdout, io.TextIOWrapper):
         # Plans and descriptions contain arrows; never crash on a narrow terminal encoding.
         sys.stdout.reconfigure(errors="backslashreplace")

@@ -11,6 +11,7 @@ import functools
 import importlib
 import os
 import pkgutil
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -136,12 +137,21 @@ def _rewrite_one(
 def _rewrite_uncached(
     text: str, plan: ModulePlan, names: tuple[str, ...], path: str, options: Options
 ) -> tuple[str, list[Finding]] | Finding:
+    # LibCST recurses several frames per nesting level of code that Python itself (and so
+    # the index) accepts at the default limit.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))
     try:
         return rewrite_module(text, plan, _codemods_by_name(names), path, options)
     except cst.ParserSyntaxError as exc:
         return SYNTAX_ERROR.at(path, exc.raw_line, exc.raw_column, exc.message)
     except RecursionError:
         return UNSTABLE_OUTPUT.at(path, 1, 0, "expression nesting too deep")
+    except Exception as exc:  # a codemod bug must cost this file, not the whole run
+        detail = f"internal error ({type(exc).__name__})"  # str(exc) may be a huge tree
+        return UNSTABLE_OUTPUT.at(path, 1, 0, detail)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 class Progress(Protocol):

@@ -39,8 +39,10 @@ class SourceError(Exception):
 
 def display_path(path: Path) -> str:
     """``path`` as reports show it: relative to the working folder when inside it."""
+    # Resolve the folder, not the file: a symlink is shown under its own name, as given.
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        absolute = path.parent.resolve() / path.name
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError):
         return path.as_posix()
 
