@@ -261,3 +261,64 @@ def test_blocking_audit_follows_helpers_and_methods_from_async_code() -> None:
     assert "app.helpers.Client.fetch" in audited.async_functions
     plain = plan_for(indexes, all_codemods(), Options())
     assert not [f for f in plain.findings() if f.code == "AFY120"]
+
+
+def test_type_annotated_factory_parameters_build_instances() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            from typing import Type
+            class Backend:
+                def request(self):
+                    time.sleep(0)
+            class Client:
+                def __init__(self, backend_cls: Type[Backend] = Backend):
+                    self.backend = backend_cls()
+                def get(self):
+                    return self.backend.request()
+            """
+        }
+    )
+    assert p.async_functions == {"m.Backend.request", "m.Client.get"}
+    assert not p.findings()
+
+
+def test_subclasses_of_library_classes_keep_their_methods_sync() -> None:
+    p = plan(
+        {
+            "m": """
+            import threading
+            import time
+            import requests
+            class Client(requests.Session):
+                def version(self):
+                    return self.get("http://x/").json()
+            class Worker(threading.Thread):
+                def run(self):
+                    time.sleep(0)
+                def other(self):
+                    time.sleep(0)
+            """
+        }
+    )
+    assert p.async_functions == {"m.Worker.other"}
+    assert sorted((f.code, f.line) for f in p.findings()) == [("AFY110", 6), ("AFY110", 9)]
+
+
+def test_a_blocking_iter_that_returns_an_iterator_stays_sync() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            class Lines:
+                def __iter__(self):
+                    time.sleep(0)
+                    return iter([1])
+            def main():
+                return [x for x in Lines()]
+            """
+        }
+    )
+    assert p.async_functions == set()
+    assert [f.code for f in p.findings()] == ["AFY102"]

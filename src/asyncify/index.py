@@ -300,6 +300,16 @@ class _Indexer:
         ref, is_value = self.ref_of(node)
         return ref or "" if not is_value else ""
 
+    def class_annotation(self, node: ast.expr | None) -> Ref:
+        """The class X of an annotation ``type[X]`` / ``typing.Type[X]``, else ""."""
+        if not isinstance(node, ast.Subscript):
+            return ""
+        outer, _ = self.ref_of(node.value)
+        if outer not in ("builtins.type", "typing.Type", "typing_extensions.Type"):
+            return ""
+        ref, is_value = self.ref_of(node.slice)
+        return ref if ref and not is_value else ""
+
     # -- module ------------------------------------------------------------------
     def index(self, tree: ast.Module, is_main: bool) -> ModuleIndex:
         top = _Scope(name="", qualname="")
@@ -491,7 +501,10 @@ class _Indexer:
             )
             if arg.arg == scope.first_param:
                 continue
-            if ref:
+            klass = self.class_annotation(arg.annotation)
+            if klass:  # `factory: type[Repo]`: calling it builds a Repo
+                scope.names[arg.arg] = klass
+            elif ref:
                 scope.values[arg.arg] = f"{ref}()"
             elif arg is not args.vararg and arg is not args.kwarg:
                 # Typed by the plan from the arguments of every call, when they agree.

@@ -17,8 +17,9 @@ whole-program analysis to the per-file rewrite.
 
 from __future__ import annotations
 
+import fnmatch
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -306,6 +307,41 @@ LAZY_CONSUMER = Code(
     ```
     """,
 )
+LIBRARY_SUBCLASS = Code(
+    "AFY110",
+    "method of a subclass of a library class must stay synchronous",
+    "the library calls it without await: wrap the library object instead of subclassing "
+    "it, or convert this class by hand",
+    doc="""
+    The method belongs to a subclass of a library class (`requests.Session`, a psycopg2
+    cursor, `threading.Thread.run`, `logging.Handler.emit`, …). The library calls such
+    methods itself, synchronously: made async, they would return a coroutine that nobody
+    awaits. So the method and everything it calls stay synchronous, and their blocking
+    calls keep blocking.
+
+    asyncify cannot convert the library's side of the call. Wrap the library object in a
+    class of your own instead of subclassing it, and convert that.
+
+    Before:
+
+    ```python
+    class Client(requests.Session):
+        def version(self):
+            return self.get(URL).json()
+    ```
+
+    After (by hand):
+
+    ```python
+    class Client:
+        def __init__(self):
+            self.http = httpx.AsyncClient(follow_redirects=True, timeout=None)
+
+        async def version(self):
+            return (await self.http.get(URL)).json()
+    ```
+    """,
+)
 UNKNOWN_RECEIVER = Code(
     "AFY109",
     "method call on a value of unknown type may need await",
@@ -439,6 +475,7 @@ _REASON_CODES = {
     "generator": GENERATOR,
     "lazy": LAZY_CONSUMER,
     "import": IMPORT_TIME,
+    "library": LIBRARY_SUBCLASS,
     "main-generator": MAIN_GENERATOR,
 }
 
@@ -649,14 +686,22 @@ class _Resolver:
             if not owner:
                 return f"?.{member}"
             if owner in self.classes:
-                return self.method(owner, member) or ""
+                return self.method(owner, member) or self.inherited(owner, member)
             return self.canonical(f"{owner}.{member}")
         name = self.canonical(ref)
         if name not in self.functions:
             cls, _, meth = name.rpartition(".")
             if cls in self.classes:
-                return self.method(cls, meth) or name
+                return self.method(cls, meth) or self.inherited(cls, meth) or name
         return name
+
+    def inherited(self, cls: str, name: str) -> str:
+        """``self.get()`` in a subclass of ``requests.Session`` is ``requests.Session.get``."""
+        for klass in self.mro(cls):
+            for base in (self.canonical(b) for b in self.classes[klass].bases):
+                if base not in self.classes and base in self.tables.types:
+                    return self.canonical(f"{base}.{name}")
+        return ""
 
     def value(self, ref: str, depth: int = 0) -> str:
         """A value ref -> its type: a project class or an external qualified type."""
@@ -947,6 +992,29 @@ def build_plan(
                     maps.setdefault(mod.module, {})[ref.pos] = consumer
                 elif name not in pins:
                     pins[name] = Pin("value", "used as a value", mod.path, ref.line, ref.col)
+    # An __iter__ that returns an iterator cannot await (its __aiter__ must be a plain
+    # method): if it does blocking work itself, it stays as it is.
+    for fn in functions.values():
+        if fn.qualname.endswith(".__iter__") and not fn.is_generator and not fn.is_async:
+            if fn.name in seeds or callees.get(fn.name):
+                detail = "an `__iter__` that returns an iterator cannot await"
+                pins.setdefault(fn.name, Pin("dunder", detail, path_of[fn.name], fn.line, fn.col))
+    # Methods of subclasses of library classes are called by the library, without await.
+    for cls in r.classes.values():
+        for base in (r.canonical(b) for b in cls.bases):
+            if base in r.classes:
+                continue
+            called = _library_callbacks(base, tables)
+            for fn in functions.values():
+                if (
+                    fn.cls == cls.name
+                    and not fn.is_async
+                    and called(fn.qualname.rpartition(".")[2])
+                ):
+                    detail = f"a method of a subclass of `{base}`, which calls it without await"
+                    pins.setdefault(
+                        fn.name, Pin("library", detail, path_of[fn.name], fn.line, fn.col)
+                    )
     # A call through the base class may reach any override: a family is pinned together.
     for name, pin in list(pins.items()):
         for member in r.family(name):
@@ -1068,11 +1136,10 @@ def build_plan(
             if typ and typ not in r.classes and _is_interesting(typ, interesting):
                 types.setdefault(mod.module, {})[vsite.pos] = typ
             if vsite.is_attribute:
-                base, member = _split_member(vsite.ref)
-                if base is None and "#" in vsite.ref:
-                    cls, _, attr = vsite.ref.rpartition("#")
+                receiver, member = _split_member(vsite.ref)
+                if receiver is None and "#" in vsite.ref:
                     continue
-                owner_type = r.value(base) if base else ""
+                owner_type = r.value(receiver) if receiver else ""
                 member_name = (
                     f"{owner_type}.{member}" if owner_type and owner_type not in r.classes else ""
                 )
@@ -1327,6 +1394,27 @@ def _audit(
             detail += " (`asyncify run` converts it)"
         found.append(BLOCKS_LOOP.at(mod.path, site.line, site.col, detail))
     return found
+
+
+# Library base classes whose subclasses' methods the library calls synchronously.
+CALLBACK_BASES: dict[str, tuple[str, ...]] = {
+    "threading.Thread": ("run",),
+    "socketserver.BaseRequestHandler": ("setup", "handle", "finish"),
+    "http.server.BaseHTTPRequestHandler": ("do_*", "handle*", "log_message"),
+    "logging.Handler": ("emit", "flush", "close"),
+    "json.JSONEncoder": ("default",),
+    "unittest.mock.Mock": ("*",),
+}
+
+
+def _library_callbacks(base: str, tables: _Tables) -> Callable[[str], bool]:
+    """Which method names of a subclass of ``base`` the library may call itself."""
+    patterns = CALLBACK_BASES.get(base)
+    if patterns is not None:
+        return lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    if base in tables.types or base in tables.apis:  # requests.Session, a psycopg2 cursor
+        return lambda name: True
+    return lambda name: False
 
 
 def _protocol_targets(r: _Resolver, block: BlockSite) -> list[str]:
