@@ -10,7 +10,6 @@ running one, and a tree of 3,000 small files.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
 import subprocess
@@ -207,21 +206,6 @@ def test_file_replaced_by_directory_during_the_run(tmp_path: Path) -> None:
     assert proc.returncode in (0, 2), err[-3000:]
     error_lines(err)
     assert victim.is_dir() and not any(victim.iterdir())
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_file(tmp_path: Path) -> None:
-    bad = tmp_path / "secret.py"
-    bad.write_text(BLOCKING)
-    bad.chmod(0)
-    good = with_good_neighbour(tmp_path)
-    try:
-        proc = run(tmp_path, ".")
-    finally:
-        bad.chmod(0o644)
-    assert_fails_cleanly(proc, "secret.py", "AFY004")
-    assert bad.read_text() == BLOCKING
-    assert CONVERTED_MARK in good.read_text()
 
 
 # -- size and depth -----------------------------------------------------------------------

@@ -64,7 +64,14 @@ def _snapshot(work: Path) -> dict[str, bytes]:
 def run_program(
     folder: Path, entry: str, args: list[str], env: dict[str, str], work: Path, stdin: str = ""
 ) -> Outcome:
-    full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONWARNINGS": "default", **env}
+    # The same hash seed for both runs: a program that prints a set prints it in one order.
+    full_env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONWARNINGS": "default",
+        "PYTHONHASHSEED": "0",
+        **env,
+    }
     proc = subprocess.run(
         [
             sys.executable,
