@@ -1239,6 +1239,7 @@ class Http(Codemod):
             if arg.star:
                 if arg.star == "**":
                     self.report(FORWARDED_KWARGS, orig)
+                    return None, client_args  # may hold anything: the call stays requests
                 args.append(arg)
                 continue
             if arg.keyword is None:
@@ -1265,16 +1266,18 @@ class Http(Codemod):
                 args.append(arg.with_changes(keyword=cst.Name("follow_redirects")))
             elif key in ("verify", "cert") and one_shot:
                 client_args.append(arg)
+            # Arguments httpx does not take per request: the call stays requests (it
+            # blocks, but behaves as before) rather than failing with TypeError.
             elif key in ("verify", "cert", "proxies"):
                 self.report(CLIENT_LEVEL_ARG, orig, f"`{key}=`")
-                args.append(arg)
+                return None, client_args
             elif key == "hooks":
                 self.report(HOOKS, orig)
-                args.append(arg)
+                return None, client_args
             elif key == "stream":
                 why = self.stream_failures.get(id(original), "")
                 self.report(STREAMING, orig, f"`stream=`{': ' + why if why else ''}")
-                args.append(arg)
+                return None, client_args
             elif key == "files":
                 self.report(MULTIPART_FILES, orig)
                 args.append(arg)
@@ -1581,7 +1584,10 @@ class Http(Codemod):
                 name in blocking or func.attr.value in request_methods
             ):
                 converts = (
-                    name in blocking and asyncs.get(scope, False) and not state.is_skipped(node)
+                    name in blocking
+                    and asyncs.get(scope, False)
+                    and not state.is_skipped(node)
+                    and not _session_call_kept(node)
                 )
                 spelled = _spelled(func.value)
                 if spelled:
@@ -2075,6 +2081,25 @@ class _Finish(cst.CSTTransformer):
 
 
 # -- whole-module and per-function analyses -------------------------------------------
+# Arguments an AsyncClient method cannot take per request: such a call keeps its session
+# on requests (AFY215) rather than becoming a call httpx rejects with TypeError.
+CLIENT_ONLY_ARGUMENTS = frozenset({"verify", "cert", "proxies"})
+
+
+def _session_call_kept(call: cst.Call) -> bool:
+    for arg in call.args:
+        if arg.star == "**":
+            return True  # forwarded **kwargs may hold anything (AFY214)
+        keyword = arg.keyword.value if arg.keyword else ""
+        if keyword in CLIENT_ONLY_ARGUMENTS:
+            return True
+        if keyword == "stream" and not (
+            isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False")
+        ):
+            return True  # streamed or not is decided at run time
+    return False
+
+
 def _parents(root: cst.CSTNode) -> dict[int, cst.CSTNode]:
     """id(node) -> parent, for every node under ``root``."""
     parents: dict[int, cst.CSTNode] = {}
