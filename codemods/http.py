@@ -361,8 +361,9 @@ CODE_VALUES = {name: value for value, names in REQUESTS_CODES.items() for name i
 ENCODING_HOOK = "_requests_text_encoding"
 ENCODING_HOOK_SOURCE = f'''
 async def {ENCODING_HOOK}(response: httpx.Response) -> None:
-    """Decode a body without a charset as requests does (ISO-8859-1 for text/*, UTF-8 for
-    JSON, charset detection otherwise); added by asyncify."""
+    # Decode a body without a charset as requests does (ISO-8859-1 for text/*, UTF-8 for
+    # JSON, charset detection otherwise); added by asyncify. Comments, not a docstring: a
+    # newline inside a string would not follow the file's line endings (CRLF).
     if response.charset_encoding is None:
         kind = response.headers.get("content-type", "").partition(";")[0]
         if "text" in kind:
