@@ -82,19 +82,37 @@ def test_parameter_types_from_call_sites() -> None:
                     return 1
             def use(x):
                 x.go()
-            def use_mixed(x):
-                x.go()
             def main():
                 use(A())
-                use_mixed(A())
-                use_mixed(B())
             """
         }
     )
-    assert "m.use" in p.async_functions
-    assert "m.use_mixed" not in p.async_functions
-    codes = {f.code for f in p.findings()}
-    assert "AFY109" in codes  # x.go() on a value that may be an A
+    assert p.async_functions == {"m.A.go", "m.use", "m.main"}
+
+
+def test_a_method_also_called_on_an_unknown_value_stays_sync() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            class A:
+                def go(self):
+                    time.sleep(0)
+                def get(self):
+                    time.sleep(0)
+            def use_mixed(x):
+                x.go()
+                x.get()
+            def main():
+                use_mixed(A())
+                use_mixed(object())
+            """
+        }
+    )
+    # x may be an A or not: A.go would hand use_mixed a coroutine, so it stays sync.
+    # `get` is a dict method too: A.get converts, and the call gets a finding.
+    assert p.async_functions == {"m.A.get"}
+    assert sorted(f.code for f in p.findings()) == ["AFY109", "AFY109"]
 
 
 def test_pinned_functions_and_their_callees_stay_sync() -> None:

@@ -399,6 +399,10 @@ class _Indexer:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             ref: Ref | None = None
             if isinstance(stmt, ast.AnnAssign):
+                klass = self.class_annotation(stmt.annotation)
+                if klass and isinstance(stmt.target, ast.Name):  # `cls: type[Repo] = ...`
+                    self.scope.names[stmt.target.id] = klass
+                    return
                 annotation = self.annotation_ref(stmt.annotation)
                 ref = f"{annotation}()" if annotation else None
             if ref is None and value is not None:

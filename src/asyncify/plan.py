@@ -476,6 +476,7 @@ _REASON_CODES = {
     "lazy": LAZY_CONSUMER,
     "import": IMPORT_TIME,
     "library": LIBRARY_SUBCLASS,
+    "unknown": UNKNOWN_RECEIVER,
     "main-generator": MAIN_GENERATOR,
 }
 
@@ -1015,6 +1016,19 @@ def build_plan(
                     pins.setdefault(
                         fn.name, Pin("library", detail, path_of[fn.name], fn.line, fn.col)
                     )
+    # `x.m()` where x's type is unknown may call any project method named m: making those
+    # async would leave that call with a coroutine. They stay sync (AFY109) unless m is a
+    # name that containers and strings use everywhere (then a finding only, below).
+    unknown_calls: dict[str, tuple[str, int, int]] = {}
+    for mod, _, site, name in resolved:
+        if name.startswith("?.") and not site.skip and name[2:] not in COMMON_METHODS:
+            unknown_calls.setdefault(name[2:], (mod.path, site.line, site.col))
+    for fn in functions.values():
+        method = fn.qualname.rpartition(".")[2]
+        if fn.cls and method in unknown_calls and not fn.is_async:
+            path, line, col = unknown_calls[method]
+            detail = f"`.{method}()` is also called on a value of unknown type at {path}:{line}"
+            pins.setdefault(fn.name, Pin("unknown", detail, path, line, col))
     # A call through the base class may reach any override: a family is pinned together.
     for name, pin in list(pins.items()):
         for member in r.family(name):
@@ -1396,6 +1410,46 @@ def _audit(
     return found
 
 
+# Method names of builtin containers, strings and files: `x.get()` on an unknown x is far
+# more often a dict than a project object, so these only get a finding.
+COMMON_METHODS = frozenset(
+    {
+        "get",
+        "pop",
+        "items",
+        "keys",
+        "values",
+        "append",
+        "extend",
+        "update",
+        "setdefault",
+        "copy",
+        "clear",
+        "add",
+        "remove",
+        "discard",
+        "index",
+        "count",
+        "sort",
+        "insert",
+        "join",
+        "split",
+        "strip",
+        "format",
+        "encode",
+        "decode",
+        "startswith",
+        "endswith",
+        "replace",
+        "lower",
+        "upper",
+        "read",
+        "write",
+        "close",
+        "readline",
+        "readlines",
+    }
+)
 # Library base classes whose subclasses' methods the library calls synchronously.
 CALLBACK_BASES: dict[str, tuple[str, ...]] = {
     "threading.Thread": ("run",),
