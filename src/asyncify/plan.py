@@ -344,17 +344,20 @@ LIBRARY_SUBCLASS = Code(
 )
 UNKNOWN_RECEIVER = Code(
     "AFY109",
-    "method call on a value of unknown type may need await",
-    "a method of this name became async: annotate the value's type so asyncify can tell, "
-    "or add `await` by hand if it is that method",
+    "method call on a value of unknown type: same-named methods stay synchronous",
+    "annotate the value's type so asyncify can tell which method it calls",
     doc="""
     A method is called on a value whose type asyncify could not determine (an unannotated
-    parameter with no typed call sites, a value from a library), and a method of the same
-    name on one of your classes became async. If the value is an instance of that class, the
-    call needs `await`; if not, it must not get one.
+    parameter with no typed call sites, a value from a library), and one of your classes
+    has a method of that name that would become async. If the value is an instance of that
+    class, the call would need `await`; if not, it must not get one.
 
-    asyncify does not guess, because a wrong `await` breaks as surely as a missing one.
-    Annotate the value so asyncify can resolve it, then run it again.
+    asyncify does not guess, because a wrong `await` breaks as surely as a missing one: the
+    methods of that name stay synchronous (with everything they call), so the program keeps
+    working. For names that builtin containers and strings share (`get`, `pop`, `read`,
+    `write`, `close`, …) the value is more likely a dict or a file: those methods are
+    converted, and the call gets this finding for you to check. Annotate the value so
+    asyncify can resolve it, then run it again.
 
     Before:
 
