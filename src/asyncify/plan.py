@@ -1041,8 +1041,9 @@ def build_plan(
     queue = deque(pinned)
     while queue:
         name = queue.popleft()
-        for down in callees.get(name, ()):
-            if down not in pinned:
+        # What a pinned function calls stays sync, and so does its override family.
+        for down in [*callees.get(name, ()), *r.family(name)]:
+            if down not in pinned and not functions[down].is_async:
                 pinned[down] = pinned[name]
                 queue.append(down)
 
