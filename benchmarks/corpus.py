@@ -66,7 +66,7 @@ PROJECTS: dict[str, Project] = {
         Project("yoyo-migrations", "8.2.0", ("yoyo",)),
     ]
 }
-SUBSET = ("python-jenkins", "yoyo-migrations")
+SUBSET = ("docker", "python-jenkins")  # both convert something (docs/corpus.md)
 DEFAULT_CACHE = Path(os.environ.get("ASYNCIFY_CORPUS_CACHE", "~/.cache/asyncify-corpus"))
 JUDGE_MODULES = ("httpx", "aiofiles", "asyncpg")
 

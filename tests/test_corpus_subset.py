@@ -1,4 +1,4 @@
-"""The corpus benchmark on its two smallest projects (python-jenkins, yoyo-migrations).
+"""The corpus benchmark on two of its projects that asyncify converts (docker, python-jenkins).
 
 Runs ``benchmarks/corpus.py`` as a user would: it downloads the pinned releases with pip
 (network access to PyPI, which CI has; set ``ASYNCIFY_CORPUS_OFFLINE=1`` to skip when there
@@ -18,7 +18,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "corpus.py"
-SUBSET = ["python-jenkins", "yoyo-migrations"]
+# Two projects where asyncify does convert something, so the judges see converted code.
+# (yoyo-migrations reaches its backends through dynamically built objects: asyncify keeps
+# them synchronous, AFY109, and converts nothing there; see docs/corpus.md.)
+SUBSET = ["docker", "python-jenkins"]
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("ASYNCIFY_CORPUS_OFFLINE")), reason="ASYNCIFY_CORPUS_OFFLINE is set"
