@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from asyncify.codemod import Api, Codemod, dotted
+from asyncify.codemod import Api, Codemod, after_header, dotted
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
@@ -2264,19 +2264,7 @@ class Db(Codemod):
         if not self.helpers:
             return updated_node
         body: list[cst.BaseStatement] = list(updated_node.body)
-        at = 0
-        for i, stmt in enumerate(body):
-            if isinstance(stmt, cst.SimpleStatementLine) and (
-                all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
-                or (
-                    i == 0
-                    and isinstance(stmt.body[0], cst.Expr)
-                    and isinstance(stmt.body[0].value, cst.SimpleString)
-                )
-            ):
-                at = i + 1
-            else:
-                break
+        at = after_header(body)
         defined = {s.name.value for s in body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
         new: list[cst.BaseStatement] = []
         for name in sorted(self.helpers - defined):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from asyncify.codemod import Api, Codemod, dotted
+from asyncify.codemod import Api, Codemod, after_header, dotted
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
@@ -359,7 +359,7 @@ CODE_VALUES = {name: value for value, names in REQUESTS_CODES.items() for name i
 # models.py Response.text): ISO-8859-1 for text/*, UTF-8 for JSON, detection otherwise.
 # httpx decodes all of them as UTF-8, so every client asyncify creates gets this hook.
 ENCODING_HOOK = "_requests_text_encoding"
-ENCODING_HOOK_SOURCE = f'''
+ENCODING_HOOK_SOURCE = f"""
 async def {ENCODING_HOOK}(response: httpx.Response) -> None:
     # Decode a body without a charset as requests does (ISO-8859-1 for text/*, UTF-8 for
     # JSON, charset detection otherwise); added by asyncify. Comments, not a docstring: a
@@ -374,7 +374,7 @@ async def {ENCODING_HOOK}(response: httpx.Response) -> None:
             response.default_encoding = lambda content: (
                 charset_normalizer.detect(content)["encoding"] or "utf-8"
             )
-'''
+"""
 MARKERS = {"ok": "__asyncify_http_ok__", "url": "__asyncify_http_url__"}
 
 ONE_SHOT_IN_LOOP = Code(
@@ -1109,19 +1109,7 @@ class Http(Codemod):
             return updated_node
         # After the leading docstring and imports: LibCST adds `import httpx` before it.
         body = list(updated_node.body)
-        at = 0
-        for i, stmt in enumerate(body):
-            if isinstance(stmt, cst.SimpleStatementLine) and (
-                all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
-                or (
-                    i == 0
-                    and isinstance(stmt.body[0], cst.Expr)
-                    and isinstance(stmt.body[0].value, cst.SimpleString)
-                )
-            ):
-                at = i + 1
-            else:
-                break
+        at = after_header(body)
         blank = cst.EmptyLine()
         added: list[cst.SimpleStatementLine | cst.BaseCompoundStatement] = []
         if self.one_shot:

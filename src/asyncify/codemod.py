@@ -120,6 +120,24 @@ class Codemod(cst.CSTTransformer):
                 RemoveImportsVisitor.remove_unused_import(self.state.context, module, obj, asname)
 
 
+def after_header(body: Sequence[cst.BaseStatement]) -> int:
+    """Where module-level helpers a codemod adds go: after the docstring and the imports."""
+    at = 0
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, cst.SimpleStatementLine) and (
+            all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+            or (
+                i == 0
+                and isinstance(stmt.body[0], cst.Expr)
+                and isinstance(stmt.body[0].value, cst.SimpleString)
+            )
+        ):
+            at = i + 1
+        else:
+            break
+    return at
+
+
 def awaited(expr: cst.BaseExpression) -> cst.Await:
     return cst.Await(expression=expr)
 

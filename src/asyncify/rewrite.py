@@ -237,31 +237,30 @@ class Propagate(Codemod):
                 break
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
 
+    def _renamed(
+        self, expr: cst.BaseExpression, module: str, old: str, new: str
+    ) -> cst.BaseExpression:
+        """``module.old`` → ``module.new``, or a bare ``old`` → ``new`` (imported from
+        ``module``), keeping the spelling the file uses; anything else is left alone."""
+        if isinstance(expr, cst.Attribute) and expr.attr.value == old:
+            return expr.with_changes(attr=cst.Name(new))
+        if isinstance(expr, cst.Name) and expr.value == old:
+            self.add_import(module, new)
+            self.remove_import(module, old)
+            return cst.Name(new)
+        return expr
+
     def _async_testcase(self, arg: cst.Arg) -> cst.Arg:
         """``unittest.TestCase`` / ``TestCase`` → ``IsolatedAsyncioTestCase``."""
-        value = arg.value
-        if isinstance(value, cst.Attribute) and value.attr.value == "TestCase":
-            return arg.with_changes(
-                value=value.with_changes(attr=cst.Name("IsolatedAsyncioTestCase"))
-            )
-        if isinstance(value, cst.Name) and value.value == "TestCase":
-            self.add_import("unittest", "IsolatedAsyncioTestCase")
-            self.remove_import("unittest", "TestCase")
-            return arg.with_changes(value=cst.Name("IsolatedAsyncioTestCase"))
-        return arg
+        value = self._renamed(arg.value, "unittest", "TestCase", "IsolatedAsyncioTestCase")
+        return arg.with_changes(value=value)
 
     def _async_cm(self, decorator: cst.Decorator) -> cst.Decorator:
         """``@contextmanager`` → ``@asynccontextmanager`` (same spelling style)."""
-        expr = decorator.decorator
-        if isinstance(expr, cst.Attribute) and expr.attr.value == "contextmanager":
-            return decorator.with_changes(
-                decorator=expr.with_changes(attr=cst.Name("asynccontextmanager"))
-            )
-        if isinstance(expr, cst.Name) and expr.value == "contextmanager":
-            self.add_import("contextlib", "asynccontextmanager")
-            self.remove_import("contextlib", "contextmanager")
-            return decorator.with_changes(decorator=cst.Name("asynccontextmanager"))
-        return decorator
+        expr = self._renamed(
+            decorator.decorator, "contextlib", "contextmanager", "asynccontextmanager"
+        )
+        return decorator.with_changes(decorator=expr)
 
     def leave_Raise(self, original_node: cst.Raise, updated_node: cst.Raise) -> cst.Raise:
         """Inside a new ``__anext__``, the end of iteration is StopAsyncIteration."""
