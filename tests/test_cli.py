@@ -104,14 +104,21 @@ def test_diff_prints_a_diff_and_writes_nothing(tmp_path: Path) -> None:
     assert snapshot(tmp_path) == before
 
 
-def on_a_terminal(*args: str, cwd: Path) -> bytes:
-    """What ``asyncify *args`` prints to stdout when stdout is a terminal."""
+def on_a_terminal(
+    *args: str, cwd: Path, stream: str = "stdout", env: dict[str, str] | None = None
+) -> bytes:
+    """What ``asyncify *args`` prints to ``stream`` when that stream is a terminal."""
     import pty
 
     main, replica = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, stream: replica}
     with subprocess.Popen(
-        [*asyncify_command(), *args], cwd=cwd, stdout=replica, stderr=subprocess.PIPE, env=env
+        [*asyncify_command(), *args],
+        cwd=cwd,
+        stdout=streams["stdout"],
+        stderr=streams["stderr"],
+        env={**base, **(env or {})},
     ) as process:
         os.close(replica)
         chunks = []
@@ -491,30 +498,8 @@ def test_check_blocking_reports_calls_reachable_from_async_code(tmp_path: Path) 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
     project(tmp_path, {f"m{i}.py": SLEEPY for i in range(30)})
-    import pty
-
-    main, replica = pty.openpty()
-    env = {**os.environ, "ASYNCIFY_PROGRESS_AFTER": "0", "ASYNCIFY_CACHE_DIR": "off"}
-    with subprocess.Popen(
-        [*asyncify_command(), "diff", "--jobs", "1", "."],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=replica,
-        env=env,
-    ) as process:
-        os.close(replica)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(main, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        process.wait(timeout=120)
-    os.close(main)
-    shown = b"".join(chunks)
+    env = {"ASYNCIFY_PROGRESS_AFTER": "0", "ASYNCIFY_CACHE_DIR": "off"}
+    shown = on_a_terminal("diff", "--jobs", "1", ".", cwd=tmp_path, stream="stderr", env=env)
     assert b"analysing" in shown and b"would rewrite m0.py" in shown
     piped = asyncify("diff", ".", cwd=tmp_path)
     assert b"analysing" not in piped.stderr and b"\x1b[" not in piped.stderr
