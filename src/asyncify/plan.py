@@ -863,10 +863,15 @@ def build_plan(
     strong: Iterable[str] = (),
     frozen: Iterable[str] = (),
     audit: bool = False,
+    declined: Iterable[str] = (),
 ) -> AsyncPlan:
     """Plan the conversion. Modules whose path is in ``frozen`` stay exactly as they are
-    (their output failed verification): their functions, and all they call, stay sync."""
+    (their output failed verification, or a reviewer rejected a change that cannot be left
+    out alone): their functions, and all they call, stay sync. Functions named in
+    ``declined`` (dotted names; rejected in ``run --interactive``) stay sync like functions
+    marked ``# asyncify: skip``."""
     frozen_paths = frozenset(frozen)
+    declined_names = frozenset(declined)
     api_list = list(apis)
     strong_set = frozenset(strong)
     tables = _Tables(
@@ -955,6 +960,8 @@ def build_plan(
             pins[fn.name] = Pin(
                 "frozen", "its file is left unchanged", path_of[fn.name], fn.line, fn.col
             )
+        elif fn.name in declined_names:
+            pins[fn.name] = Pin("skip", "rejected in review", path_of[fn.name], fn.line, fn.col)
         elif fn.sync_reason and not (fn.qualname.endswith(".__init__") and fn.cls in factories):
             kind = _reason_kind(fn.sync_reason)
             pins[fn.name] = Pin(kind, fn.sync_reason, path_of[fn.name], fn.line, fn.col)
@@ -1136,12 +1143,15 @@ def build_plan(
     names: dict[str, dict[Pos, str]] = {}
     interesting = _interest(tables)
     for mod, owner, site, name in resolved:
-        if name in factories and f"{name}.__init__" in hop and owner in hop:
+        caller = functions.get(owner)
+        awaiting = owner in hop or (caller is not None and caller.is_async)
+        if name in factories and f"{name}.__init__" in hop and awaiting:
             awaits.setdefault(mod.module, {})[site.pos] = AwaitSite(
                 f"factory:{factories[name]}", False
             )
         elif name in hop:
-            if owner in hop or (not owner and site.context == "main"):
+            # Callers that become async, callers that were async already, the main block.
+            if awaiting or (not owner and site.context == "main"):
                 awaits.setdefault(mod.module, {})[site.pos] = AwaitSite(
                     site.context, functions[name].is_generator
                 )
