@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,6 +27,10 @@ from asyncify.findings import CODES, READ_ERROR, Finding
 from asyncify.options import Options
 from asyncify.report import Command, Format, Report, render_list
 from asyncify.source import atomic_write
+from asyncify.sourcefile import SourceFile
+
+if TYPE_CHECKING:
+    from asyncify.engine import ConvertResult
 
 app = typer.Typer(
     name="asyncify",
@@ -167,6 +171,15 @@ def run(
     output: OutputFile = None,
     exit_zero: ExitZero = False,
     to_thread: ToThread = None,
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive",
+            "-i",
+            help="Review each hunk and apply only the accepted ones; a rejected change keeps "
+            "its functions (and the callers that only awaited them) synchronous.",
+        ),
+    ] = False,
 ) -> None:
     """Rewrite files in place."""
     arguments = dict(locals())
@@ -278,8 +291,11 @@ def _execute(
     exit_zero: bool,
     to_thread: bool | None,
     blocking: bool = False,
+    interactive: bool = False,
 ) -> None:
     try:
+        if interactive and (command is not Command.RUN or format is not Format.TEXT):
+            raise UsageError("--interactive works with `run` and --format text only")
         settings = load_config(paths, config)
         options = merge(
             settings,
@@ -301,7 +317,16 @@ def _execute(
     files, problems = discover(paths, options.exclude, base=settings.root)
     bar = _Bar() if format is Format.TEXT and not quiet and sys.stderr.isatty() else None
     try:
-        result = convert(files, options, progress=bar)
+        if interactive:
+            reviewed = _review(files, options, color=not no_color and sys.stdout.isatty())
+            if reviewed is None:
+                typer.echo("asyncify: review stopped; nothing was written", err=True)
+                raise typer.Exit(0)
+            result = reviewed
+        else:
+            result = convert(files, options, progress=bar)
+    except typer.Exit:
+        raise
     except Exception as error:  # a bug: say so, and do not exit 1 ("changes pending")
         traceback.print_exc(limit=20)
         typer.echo(
@@ -340,6 +365,22 @@ def _execute(
             raise typer.Exit(2) from None
     code = report.exit_code
     raise typer.Exit(0 if exit_zero and code == 1 else code)
+
+
+def _review(files: Sequence[SourceFile], options: Options, color: bool) -> ConvertResult | None:
+    """``run --interactive``: hunks go to stdout, answers come from stdin; None: quit."""
+    from asyncify.engine import convert
+    from asyncify.review import Quit, Review
+
+    def ask(prompt: str) -> str:
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        return sys.stdin.readline()
+
+    try:
+        return Review(convert, ask, sys.stdout, color).run(files, options)
+    except Quit:
+        return None
 
 
 class _Bar:

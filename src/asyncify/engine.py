@@ -95,7 +95,14 @@ def plan_for(
     iterates = {k: v for c in codemods for k, v in c.ITERATES.items()}
     strong = [api.name for c in codemods if options.explicitly_selected(c.NAME) for api in c.APIS]
     return build_plan(
-        indexes, apis, aliases, iterates, strong, frozen, audit=options.blocking_audit
+        indexes,
+        apis,
+        aliases,
+        iterates,
+        strong,
+        set(frozen) | options.keep_files,
+        audit=options.blocking_audit,
+        declined=options.declined,
     )
 
 
@@ -250,7 +257,7 @@ def _convert_program(
         else:
             indexes.append(result)
     texts = {path: text for _, path, text in sources}
-    frozen: set[str] = set()
+    frozen = {path for path in options.keep_files if path in texts}
     for _ in range(5):
         plan = plan_for(indexes, codemods, options, frozen)
         todo = [

@@ -16,6 +16,10 @@ class Options:
     blocking_audit: bool = (
         False  # check --blocking: report blocking calls reachable from async code
     )
+    # run --interactive: functions (dotted names) and files (display paths) the reviewer
+    # rejected; they stay synchronous, and so the rest of the program stays consistent.
+    declined: frozenset[str] = frozenset()
+    keep_files: frozenset[str] = frozenset()
     extra: dict[str, str] = field(default_factory=dict)
 
     def codemod_enabled(self, name: str) -> bool:
