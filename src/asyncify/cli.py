@@ -379,7 +379,7 @@ def _review(files: Sequence[SourceFile], options: Options, color: bool) -> Conve
 
     try:
         return Review(convert, ask, sys.stdout, color).run(files, options)
-    except Quit:
+    except (Quit, KeyboardInterrupt):
         return None
 
 
