@@ -140,6 +140,9 @@ class FunctionInfo:
     cls: str  # dotted name of the class for methods, "" otherwise
     kind: str  # "function" | "method" | "staticmethod" | "classmethod"
     params: tuple[str, ...] = ()  # parameter names in order, self/cls included
+    # A decorator written in the project that only wraps calls: "decorator:W" when it
+    # returns its local wrapper W, "factory:D" when it returns such a local decorator D.
+    wraps: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,6 +555,7 @@ class _Indexer:
                 cls=cls,
                 kind=kind,
                 params=tuple(a.arg for a in [*params, *args.kwonlyargs]),
+                wraps=wrapper_role(node),
             )
         )
 
@@ -855,6 +859,92 @@ def _is_main_guard(test: ast.expr) -> bool:
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value == "__main__"
     )
+
+
+def wrapper_role(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """How ``node`` wraps functions, if it is a decorator that can be made async-aware.
+
+    ``def deco(f): [@functools.wraps(f)] def wrapper(...): ... f(...) ...; return wrapper``
+    is ``"decorator:wrapper"`` when ``f`` is only called, as a whole statement (``return
+    f(...)``, ``x = f(...)``, ``f(...)``), and the wrapper holds no nested function, lambda,
+    yield or await: an ``async def`` copy of the wrapper that awaits those calls then does
+    the same for a coroutine function. ``def factory(...): def deco(f): ...; return deco``
+    is ``"factory:deco"``.
+    """
+    if isinstance(node, ast.AsyncFunctionDef):
+        return ""
+    body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+    if (
+        len(body) != 2
+        or not isinstance(body[0], ast.FunctionDef)
+        or not isinstance(body[1], ast.Return)
+        or not isinstance(body[1].value, ast.Name)
+        or body[1].value.id != body[0].name
+    ):
+        return ""
+    inner = body[0]
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    if (
+        len(positional) == 1
+        and not (args.vararg or args.kwarg or args.kwonlyargs or args.defaults)
+        and _only_calls(inner, positional[0].arg)
+    ):
+        return f"decorator:{inner.name}"
+    if wrapper_role(inner).startswith("decorator:"):
+        return f"factory:{inner.name}"
+    return ""
+
+
+def _only_calls(wrapper: ast.FunctionDef, param: str) -> bool:
+    """``param`` is used in ``wrapper`` only as ``wraps(param)``, in statement-level calls
+    and to read its ``__name__`` (or ``__qualname__``, ``__module__``, ``__doc__``)."""
+    for dec in wrapper.decorator_list:
+        if not (
+            isinstance(dec, ast.Call)
+            and (
+                (isinstance(dec.func, ast.Name) and dec.func.id == "wraps")
+                or (isinstance(dec.func, ast.Attribute) and dec.func.attr == "wraps")
+            )
+            and len(dec.args) == 1
+            and not dec.keywords
+            and isinstance(dec.args[0], ast.Name)
+            and dec.args[0].id == param
+        ):
+            return False
+    nodes = [child for stmt in wrapper.body for child in ast.walk(stmt)]
+    allowed: set[int] = set()
+    for stmt in nodes:
+        if isinstance(stmt, (ast.Return, ast.Assign, ast.Expr)):
+            value = stmt.value
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.func.id == param
+            ):
+                allowed.add(id(value.func))
+        # Reading its name or docstring (for a log line) is the same for either kind.
+        if (
+            isinstance(stmt, ast.Attribute)
+            and isinstance(stmt.value, ast.Name)
+            and stmt.attr in ("__name__", "__qualname__", "__module__", "__doc__")
+        ):
+            allowed.add(id(stmt.value))
+    called = False
+    for child in nodes:
+        if isinstance(
+            child,
+            (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+            + (ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal),
+        ):
+            return False
+        if isinstance(child, ast.Name) and child.id == param:
+            if id(child) not in allowed:
+                return False
+            called = True
+    if any(a.arg == param for a in ast.walk(wrapper.args) if isinstance(a, ast.arg)):
+        return False  # shadowed
+    return called
 
 
 def _walk_block(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:

@@ -28,6 +28,7 @@ from asyncify.findings import Code, Finding
 from asyncify.index import (
     FULL_CONSUMERS,
     TEST_MODULE,
+    TRANSPARENT_DECORATORS,
     BlockSite,
     CallSite,
     ClassInfo,
@@ -214,6 +215,15 @@ WRAPPED = Code(
 
     asyncify keeps the decorated function synchronous. Make the decorator async-aware, or
     mark the function `# asyncify: skip` to silence the finding.
+
+    A decorator written in the project whose wrapper only *calls* the function, as a whole
+    statement (`return f(...)`, `result = f(...)`, `f(...)`; reading `f.__name__` is fine),
+    and does nothing that blocks itself, is made async-aware automatically: it gets an
+    `if inspect.iscoroutinefunction(f):` branch with an `async def` copy of the wrapper that
+    awaits those calls (also for decorator factories such as `@on_error(ValueError)`). The
+    finding remains for decorators from libraries, wrappers that block themselves (a retry
+    loop with `time.sleep`, as below), that call the function inside an expression or a
+    nested function, and for a decorator above `@staticmethod`/`@classmethod`.
 
     Before:
 
@@ -525,6 +535,9 @@ class ModulePlan:
     pytest_tests: frozenset[str] = frozenset()  # async tests: add @pytest.mark.asyncio
     async_fixtures: frozenset[str] = frozenset()  # @pytest.fixture -> @pytest_asyncio.fixture
     testcases: frozenset[str] = frozenset()  # unittest.TestCase -> IsolatedAsyncioTestCase
+    # Project decorators (qualnames of the function that defines the wrapper) that wrap a
+    # function that becomes async: they get an `inspect.iscoroutinefunction` branch.
+    async_wrappers: frozenset[str] = frozenset()
 
     @property
     def changes_anything(self) -> bool:
@@ -953,6 +966,7 @@ def build_plan(
 
     # Pin what must stay synchronous, and everything it calls.
     pins: dict[str, Pin] = {}
+    wrapped: dict[str, tuple[str, ...]] = {}  # decorated fn -> its decorators' wrapper makers
     for fn in functions.values():
         if fn.is_async:
             continue
@@ -962,6 +976,10 @@ def build_plan(
             )
         elif fn.name in declined_names:
             pins[fn.name] = Pin("skip", "rejected in review", path_of[fn.name], fn.line, fn.col)
+        elif fn.sync_reason and _reason_kind(fn.sync_reason) == "decorator" and (
+            makers := _async_aware(fn, r, seeds, callees, frozen_paths, path_of)
+        ):
+            wrapped[fn.name] = makers  # its decorators get an async branch if it is async
         elif fn.sync_reason and not (fn.qualname.endswith(".__init__") and fn.cls in factories):
             kind = _reason_kind(fn.sync_reason)
             pins[fn.name] = Pin(kind, fn.sync_reason, path_of[fn.name], fn.line, fn.col)
@@ -1217,6 +1235,13 @@ def build_plan(
         # An __iter__ that returns an iterator (not a generator) becomes a plain __aiter__.
         sync_renames = {q for q in renames if q.endswith(".__iter__") and q not in gens}
         module_plans[mod.module] = ModulePlan(
+            async_wrappers=frozenset(
+                functions[maker].qualname
+                for fn_name, makers in wrapped.items()
+                if fn_name in hop
+                for maker in makers
+                if path_of[maker] == mod.path
+            ),
             module=mod.module,
             path=mod.path,
             async_functions=frozenset(mine - sync_renames),
@@ -1512,6 +1537,43 @@ def _leaf(hops: Mapping[str, str], name: str) -> str:
             break
         cur = hops[cur]
     return f"`{cur}`"
+
+
+def _async_aware(
+    fn: FunctionInfo,
+    r: _Resolver,
+    seeds: Mapping[str, object],
+    callees: Mapping[str, set[str]],
+    frozen_paths: frozenset[str],
+    path_of: Mapping[str, str],
+) -> tuple[str, ...]:
+    """The functions defining the wrappers of ``fn``'s project decorators, when each of its
+    decorators is either harmless or a project decorator that can get an async branch
+    (:func:`asyncify.index.wrapper_role`); empty otherwise.
+
+    The wrapper itself must do no blocking work and call no project function (its async
+    copy is written without a plan of its own), and no staticmethod/classmethod may sit
+    between it and the function (``inspect.iscoroutinefunction`` would not see through).
+    """
+    makers: list[str] = []
+    for dec in fn.decorators:
+        if dec in TRANSPARENT_DECORATORS or dec.startswith("pytest.mark."):
+            if makers and dec in ("builtins.staticmethod", "builtins.classmethod"):
+                return ()
+            continue
+        info = r.functions.get(r.callee(dec))
+        if info is None or not info.wraps:
+            return ()
+        kind, _, local = info.wraps.partition(":")
+        maker = info.name if kind == "decorator" else f"{info.name}.<locals>.{local}"
+        inner = r.functions.get(maker)
+        if inner is None or not inner.wraps.startswith("decorator:"):
+            return ()
+        wrapper = f"{maker}.<locals>.{inner.wraps.partition(':')[2]}"
+        if wrapper in seeds or callees.get(wrapper) or path_of[maker] in frozen_paths:
+            return ()
+        makers.append(maker)
+    return tuple(makers)
 
 
 def _reason_kind(reason: str) -> str:

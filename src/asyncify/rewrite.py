@@ -162,6 +162,21 @@ class _Pipeline(cst.CSTTransformer):
         pass
 
 
+class _AwaitCallsOf(cst.CSTTransformer):
+    """``name(...)`` → ``await name(...)`` (statement-level calls only, so no parentheses)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def leave_Call(
+        self, original_node: cst.Call, updated_node: cst.Call
+    ) -> cst.BaseExpression:
+        if isinstance(updated_node.func, cst.Name) and updated_node.func.value == self.name:
+            return cst.Await(expression=updated_node)
+        return updated_node
+
+
 def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
     if isinstance(expr, cst.Await) and not expr.lpar:
         return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
@@ -190,6 +205,8 @@ class Propagate(Codemod):
             updated_node = updated_node.with_changes(asynchronous=cst.Asynchronous())
         if qualname in plan.renames:
             updated_node = updated_node.with_changes(name=cst.Name(plan.renames[qualname]))
+        if qualname in plan.async_wrappers:
+            updated_node = self._async_branch(updated_node)
         if qualname in plan.context_managers:
             updated_node = updated_node.with_changes(
                 decorators=[self._async_cm(d) for d in updated_node.decorators]
@@ -205,6 +222,47 @@ class Propagate(Codemod):
             mark = cst.Decorator(decorator=cst.parse_expression("pytest.mark.asyncio"))
             updated_node = updated_node.with_changes(decorators=[mark, *updated_node.decorators])
         return updated_node
+
+    def _async_branch(self, node: cst.FunctionDef) -> cst.FunctionDef:
+        """A decorator whose wrapper only calls the wrapped function gets an async copy of
+        the wrapper for coroutine functions (asyncify.index.wrapper_role has the shape)::
+
+            def deco(f):
+                if inspect.iscoroutinefunction(f):
+                    @functools.wraps(f)
+                    async def wrapper(*args, **kwargs):
+                        return await f(*args, **kwargs)
+                    return wrapper
+                @functools.wraps(f)
+                def wrapper(*args, **kwargs):
+                    return f(*args, **kwargs)
+                return wrapper
+        """
+        params = [*node.params.posonly_params, *node.params.params]
+        if len(params) != 1 or not isinstance(node.body, cst.IndentedBlock):
+            return node
+        param = params[0].name.value
+        body = list(node.body.body)
+        at = next((i for i, stmt in enumerate(body) if isinstance(stmt, cst.FunctionDef)), None)
+        if at is None or at + 1 >= len(body):
+            return node
+        wrapper = body[at]
+        assert isinstance(wrapper, cst.FunctionDef)
+        copy = wrapper.with_changes(
+            asynchronous=cst.Asynchronous(),
+            body=wrapper.body.visit(_AwaitCallsOf(param)),
+            leading_lines=[],
+        )
+        test = cst.parse_expression(f"inspect.iscoroutinefunction({param})")
+        branch = cst.If(
+            test=test,
+            body=cst.IndentedBlock(body=[copy, body[at + 1]]),
+            leading_lines=wrapper.leading_lines,
+        )
+        self.add_import("inspect")
+        body[at] = wrapper.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        body.insert(at, branch)
+        return node.with_changes(body=node.body.with_changes(body=body))
 
     def _async_fixture(self, decorator: cst.Decorator) -> cst.Decorator:
         """``@pytest.fixture`` / ``@fixture(...)`` → ``@pytest_asyncio.fixture(...)``."""
