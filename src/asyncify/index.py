@@ -864,36 +864,54 @@ def _is_main_guard(test: ast.expr) -> bool:
 def wrapper_role(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """How ``node`` wraps functions, if it is a decorator that can be made async-aware.
 
-    ``def deco(f): [@functools.wraps(f)] def wrapper(...): ... f(...) ...; return wrapper``
-    is ``"decorator:wrapper"`` when ``f`` is only called, as a whole statement (``return
-    f(...)``, ``x = f(...)``, ``f(...)``), and the wrapper holds no nested function, lambda,
-    yield or await: an ``async def`` copy of the wrapper that awaits those calls then does
-    the same for a coroutine function. ``def factory(...): def deco(f): ...; return deco``
-    is ``"factory:deco"``.
+    ``def deco(f): ...; [@functools.wraps(f)] def wrapper(...): ...; ...; return wrapper``
+    is ``"decorator:wrapper"`` when the wrapper uses ``f`` only in whole-statement calls
+    (``return f(...)``, ``x = f(...)``, ``f(...)``) and holds no nested function, lambda,
+    yield or await, and the rest of ``deco`` (run once, at decoration time, e.g. to
+    register the function) never calls ``f`` nor mentions the wrapper: an ``async def``
+    copy of the wrapper that awaits those calls then does the same for a coroutine
+    function. ``def factory(...): ...; def deco(f): ...; return deco`` is
+    ``"factory:deco"``.
     """
     if isinstance(node, ast.AsyncFunctionDef):
         return ""
     body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
-    if (
-        len(body) != 2
-        or not isinstance(body[0], ast.FunctionDef)
-        or not isinstance(body[1], ast.Return)
-        or not isinstance(body[1].value, ast.Name)
-        or body[1].value.id != body[0].name
-    ):
+    defs = [stmt for stmt in body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if len(defs) != 1 or not isinstance(defs[0], ast.FunctionDef) or not body:
         return ""
-    inner = body[0]
+    inner = defs[0]
+    last = body[-1]
+    if not isinstance(last, ast.Return) or _returned_name(last.value) != inner.name:
+        return ""
+    rest = [n for stmt in body if stmt is not inner and stmt is not last for n in ast.walk(stmt)]
+    if any(isinstance(n, ast.Name) and n.id == inner.name for n in rest):
+        return ""
     args = node.args
     positional = [*args.posonlyargs, *args.args]
     if (
         len(positional) == 1
         and not (args.vararg or args.kwarg or args.kwonlyargs or args.defaults)
         and _only_calls(inner, positional[0].arg)
+        and _uses_ok([*rest, *ast.walk(last)], positional[0].arg, calls=False)
     ):
         return f"decorator:{inner.name}"
     if wrapper_role(inner).startswith("decorator:"):
         return f"factory:{inner.name}"
     return ""
+
+
+def _returned_name(value: ast.expr | None) -> str:
+    """``name`` for ``return name`` and ``return cast(T, name)`` (typing.cast)."""
+    if (
+        isinstance(value, ast.Call)
+        and len(value.args) == 2
+        and (
+            (isinstance(value.func, ast.Name) and value.func.id == "cast")
+            or (isinstance(value.func, ast.Attribute) and value.func.attr == "cast")
+        )
+    ):
+        value = value.args[1]
+    return value.id if isinstance(value, ast.Name) else ""
 
 
 def _only_calls(wrapper: ast.FunctionDef, param: str) -> bool:
@@ -912,39 +930,43 @@ def _only_calls(wrapper: ast.FunctionDef, param: str) -> bool:
             and dec.args[0].id == param
         ):
             return False
-    nodes = [child for stmt in wrapper.body for child in ast.walk(stmt)]
-    allowed: set[int] = set()
-    for stmt in nodes:
-        if isinstance(stmt, (ast.Return, ast.Assign, ast.Expr)):
-            value = stmt.value
-            if (
-                isinstance(value, ast.Call)
-                and isinstance(value.func, ast.Name)
-                and value.func.id == param
-            ):
-                allowed.add(id(value.func))
-        # Reading its name or docstring (for a log line) is the same for either kind.
-        if (
-            isinstance(stmt, ast.Attribute)
-            and isinstance(stmt.value, ast.Name)
-            and stmt.attr in ("__name__", "__qualname__", "__module__", "__doc__")
-        ):
-            allowed.add(id(stmt.value))
-    called = False
-    for child in nodes:
-        if isinstance(
-            child,
-            (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-            + (ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal),
-        ):
-            return False
-        if isinstance(child, ast.Name) and child.id == param:
-            if id(child) not in allowed:
-                return False
-            called = True
     if any(a.arg == param for a in ast.walk(wrapper.args) if isinstance(a, ast.arg)):
         return False  # shadowed
-    return called
+    nodes = [child for stmt in wrapper.body for child in ast.walk(stmt)]
+    return _uses_ok(nodes, param, calls=True) and any(
+        isinstance(n, ast.Name) and n.id == param for n in nodes
+    )
+
+
+def _uses_ok(nodes: Sequence[ast.AST], param: str, calls: bool) -> bool:
+    """Every use of ``param`` among ``nodes`` reads a dunder name attribute, or (``calls``)
+    is a whole-statement call; and there is no nested scope, yield or await."""
+    allowed: set[int] = set()
+    for node in nodes:
+        if (
+            calls
+            and isinstance(node, (ast.Return, ast.Assign, ast.Expr))
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == param
+        ):
+            allowed.add(id(node.value.func))
+        # Reading its name or docstring (for a log line) is the same for either kind.
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.attr in ("__name__", "__qualname__", "__module__", "__doc__")
+        ):
+            allowed.add(id(node.value))
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    for node in nodes:
+        if isinstance(node, scopes + (ast.Yield, ast.YieldFrom, ast.Await)):
+            return False
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return False
+        if isinstance(node, ast.Name) and node.id == param and id(node) not in allowed:
+            return False
+    return True
 
 
 def _walk_block(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:

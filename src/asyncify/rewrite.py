@@ -232,10 +232,10 @@ class Propagate(Codemod):
                     @functools.wraps(f)
                     async def wrapper(*args, **kwargs):
                         return await f(*args, **kwargs)
-                    return wrapper
-                @functools.wraps(f)
-                def wrapper(*args, **kwargs):
-                    return f(*args, **kwargs)
+                else:
+                    @functools.wraps(f)
+                    def wrapper(*args, **kwargs):
+                        return f(*args, **kwargs)
                 return wrapper
         """
         params = [*node.params.posonly_params, *node.params.params]
@@ -244,7 +244,7 @@ class Propagate(Codemod):
         param = params[0].name.value
         body = list(node.body.body)
         at = next((i for i, stmt in enumerate(body) if isinstance(stmt, cst.FunctionDef)), None)
-        if at is None or at + 1 >= len(body):
+        if at is None:
             return node
         wrapper = body[at]
         assert isinstance(wrapper, cst.FunctionDef)
@@ -253,15 +253,13 @@ class Propagate(Codemod):
             body=wrapper.body.visit(_AwaitCallsOf(param)),
             leading_lines=[],
         )
-        test = cst.parse_expression(f"inspect.iscoroutinefunction({param})")
-        branch = cst.If(
-            test=test,
-            body=cst.IndentedBlock(body=[copy, body[at + 1]]),
+        body[at] = cst.If(
+            test=cst.parse_expression(f"inspect.iscoroutinefunction({param})"),
+            body=cst.IndentedBlock(body=[copy]),
+            orelse=cst.Else(body=cst.IndentedBlock(body=[wrapper.with_changes(leading_lines=[])])),
             leading_lines=wrapper.leading_lines,
         )
         self.add_import("inspect")
-        body[at] = wrapper.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
-        body.insert(at, branch)
         return node.with_changes(body=node.body.with_changes(body=body))
 
     def _async_fixture(self, decorator: cst.Decorator) -> cst.Decorator:
