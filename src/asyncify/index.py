@@ -914,7 +914,9 @@ def _exports(body: Sequence[ast.stmt]) -> tuple[str, ...] | None:
             isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
         ):
             return None
-        found = [e.value for e in value.elts if isinstance(e, ast.Constant)]
+        found = [
+            e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
         names = [*(names or []), *found] if isinstance(stmt, ast.AugAssign) else found
     return tuple(names) if names is not None else None
 

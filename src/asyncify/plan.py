@@ -1238,7 +1238,9 @@ def build_plan(
         renames.update({f"{cls}.__init__": ASYNC_INIT for cls in module_factories})
         tests = _test_roles(r, mod, hop)
         renames.update(tests.renames)
-        renames.update({fn.qualname: sync.renames[fn.name] for fn in mod.functions if fn.name in sync.renames})
+        renames.update(
+            {fn.qualname: sync.renames[fn.name] for fn in mod.functions if fn.name in sync.renames}
+        )
         # An __iter__ that returns an iterator (not a generator) becomes a plain __aiter__.
         sync_renames = {q for q in renames if q.endswith(".__iter__") and q not in gens}
         module_plans[mod.module] = ModulePlan(
@@ -1266,7 +1268,9 @@ def build_plan(
             types=types.get(mod.module, {}),
             findings=tuple(sorted(findings_by_path.get(mod.path, []))),
             sync_wrappers={
-                fn.qualname: sync.wrappers[fn.name] for fn in mod.functions if fn.name in sync.wrappers
+                fn.qualname: sync.wrappers[fn.name]
+                for fn in mod.functions
+                if fn.name in sync.wrappers
             },
             reexports=_reexports(r, mod, sync.renames) if sync.renames else {},
         )

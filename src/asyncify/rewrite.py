@@ -230,7 +230,9 @@ class Propagate(Codemod):
                 asname = (
                     cst.AsName(name=cst.Name(local + SUFFIX)) if alias.asname is not None else None
                 )
-                names[-1] = alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                names[-1] = alias.with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
                 names.append(cst.ImportAlias(name=cst.Name(reexports[local]), asname=asname))
         if len(names) == len(updated_node.names):
             return updated_node

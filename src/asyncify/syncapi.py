@@ -179,7 +179,7 @@ CONTEXT_MANAGER_API = Code(
 # that every converted module of the program shares it (a client made through one
 # module's wrapper is used through another's); weakref.finalize closes it when the
 # thread object goes, or at exit.
-RUNNER_SOURCE = f'''
+RUNNER_SOURCE = f"""
 def {RUNNER}(coro, name, instead):
     # Runs an async implementation for a synchronous caller (added by asyncify
     # --keep-sync-api): one event loop per thread, kept open between calls, so objects
@@ -200,7 +200,7 @@ def {RUNNER}(coro, name, instead):
         setattr(thread, "_asyncify_sync_loop", loop)  # noqa: B010
         weakref.finalize(thread, loop.close)
     return loop.run_until_complete(coro)
-'''
+"""
 RUNNER_IMPORTS = ("asyncio", "threading", "weakref")
 
 
@@ -262,7 +262,9 @@ def plan_sync_api(
     found = SyncApi()
     module_of = {fn.name: mod for mod in indexes for fn in mod.functions}
     module_names = {
-        mod.module: {fn.qualname for fn in mod.functions} | {c.name.rpartition(".")[2] for c in mod.classes} | set(mod.aliases)
+        mod.module: {fn.qualname for fn in mod.functions}
+        | {c.name.rpartition(".")[2] for c in mod.classes}
+        | set(mod.aliases)
         for mod in indexes
     }
     reported: set[str] = set()
@@ -280,7 +282,7 @@ def plan_sync_api(
         elif simple in ("__enter__", "__exit__"):
             target = "__aenter__" if simple == "__enter__" else "__aexit__"
             found.wrappers[name] = Wrapper(
-                target, f"`with` on {owner}", f"use `async with` instead"
+                target, f"`with` on {owner}", "use `async with` instead"
             )
         elif simple in ("__iter__", "__next__"):
             if fn.cls not in reported:
@@ -296,7 +298,15 @@ def plan_sync_api(
         elif fn.is_generator:
             found.findings.append(GENERATOR_API.at(mod.path, fn.line, fn.col, f"`{fn.qualname}`"))
         else:
-            _rename_family(found, name, [name, *family(name)], functions, module_of, module_names, class_methods)
+            _rename_family(
+                found,
+                name,
+                [name, *family(name)],
+                functions,
+                module_of,
+                module_names,
+                class_methods,
+            )
     return found
 
 
@@ -357,9 +367,7 @@ def forward_args(params: cst.Parameters, skip_first: bool) -> list[str]:
     return forward
 
 
-def sync_wrapper(
-    node: cst.FunctionDef, wrapper: Wrapper, kind: str, owner: str
-) -> cst.FunctionDef:
+def sync_wrapper(node: cst.FunctionDef, wrapper: Wrapper, kind: str, owner: str) -> cst.FunctionDef:
     """``def <old name>(<same parameters>)`` that runs ``wrapper.target`` synchronously.
 
     ``node`` is the function as written (before it became async); its decorators

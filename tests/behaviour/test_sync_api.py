@@ -12,7 +12,8 @@ converted with the installed command, then:
 (c) the old API called inside a running event loop raises a RuntimeError that names
     the async API to await instead;
 
-and the conversion is the one ``after/`` shows, stable on a second run, with nothing new
+and the conversion is the one ``after/`` shows (``tests/test_projects.py`` gets it from the
+project's ``[tool.asyncify] keep-sync-api = true`` instead of the flag), stable on a second run, with nothing new
 from pyright or ruff.
 """
 
@@ -43,6 +44,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temp copy of the library, converted by ``asyncify run --keep-sync-api``."""
     root = tmp_path_factory.mktemp("catalog") / "after"
     shutil.copytree(CATALOG / "before", root)
+    (root / "pyproject.toml").unlink()  # its `keep-sync-api = true`: the flag alone here
     proc = subprocess.run(
         [*asyncify_command(), "run", "--keep-sync-api", "."],
         cwd=root,
@@ -173,3 +175,60 @@ def test_a_loop_per_call_would_break_a_kept_client(
 
 def test_judges_find_nothing_new(converted: Path) -> None:
     assert new_findings(CATALOG / "before", converted) == set()
+
+
+WRAPPERS = Path(__file__).parents[1] / "fixtures" / "sync_api" / "wrappers.py"
+USE_WRAPPERS = """
+import asyncio
+import wrappers as w
+
+print(w.fetch("u", 2, 3, timeout=1, k=1), w.fetch.__name__, w.fetch.__doc__)
+print(w.Conn("db", timeout=2).dsn, w.Store.load("l"), w.Store.version())
+with w.Store() as store:
+    print(store.get("k"), store.get("again"))
+
+async def in_loop():
+    for call in (lambda: w.Conn("x"), lambda: w.Store().get("k"), lambda: w.Store().__enter__()):
+        try:
+            call()
+        except RuntimeError as error:
+            print(error)
+    print((await w.Conn.create("y")).dsn, await w.fetch_async("z"))
+
+asyncio.run(in_loop())
+"""
+
+
+def test_fixture_wrappers_work_like_the_original(tmp_path: Path) -> None:
+    """The sync_api/wrappers fixture: its synchronous API (function with every kind of
+    parameter, factory constructor, classmethod, staticmethod, ``with``) still works."""
+    from tests.test_fixtures import split
+
+    source, expected, _ = split(WRAPPERS.read_text())
+    assert expected is not None
+    outputs = []
+    for side, text in (("before", source), ("after", expected)):
+        folder = tmp_path / side
+        folder.mkdir()
+        (folder / "wrappers.py").write_text(text)
+        script = USE_WRAPPERS if side == "after" else USE_WRAPPERS.split("async def")[0]
+        proc = subprocess.run(
+            [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(proc.stdout.splitlines())
+    before, after = outputs
+    assert after[: len(before)] == before
+    assert after[len(before) :] == [
+        "Conn() is synchronous and cannot run inside a running event loop; "
+        "await Conn.create() instead",
+        "Store.get() is synchronous and cannot run inside a running event loop; "
+        "await Store.get_async() instead",
+        "`with` on Store is synchronous and cannot run inside a running event loop; "
+        "use `async with` instead",
+        "y ('z', 1, (), 2.0, {})",
+    ]
