@@ -281,9 +281,7 @@ def plan_sync_api(
             )
         elif simple in ("__enter__", "__exit__"):
             target = "__aenter__" if simple == "__enter__" else "__aexit__"
-            found.wrappers[name] = Wrapper(
-                target, f"`with` on {owner}", "use `async with` instead"
-            )
+            found.wrappers[name] = Wrapper(target, f"`with` on {owner}", "use `async with` instead")
         elif simple in ("__iter__", "__next__"):
             if fn.cls not in reported:
                 reported.add(fn.cls)

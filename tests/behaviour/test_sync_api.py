@@ -12,9 +12,9 @@ converted with the installed command, then:
 (c) the old API called inside a running event loop raises a RuntimeError that names
     the async API to await instead;
 
-and the conversion is the one ``after/`` shows (``tests/test_projects.py`` gets it from the
-project's ``[tool.asyncify] keep-sync-api = true`` instead of the flag), stable on a second run, with nothing new
-from pyright or ruff.
+and the conversion is the one ``after/`` shows (``tests/test_projects.py`` gets the option
+from the project's ``[tool.asyncify] keep-sync-api = true`` instead of the flag), stable on
+a second run, with nothing new from pyright or ruff.
 """
 
 from __future__ import annotations
