@@ -32,6 +32,7 @@ AREAS = {
     "5": "Entry points",
     "6": "`time`",
     "7": "Other blocking calls",
+    "8": "`--keep-sync-api` (synchronous wrappers)",
 }
 
 

@@ -21,10 +21,10 @@ def test_all_keys(tmp_path: Path) -> None:
         tmp_path / "pyproject.toml",
         "[tool.asyncify]\n"
         'select = ["sleep"]\nignore = ["http"]\nexclude = ["legacy/"]\n'
-        "jobs = 3\ntodo-comments = true\nto-thread = false\n",
+        "jobs = 3\ntodo-comments = true\nto-thread = false\nkeep-sync-api = true\n",
     )
     loaded = load_config([tmp_path])
-    assert loaded == Config(config, ("sleep",), ("http",), ("legacy/",), 3, True, False)
+    assert loaded == Config(config, ("sleep",), ("http",), ("legacy/",), 3, True, False, True)
     assert loaded.root == tmp_path
     assert merge(loaded) == Options(
         select=frozenset({"sleep"}),
@@ -33,7 +33,9 @@ def test_all_keys(tmp_path: Path) -> None:
         jobs=3,
         todo_comments=True,
         to_thread=False,
+        keep_sync_api=True,
     )
+    assert merge(loaded, keep_sync_api=False).keep_sync_api is False  # --no-keep-sync-api
 
 
 def test_found_walking_up_from_the_common_parent(tmp_path: Path) -> None:
@@ -83,6 +85,7 @@ def test_split_names() -> None:
         ("jobs = true\n", "jobs must be a whole number"),
         ("jobs = 1.5\n", "jobs must be a whole number"),
         ('to-thread = "yes"\n', "to-thread must be true or false"),
+        ("keep-sync-api = 1\n", "keep-sync-api must be true or false"),
         ("jobs = [\n", "invalid TOML"),
     ],
 )

@@ -6,7 +6,7 @@ output (no output section: the input must stay unchanged), then optionally a lin
 as printed). Every case also checks that the expected output parses and that
 converting it again changes nothing. Each file is converted alone, as module
 ``<case>``, with every codemod enabled; a fixture may name others with a first line
-``# select: a,b``.
+``# select: a,b``, and a first line ``# keep-sync-api`` turns that option on.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ def run(source: str, name: str, options: Options) -> tuple[str, list[Finding]]:
 
 def options_for(source: str) -> Options:
     first = source.splitlines()[0] if source else ""
+    if first == "# keep-sync-api":
+        return Options(keep_sync_api=True)
     if first.startswith("# select:"):
         return Options(select=frozenset(s.strip() for s in first.split(":", 1)[1].split(",")))
     return Options()

@@ -2,6 +2,7 @@
 
 The ``before`` tree is converted as a whole (discovery, index, plan, rewrite) and must
 equal the ``after`` tree file by file; converting ``after`` again must change nothing.
+A project's own ``pyproject.toml`` (``[tool.asyncify]``) gives its options.
 Each converted project is also run (``python -m <package>``) before and after, and must
 print the same.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from asyncify.config import load_config, merge
 from asyncify.discover import discover
 from asyncify.engine import convert_texts
 from asyncify.findings import Finding
@@ -31,7 +33,9 @@ def convert_tree(root: Path) -> dict[str, str]:
     files, problems = discover([root], base=root)
     assert not problems
     sources = [(f, f.path.relative_to(root).as_posix(), f.path.read_text()) for f in files]
-    _, outcomes = convert_texts(sources, Options())
+    config = root / "pyproject.toml"
+    options = merge(load_config([root], config)) if config.exists() else Options()
+    _, outcomes = convert_texts(sources, options)
     result = {}
     for _, rel, text in sources:
         outcome = outcomes.get(rel)

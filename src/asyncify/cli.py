@@ -121,6 +121,15 @@ ToThread = Annotated[
         show_default=False,
     ),
 ]
+KeepSyncApi = Annotated[
+    bool | None,
+    typer.Option(
+        "--keep-sync-api/--no-keep-sync-api",
+        help="Keep every public function that becomes async callable synchronously under "
+        "its old name (a wrapper); the async version is named <name>_async.",
+        show_default=False,
+    ),
+]
 BlockingAudit = Annotated[
     bool,
     typer.Option(
@@ -171,6 +180,7 @@ def run(
     output: OutputFile = None,
     exit_zero: ExitZero = False,
     to_thread: ToThread = None,
+    keep_sync_api: KeepSyncApi = None,
     interactive: Annotated[
         bool,
         typer.Option(
@@ -201,6 +211,7 @@ def diff(
     output: OutputFile = None,
     exit_zero: ExitZero = False,
     to_thread: ToThread = None,
+    keep_sync_api: KeepSyncApi = None,
 ) -> None:
     """Print a unified diff of the conversion; write nothing."""
     _execute(Command.DIFF, **locals())
@@ -221,6 +232,7 @@ def check(
     output: OutputFile = None,
     exit_zero: ExitZero = False,
     to_thread: ToThread = None,
+    keep_sync_api: KeepSyncApi = None,
     blocking: BlockingAudit = False,
 ) -> None:
     """Write nothing; exit 1 if anything would change or needs review."""
@@ -242,6 +254,7 @@ def plan(
     output: OutputFile = None,
     exit_zero: ExitZero = False,
     to_thread: ToThread = None,
+    keep_sync_api: KeepSyncApi = None,
 ) -> None:
     """Show which functions become async, and the call chain that forces each."""
     _execute(Command.PLAN, **locals())
@@ -290,6 +303,7 @@ def _execute(
     output: Path | None,
     exit_zero: bool,
     to_thread: bool | None,
+    keep_sync_api: bool | None = None,
     blocking: bool = False,
     interactive: bool = False,
 ) -> None:
@@ -305,6 +319,7 @@ def _execute(
             jobs=jobs,
             todo_comments=todo_comments,
             to_thread=to_thread,
+            keep_sync_api=keep_sync_api,
         )
         options = replace(options, blocking_audit=blocking)
         _check_codemods(options)

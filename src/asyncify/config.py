@@ -13,6 +13,7 @@ exclude = ["migrations/"]   # gitignore-style patterns
 jobs = 0                    # worker processes; 0 = one per core
 todo-comments = false       # put "# TODO(asyncify AFYnnn): ..." at each finding
 to-thread = true            # wrap calls that cannot be awaited in asyncio.to_thread
+keep-sync-api = false       # keep public functions callable synchronously (sync wrappers)
 ```
 """
 
@@ -48,6 +49,7 @@ class Config:
     jobs: int | None = None
     todo_comments: bool | None = None
     to_thread: bool | None = None
+    keep_sync_api: bool | None = None
 
     @property
     def root(self) -> Path:
@@ -56,8 +58,8 @@ class Config:
 
 
 _STRING_LISTS = {"select", "ignore", "exclude"}
-_BOOLS = {"todo-comments", "to-thread"}
-KEYS = ("select", "ignore", "exclude", "jobs", "todo-comments", "to-thread")
+_BOOLS = {"todo-comments", "to-thread", "keep-sync-api"}
+KEYS = ("select", "ignore", "exclude", "jobs", "todo-comments", "to-thread", "keep-sync-api")
 
 
 def find_config(paths: Sequence[Path]) -> Path | None:
@@ -156,6 +158,7 @@ def merge(
     jobs: int | None = None,
     todo_comments: bool | None = None,
     to_thread: bool | None = None,
+    keep_sync_api: bool | None = None,
 ) -> Options:
     """The options of a run: each command-line value (not ``None``) overrides the file's."""
 
@@ -171,4 +174,5 @@ def merge(
         jobs=pick(jobs, config.jobs, 0),
         todo_comments=pick(todo_comments, config.todo_comments, False),
         to_thread=pick(to_thread, config.to_thread, True),
+        keep_sync_api=pick(keep_sync_api, config.keep_sync_api, False),
     )

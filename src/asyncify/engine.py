@@ -103,6 +103,7 @@ def plan_for(
         set(frozen) | options.keep_files,
         audit=options.blocking_audit,
         declined=options.declined,
+        keep_sync_api=options.keep_sync_api,
     )
 
 

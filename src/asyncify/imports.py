@@ -111,11 +111,13 @@ class _Remove(cst.CSTTransformer):
     def leave_ImportFrom(
         self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
     ) -> cst.ImportFrom | cst.RemovalSentinel:
-        if isinstance(updated_node.names, cst.ImportStar) or updated_node.relative:
+        if isinstance(updated_node.names, cst.ImportStar):
             return updated_node
         module = (
             cst.helpers.get_full_name_for_node(updated_node.module) if updated_node.module else None
         )
+        if updated_node.relative:  # scheduled as ".mod" (--keep-sync-api renames)
+            module = "." * len(updated_node.relative) + (module or "")
         if module is None:
             return updated_node
         kept = self._keep(updated_node.names, module)

@@ -167,6 +167,7 @@ class ModuleIndex:
     refs: dict[str, tuple[FunctionRef, ...]]
     values: tuple[ValueSite, ...]
     blocks: dict[str, tuple[BlockSite, ...]] = field(default_factory=dict)
+    exports: tuple[str, ...] | None = None  # `__all__` when it is a literal list of strings
 
 
 # Call contexts. "await": an ordinary expression. "for"/"comp": the iterable of a for
@@ -336,6 +337,7 @@ class _Indexer:
             refs={k: tuple(v) for k, v in self.refs.items()},
             values=tuple(self.values),
             blocks={k: tuple(v) for k, v in self.blocks.items()},
+            exports=_exports(tree.body),
         )
 
     def declare(self, body: Sequence[ast.stmt], scope: _Scope, prefix: str) -> None:
@@ -1002,6 +1004,33 @@ def _generator_facts(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[bool
                 blocker = blocker or "returns a value, which async generators cannot"
         stack.extend(ast.iter_child_nodes(child))
     return is_gen, blocker if is_gen else ""
+
+
+def _exports(body: Sequence[ast.stmt]) -> tuple[str, ...] | None:
+    """The names of a module-level ``__all__ = [...]`` (and ``+= [...]``), if all literal.
+
+    ``None`` when there is no ``__all__`` or it is computed: then a leading underscore
+    is what tells a public name.
+    """
+    names: list[str] | None = None
+    for stmt in body:
+        target: ast.expr | None = None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+            target = stmt.target
+        if not (isinstance(target, ast.Name) and target.id == "__all__"):
+            continue
+        value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) else None
+        if not isinstance(value, (ast.List, ast.Tuple)) or not all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
+        ):
+            return None
+        found = [
+            e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
+        names = [*(names or []), *found] if isinstance(stmt, ast.AugAssign) else found
+    return tuple(names) if names is not None else None
 
 
 def index_module(

@@ -13,6 +13,9 @@ class Options:
     jobs: int = 0  # 0 = one per core
     todo_comments: bool = False
     to_thread: bool = True
+    # --keep-sync-api: public functions that become async keep a synchronous wrapper under
+    # their old name; the async implementation is renamed `<name>_async`.
+    keep_sync_api: bool = False
     blocking_audit: bool = (
         False  # check --blocking: report blocking calls reachable from async code
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from asyncify.codemod import Api
@@ -37,6 +37,7 @@ from asyncify.index import (
     Pos,
     split_union,
 )
+from asyncify.syncapi import SyncApi, Wrapper, plan_sync_api
 
 LAMBDA = Code(
     "AFY101",
@@ -538,12 +539,16 @@ class ModulePlan:
     # Project decorators (qualnames of the function that defines the wrapper) that wrap a
     # function that becomes async: they get an `inspect.iscoroutinefunction` branch.
     async_wrappers: frozenset[str] = frozenset()
+    # --keep-sync-api: qualname -> the synchronous wrapper kept under its old name
+    sync_wrappers: Mapping[str, Wrapper] = field(default_factory=dict)
+    call_renames: Mapping[Pos, str] = field(default_factory=dict)  # callee end -> async name
+    reexports: Mapping[str, str] = field(default_factory=dict)  # imported name -> its async name
 
     @property
     def changes_anything(self) -> bool:
         return bool(
             self.async_functions or self.awaits or self.maps or self.renames or self.anywhere
-        ) or bool(self.testcases)
+        ) or bool(self.testcases or self.reexports)
 
 
 @dataclass(frozen=True)
@@ -877,6 +882,7 @@ def build_plan(
     frozen: Iterable[str] = (),
     audit: bool = False,
     declined: Iterable[str] = (),
+    keep_sync_api: bool = False,
 ) -> AsyncPlan:
     """Plan the conversion. Modules whose path is in ``frozen`` stay exactly as they are
     (their output failed verification, or a reviewer rejected a change that cannot be left
@@ -1155,6 +1161,22 @@ def build_plan(
                 detail = f"`.{name[2:]}()`"
                 findings.append(UNKNOWN_RECEIVER.at(mod.path, site.line, site.col, detail))
 
+    sync = (
+        plan_sync_api(
+            indexes,
+            hop,
+            functions,
+            {c.name: c.methods for c in r.classes.values()},
+            r.family,
+            factories,
+            CONTEXT_MANAGER,
+        )
+        if keep_sync_api
+        else SyncApi()
+    )
+    findings.extend(sync.findings)
+    call_renames: dict[str, dict[Pos, str]] = {}
+
     # Per-module plans.
     module_plans: dict[str, ModulePlan] = {}
     awaits: dict[str, dict[Pos, AwaitSite]] = {}
@@ -1173,6 +1195,8 @@ def build_plan(
                 awaits.setdefault(mod.module, {})[site.pos] = AwaitSite(
                     site.context, functions[name].is_generator
                 )
+                if name in sync.renames:
+                    call_renames.setdefault(mod.module, {})[site.pos] = sync.renames[name]
         elif name not in functions and _is_interesting(name, interesting):
             names.setdefault(mod.module, {})[site.pos] = name
     types: dict[str, dict[Pos, str]] = {}
@@ -1232,6 +1256,9 @@ def build_plan(
         renames.update({f"{cls}.__init__": ASYNC_INIT for cls in module_factories})
         tests = _test_roles(r, mod, hop)
         renames.update(tests.renames)
+        renames.update(
+            {fn.qualname: sync.renames[fn.name] for fn in mod.functions if fn.name in sync.renames}
+        )
         # An __iter__ that returns an iterator (not a generator) becomes a plain __aiter__.
         sync_renames = {q for q in renames if q.endswith(".__iter__") and q not in gens}
         module_plans[mod.module] = ModulePlan(
@@ -1265,6 +1292,12 @@ def build_plan(
             names=names.get(mod.module, {}),
             types=types.get(mod.module, {}),
             findings=tuple(sorted(findings_by_path.get(mod.path, []))),
+            sync_wrappers={
+                fn.qualname: sync.wrappers[fn.name]
+                for fn in mod.functions
+                if fn.name in sync.wrappers
+            },
+            reexports=_reexports(r, mod, sync.renames) if sync.renames else {},
         )
     # Only keep map rewrites whose function actually became async.
     for mod in indexes:
@@ -1273,9 +1306,14 @@ def build_plan(
             keep = {}
             for refs in mod.refs.values():
                 for ref in refs:
-                    if ref.pos in plan.maps and r.callee(ref.target) in hop:
+                    target = r.callee(ref.target)
+                    if ref.pos in plan.maps and target in hop:
                         keep[ref.pos] = plan.maps[ref.pos]
+                        if target in sync.renames:
+                            call_renames.setdefault(mod.module, {})[ref.pos] = sync.renames[target]
             module_plans[mod.module] = _replace_maps(plan, keep)
+    for module, renamed in call_renames.items():
+        module_plans[module] = replace(module_plans[module], call_renames=renamed)
     return AsyncPlan(
         modules=module_plans,
         chains=chains,
@@ -1525,9 +1563,18 @@ def _protocol_targets(r: _Resolver, block: BlockSite) -> list[str]:
 
 
 def _replace_maps(plan: ModulePlan, maps: Mapping[Pos, str]) -> ModulePlan:
-    from dataclasses import replace
-
     return replace(plan, maps=dict(maps))
+
+
+def _reexports(r: _Resolver, mod: ModuleIndex, renames: Mapping[str, str]) -> dict[str, str]:
+    """Imported names a package ``__init__`` (or an ``__all__``) re-exports whose function
+    got an async implementation under a new name: that name is re-exported beside it."""
+    found: dict[str, str] = {}
+    for local, target in mod.aliases.items():
+        name = r.canonical(target)
+        if name in renames and (mod.is_package or local in (mod.exports or ())):
+            found[local] = renames[name]
+    return found
 
 
 def _leaf(hops: Mapping[str, str], name: str) -> str:

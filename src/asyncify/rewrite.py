@@ -18,12 +18,13 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from asyncify.codemod import Codemod
+from asyncify.codemod import Codemod, after_header
 from asyncify.findings import Code, Finding
 from asyncify.imports import remove_unused_imports
 from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
 from asyncify.options import Options
 from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
+from asyncify.syncapi import RUNNER_IMPORTS, RUNNER_SOURCE, SUFFIX, sync_wrapper
 
 ITEM = "_item"  # loop variable of comprehensions asyncify writes
 
@@ -51,6 +52,8 @@ class RewriteState:
     # every import of the name (`import a` and `import a.b` both bind `a`).
     bindings: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
     all_bindings: dict[str, list[tuple[str, str | None, str | None]]] = field(default_factory=dict)
+    # Local name -> (module, dots, object, asname) of a relative `from .mod import obj`.
+    relative_bindings: dict[str, tuple[str, int, str, str | None]] = field(default_factory=dict)
     options: Options = field(default_factory=Options)
 
     def end(self, node: cst.CSTNode) -> Pos | None:
@@ -191,12 +194,124 @@ class Propagate(Codemod):
     def __init__(self, state: RewriteState) -> None:
         super().__init__(state)
         self.genexp_async: list[bool] = []
+        self.needs_runner = False
 
     def _site(self, call: cst.Call) -> AwaitSite | None:
         pos = self.state.end(call.func)
         return self.state.plan.awaits.get(pos) if pos else None
 
     def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef | cst.FlattenSentinel[cst.BaseStatement]:
+        converted = self._converted_def(original_node, updated_node)
+        wrapper = self.state.plan.sync_wrappers.get(self.state.frames[-1].qualname)
+        if wrapper is None:
+            return converted
+        self.needs_runner = True
+        frame = self.state.frames[-1]
+        owner = frame.qualname.rpartition(".")[0]
+        kind = _kind_of(original_node) if owner else "function"
+        return cst.FlattenSentinel([converted, sync_wrapper(original_node, wrapper, kind, owner)])
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        """The ``--keep-sync-api`` runner, after the header, where the wrappers need it."""
+        if not self.needs_runner:
+            return updated_node
+        for module in RUNNER_IMPORTS:
+            self.add_import(module)
+        body = list(updated_node.body)
+        at = after_header(body)
+        blank = cst.EmptyLine(indent=False)
+        runner = cst.parse_statement(RUNNER_SOURCE.lstrip())
+        body.insert(at, runner.with_changes(leading_lines=[blank, blank]))
+        if at + 1 < len(body):
+            following = body[at + 1]
+            comments = [ln for ln in following.leading_lines if ln.comment is not None]
+            body[at + 1] = following.with_changes(leading_lines=[blank, blank, *comments])
+        return updated_node.with_changes(body=body)
+
+    def leave_ImportFrom(
+        self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
+    ) -> cst.ImportFrom:
+        """A package re-exporting a function also re-exports its new async implementation."""
+        reexports = self.state.plan.reexports
+        if not reexports or isinstance(updated_node.names, cst.ImportStar):
+            return updated_node
+        names: list[cst.ImportAlias] = []
+        for alias in updated_node.names:
+            names.append(alias)
+            local = alias.evaluated_alias or alias.evaluated_name
+            if local in reexports and isinstance(alias.name, cst.Name):
+                asname = (
+                    cst.AsName(name=cst.Name(local + SUFFIX)) if alias.asname is not None else None
+                )
+                names[-1] = alias.with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+                names.append(cst.ImportAlias(name=cst.Name(reexports[local]), asname=asname))
+        if len(names) == len(updated_node.names):
+            return updated_node
+        last = updated_node.names[-1]
+        names[-1] = names[-1].with_changes(comma=last.comma)
+        return updated_node.with_changes(names=names)
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        """``__all__`` lists the async implementation beside each function it exports."""
+        plan = self.state.plan
+        if not (plan.sync_wrappers or plan.reexports) or self.state.frames:
+            return updated_node
+        targets = [t.target for t in updated_node.targets]
+        value = updated_node.value
+        if not (
+            len(targets) == 1
+            and isinstance(targets[0], cst.Name)
+            and targets[0].value == "__all__"
+            and isinstance(value, (cst.List, cst.Tuple))
+        ):
+            return updated_node
+        added = {q: new for q, new in plan.renames.items() if "." not in q} | dict(plan.reexports)
+        elements: list[cst.BaseElement] = []
+        for element in value.elements:
+            elements.append(element)
+            item = element.value
+            if isinstance(item, cst.SimpleString) and item.evaluated_value in added:
+                quote = item.prefix + item.quote
+                new = cst.SimpleString(f"{quote}{added[str(item.evaluated_value)]}{item.quote}")
+                elements[-1] = element.with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+                elements.append(element.with_changes(value=new, comma=element.comma))
+        if len(elements) == len(value.elements):
+            return updated_node
+        return updated_node.with_changes(value=value.with_changes(elements=elements))
+
+    def _rename_callee(self, func: cst.BaseExpression, new: str) -> cst.BaseExpression:
+        """``x.fetch`` → ``x.fetch_async``; a bare ``fetch`` → ``fetch_async``, importing
+        it where ``fetch`` was imported (the old import goes if nothing else uses it)."""
+        if isinstance(func, cst.Attribute):
+            return func.with_changes(attr=cst.Name(new))
+        if not isinstance(func, cst.Name):
+            return func
+        local = func.value
+        binding = self.state.bindings.get(local)
+        relative = self.state.relative_bindings.get(local)
+        if binding is not None and binding[1] is not None:
+            module, obj, asname = binding
+            new_local = new if asname is None else asname + SUFFIX
+            self.add_import(module, new, new_local if asname is not None else None)
+            self.remove_import(module, obj, asname)
+            return cst.Name(new_local)
+        if relative is not None:
+            module, dots, obj, asname = relative
+            new_local = new if asname is None else asname + SUFFIX
+            AddImportsVisitor.add_needed_import(
+                self.state.context, module, new, new_local if asname is not None else None, dots
+            )
+            self.remove_import("." * dots + module, obj, asname)
+            return cst.Name(new_local)
+        return cst.Name(new)
+
+    def _converted_def(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef:
         plan = self.state.plan
@@ -367,6 +482,10 @@ class Propagate(Codemod):
         site = self._site(original_node)
         if site is None:
             return updated_node
+        renamed = self.state.plan.call_renames.get(self.state.end(original_node.func) or (0, 0))
+        if renamed is not None and isinstance(updated_node, cst.Call):
+            func = self._rename_callee(updated_node.func, renamed)
+            updated_node = updated_node.with_changes(func=func)
         if site.context.startswith("factory:"):
             assert isinstance(updated_node, cst.Call)
             factory = cst.Attribute(value=updated_node.func, attr=cst.Name(site.context[8:]))
@@ -411,6 +530,9 @@ class Propagate(Codemod):
             new_map = updated.args[0].value
             assert isinstance(new_map, cst.Call)
             fn = new_map.args[0].value
+            renamed = self.state.plan.call_renames.get(pos)
+            if renamed is not None:
+                fn = self._rename_callee(fn, renamed)
             iterable = new_map.args[1].value
             self._mark_async()
             elt = cst.Await(expression=cst.Call(func=fn, args=[cst.Arg(item)]))
@@ -451,6 +573,17 @@ class Propagate(Codemod):
         return updated_node
 
 
+def _kind_of(node: cst.FunctionDef) -> str:
+    """method, classmethod or staticmethod, from the decorators as spelled."""
+    for decorator in node.decorators:
+        spelled = cst.Module([]).code_for_node(decorator.decorator)
+        if spelled in ("staticmethod", "builtins.staticmethod"):
+            return "staticmethod"
+        if spelled in ("classmethod", "builtins.classmethod"):
+            return "classmethod"
+    return "method"
+
+
 def _factory_method(name: str, params: cst.Parameters) -> cst.FunctionDef:
     """``@classmethod async def create(cls, <__init__'s parameters>)`` that builds and awaits."""
     forward: list[str] = []
@@ -486,6 +619,29 @@ def _collect(
     if consumer == "set":
         return cst.SetComp(elt=elt, for_in=comp_for, lpar=like.lpar, rpar=like.rpar)
     return like.with_changes(args=[cst.Arg(cst.ListComp(elt=elt, for_in=comp_for))])
+
+
+def _relative_bindings(module: cst.Module) -> dict[str, tuple[str, int, str, str | None]]:
+    """Local name -> (module, dots, object, asname) of top-level relative imports."""
+    out: dict[str, tuple[str, int, str, str | None]] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for node in stmt.body:
+            if not isinstance(node, cst.ImportFrom) or not node.relative:
+                continue
+            if isinstance(node.names, cst.ImportStar):
+                continue
+            mod = cst.helpers.get_full_name_for_node(node.module) if node.module else ""
+            for alias in node.names:
+                obj = cst.helpers.get_full_name_for_node(alias.name) or ""
+                asname = (
+                    alias.asname.name.value
+                    if alias.asname and isinstance(alias.asname.name, cst.Name)
+                    else None
+                )
+                out[asname or obj] = (mod or "", len(node.relative), obj, asname)
+    return out
 
 
 def _bindings(module: cst.Module) -> dict[str, list[tuple[str, str | None, str | None]]]:
@@ -547,6 +703,8 @@ def rewrite_module(
     state.positions = dict(wrapper.resolve(PositionProvider))
     state.all_bindings = _bindings(module)
     state.bindings = {name: found[-1] for name, found in state.all_bindings.items()}
+    if plan.call_renames:
+        state.relative_bindings = _relative_bindings(module)
     mentioned = {*plan.names.values(), *plan.types.values()}
     transformers: list[cst.CSTTransformer] = [c(state) for c in codemods if c.concerns(mentioned)]
     transformers.append(Propagate(state))
