@@ -1259,6 +1259,7 @@ class Http(Codemod):
             or not isinstance(updated.func, cst.Attribute)
             or not self._responses_converted()
             or self._kept_response(original.func.value)
+            or self._unconverted(original.func.value)
         ):
             return updated
         if not self.in_async():
@@ -1267,6 +1268,15 @@ class Http(Codemod):
         self.add_import("json")
         text = cst.Await(expression=self._text_call(updated.func.value))
         return cst.Call(func=dotted("json.loads"), args=_commas([cst.Arg(text), *updated.args]))
+
+    def _unconverted(self, value: cst.BaseExpression) -> bool:
+        """A requests call left as it is (in a comprehension, reported...): its response
+        is still a requests Response."""
+        return (
+            isinstance(value, cst.Call)
+            and self.name_of(value.func) in ONE_SHOT | SESSION_CALLS
+            and self._pos(value) not in self.converted
+        )
 
     @staticmethod
     def _text_call(response: cst.BaseExpression) -> cst.Call:
@@ -1672,6 +1682,8 @@ class Http(Codemod):
         self, original: cst.Attribute, updated: cst.Attribute, member: str
     ) -> cst.BaseExpression:
         """A requests response member on an aiohttp ClientResponse (http_aiohttp.py)."""
+        if self._unconverted(original.value):
+            return updated
         if member == "url":
             self.finish = True
             return updated.with_changes(attr=cst.Name(MARKERS[member]))
@@ -1762,6 +1774,8 @@ class Http(Codemod):
         async in the plan); otherwise it stays requests everywhere (AFY215)."""
         state = self.state
         request_methods = frozenset({*METHODS, "request", "send", "close"})
+        # aiohttp has no adapters and no prepared requests: a session using them stays.
+        unconvertible = frozenset({"send", "mount"} if self.aiohttp else ())
         blocking = SESSION_CALLS | {f"{SESSION}.close"}
         constructors: list[tuple[cst.Call, tuple[str, str, str], str]] = []
         uses: list[tuple[cst.CSTNode, str, str, bool]] = []  # node, scope, receiver, converts
@@ -1830,13 +1844,16 @@ class Http(Codemod):
                 constructors.append((node, key, scope))
             func = node.func
             if isinstance(func, cst.Attribute) and (
-                name in blocking or func.attr.value in request_methods
+                name in blocking
+                or func.attr.value in request_methods
+                or func.attr.value in unconvertible
             ):
                 converts = (
                     name in blocking
                     and asyncs.get(scope, False)
                     and not state.is_skipped(node)
                     and not _session_call_kept(node)
+                    and func.attr.value not in unconvertible
                 )
                 spelled = _spelled(func.value)
                 if spelled:
