@@ -21,10 +21,10 @@ def test_all_keys(tmp_path: Path) -> None:
         tmp_path / "pyproject.toml",
         "[tool.asyncify]\n"
         'select = ["sleep"]\nignore = ["http"]\nexclude = ["legacy/"]\n'
-        "jobs = 3\ntodo-comments = true\nto-thread = false\n",
+        'jobs = 3\ntodo-comments = true\nto-thread = false\nhttp-client = "aiohttp"\n',
     )
     loaded = load_config([tmp_path])
-    assert loaded == Config(config, ("sleep",), ("http",), ("legacy/",), 3, True, False)
+    assert loaded == Config(config, ("sleep",), ("http",), ("legacy/",), 3, True, False, "aiohttp")
     assert loaded.root == tmp_path
     assert merge(loaded) == Options(
         select=frozenset({"sleep"}),
@@ -33,6 +33,7 @@ def test_all_keys(tmp_path: Path) -> None:
         jobs=3,
         todo_comments=True,
         to_thread=False,
+        http_client="aiohttp",
     )
 
 
@@ -53,8 +54,10 @@ def test_not_looked_for_above_the_repository(tmp_path: Path) -> None:
 
 
 def test_command_line_overrides_the_file() -> None:
-    config = Config(None, ("sleep",), ("http",), ("a/",), 3, True, False)
+    config = Config(None, ("sleep",), ("http",), ("a/",), 3, True, False, "aiohttp")
     options = merge(config, select=("files",), exclude=("b/",), jobs=0, todo_comments=False)
+    assert options.http_client == "aiohttp"  # not given on the command line: the file's
+    assert merge(config, http_client="httpx").http_client == "httpx"
     assert options.select == {"files"}
     assert options.ignore == {"http"}  # not given on the command line: the file's
     assert options.exclude == ("b/",)
@@ -83,6 +86,11 @@ def test_split_names() -> None:
         ("jobs = true\n", "jobs must be a whole number"),
         ("jobs = 1.5\n", "jobs must be a whole number"),
         ('to-thread = "yes"\n', "to-thread must be true or false"),
+        (
+            'http-client = "urllib3"\n',
+            "http-client must be one of 'httpx', 'aiohttp', got 'urllib3'",
+        ),
+        ("http-client = true\n", "http-client must be one of 'httpx', 'aiohttp', got True"),
         ("jobs = [\n", "invalid TOML"),
     ],
 )
