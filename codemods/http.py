@@ -23,16 +23,19 @@ Design (docs/http.md):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from asyncify.codemod import Api, Codemod, after_header, dotted
+from asyncify.codemods import http_aiohttp as aio
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
 if TYPE_CHECKING:
+    from asyncify.options import Options
     from asyncify.rewrite import RewriteState
 
 # -- tables ---------------------------------------------------------------------------
@@ -375,7 +378,13 @@ async def {ENCODING_HOOK}(response: httpx.Response) -> None:
                 charset_normalizer.detect(content)["encoding"] or "utf-8"
             )
 """
-MARKERS = {"ok": "__asyncify_http_ok__", "url": "__asyncify_http_url__"}
+MARKERS = {
+    "ok": "__asyncify_http_ok__",
+    "url": "__asyncify_http_url__",
+    # aiohttp: the body accessors are coroutines.
+    "text": "__asyncify_http_text__",
+    "content": "__asyncify_http_content__",
+}
 
 ONE_SHOT_IN_LOOP = Code(
     "AFY201",
@@ -867,6 +876,20 @@ class Http(Codemod):
         *(Api(name, blocking=False) for name in sorted(ADAPTERS)),
         *(Api(name, blocking=False) for name in sorted(AUTH_CLASSES)),
     )
+
+    @classmethod
+    def apis_for(cls, options: Options) -> Sequence[Api]:
+        """With aiohttp, ``r.json()`` awaits (``await r.text()``), and so does creating a
+        session: ``ClientSession()`` needs a running loop, so a class creating one in
+        ``__init__`` gets an async factory."""
+        if options.http_client != "aiohttp":
+            return cls.APIS
+        awaits = {f"{RESPONSE}.json", *SESSION_CONSTRUCTORS}
+        return tuple(
+            dataclasses.replace(api, blocking=True) if api.name in awaits else api
+            for api in cls.APIS
+        )
+
     ALIASES = {
         "requests.api": "requests",
         "requests.sessions.Session": SESSION,
@@ -877,6 +900,11 @@ class Http(Codemod):
 
     def __init__(self, state: RewriteState) -> None:
         super().__init__(state)
+        self.aiohttp = state.options.http_client == "aiohttp"  # else httpx
+        self.library = "aiohttp" if self.aiohttp else "httpx"
+        self.helpers: set[str] = set()  # aiohttp helpers the module needs (http_aiohttp.py)
+        self.error_names: list[str] = []  # `except requests.HTTPError as <name>` (aiohttp)
+        self.error_members: dict[int, str] = {}  # id(e.response.<m>) -> ClientResponseError member
         self.elifs: set[int] = set()  # ids of `elif` If nodes
         self.used_names: set[str] = set()
         self.statements: list[_Statement] = []
@@ -896,7 +924,7 @@ class Http(Codemod):
         self.kept_calls: set[int] = set()  # ids of calls/with items on kept sessions
         self.kept_functions: set[str] = set()  # qualnames holding such calls
         self.kept_responses: set[tuple[str, str]] = set()  # (function, local name)
-        self.kept_reports: list[tuple[cst.Call, str]] = []
+        self.kept_reports: list[tuple[cst.Call, str, Code]] = []
         # Streams (per function, _analyse_streams): ids of original nodes.
         self.stream_sites: dict[int, _Stream] = {}
         self.stream_failures: dict[int, str] = {}
@@ -918,8 +946,8 @@ class Http(Codemod):
         node.visit(Names(self.used_names))
         # Also on a second run (nothing left to plan): kept sessions must stay kept.
         self._analyse_sessions(node)
-        for call, detail in self.kept_reports:
-            self.report(SYNC_SESSION, call, detail)
+        for call, detail, code in self.kept_reports:
+            self.report(code, call, detail)
 
     def fresh(self, base: str) -> str:
         name, i = base, 1
@@ -933,7 +961,7 @@ class Http(Codemod):
         """``client``, ``client_2``…: names unused in the module. The names are reused from
         one statement to the next: a client is used only in the statement it wraps."""
         while len(self.client_names) <= index:
-            self.client_names.append(self.fresh("client"))
+            self.client_names.append(self.fresh("session" if self.aiohttp else "client"))
         return self.client_names[index]
 
     def qualified(self, node: cst.BaseExpression) -> str:
@@ -1058,6 +1086,8 @@ class Http(Codemod):
 
     def _client(self, extra: Sequence[cst.Arg]) -> cst.Call:
         self.hook = True
+        if self.aiohttp:
+            return self._session_constructor(extra)
         args = [
             cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v)) for k, v in CLIENT_DEFAULTS
         ]
@@ -1065,6 +1095,17 @@ class Http(Codemod):
             args.append(cst.Arg(keyword=cst.Name("verify"), value=cst.Name(SSL_CONTEXT)))
         args.extend(a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in extra)
         return cst.Call(func=dotted("httpx.AsyncClient"), args=_commas(args))
+
+    def _session_constructor(self, extra: Sequence[cst.Arg] = ()) -> cst.Call:
+        """``aiohttp.ClientSession(...)`` with requests' defaults (``SESSION_DEFAULTS``)."""
+        self.add_import("aiohttp")
+        self.helpers.add(aio.CHARSET_HELPER)
+        args = [
+            cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v))
+            for k, v in aio.SESSION_DEFAULTS
+        ]
+        args.extend(a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in extra)
+        return cst.Call(func=dotted(aio.SESSION_CLASS), args=_commas(args))
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
         self.comprehensions += 1
@@ -1105,6 +1146,8 @@ class Http(Codemod):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if self.finish:
             updated_node = updated_node.visit(_Finish())
+        if self.aiohttp:
+            return self._add_aiohttp_helpers(updated_node)
         if not self.one_shot and not self.hook:
             return updated_node
         # After the leading docstring and imports: LibCST adds `import httpx` before it.
@@ -1126,6 +1169,34 @@ class Http(Codemod):
         body[at:at] = added
         return updated_node.with_changes(body=body)
 
+    def _add_aiohttp_helpers(self, module: cst.Module) -> cst.Module:
+        """The helpers of http_aiohttp.py this module uses, after its imports."""
+        sources = [
+            (aio.READ_HELPER, aio.READ_SOURCE),
+            (aio.CHARSET_HELPER, aio.CHARSET_SOURCE),
+            (aio.TIMEOUT_HELPER, aio.TIMEOUT_SOURCE),
+        ]
+        wanted = [source for name, source in sources if name in self.helpers]
+        if not wanted:
+            return module
+        if aio.READ_HELPER in self.helpers:
+            self.add_import("collections.abc", "Awaitable")
+        if aio.CHARSET_HELPER in self.helpers:
+            self.add_import("charset_normalizer")
+        body = list(module.body)
+        at = after_header(body)
+        blank = cst.EmptyLine()
+        added = [
+            cst.parse_statement(source.lstrip()).with_changes(leading_lines=[blank, blank])
+            for source in wanted
+        ]
+        if at < len(body):  # two blank lines after the last helper
+            following = body[at]
+            comments = [ln for ln in following.leading_lines if ln.comment is not None]
+            body[at] = following.with_changes(leading_lines=[blank, blank, *comments])
+        body[at:at] = added
+        return module.with_changes(body=body)
+
     # -- calls ----------------------------------------------------------------------
     def leave_Call(
         self, original_node: cst.Call, updated_node: cst.BaseExpression
@@ -1134,15 +1205,23 @@ class Http(Codemod):
             return updated_node
         name = self.name_of(original_node.func)
         if name in ADAPTERS:
-            self.report(RETRIES, original_node, f"`{name}`")
+            self.report(aio.NO_COUNTERPART if self.aiohttp else RETRIES, original_node, f"`{name}`")
             return updated_node
         if name in AUTH_CLASSES and self._responses_converted():
-            self._import_httpx(original_node.func)
+            if self.aiohttp:
+                if name != "requests.auth.HTTPBasicAuth":
+                    self.report(aio.AUTH, original_node, f"`{name}`")
+                    return updated_node
+                self._import_client(original_node.func)
+                return updated_node.with_changes(func=dotted("aiohttp.BasicAuth"))
+            self._import_client(original_node.func)
             return updated_node.with_changes(func=dotted(AUTH_CLASSES[name]))
         if name in SESSION_CONSTRUCTORS:
             if not self.state.plan.async_functions or id(original_node) in self.kept_constructors:
                 return updated_node
-            self._import_httpx(original_node.func)
+            self._import_client(original_node.func)
+            if self.aiohttp:
+                return self._session_constructor()
             self.hook = True
             args = [
                 cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v))
@@ -1150,7 +1229,11 @@ class Http(Codemod):
             ]
             return updated_node.with_changes(func=dotted("httpx.AsyncClient"), args=_commas(args))
         if name == f"{RESPONSE}.raise_for_status":
+            if self.aiohttp:  # aiohttp raises on 4xx/5xx, as requests does
+                return updated_node
             return self._raise_for_status(original_node, updated_node)
+        if name == f"{RESPONSE}.json" and self.aiohttp:
+            return self._aiohttp_json(original_node, updated_node)
         if name.startswith(f"{RESPONSE}.") and name.rpartition(".")[2] in RESPONSE_STREAMING:
             if id(original_node) not in self.stream_iter_calls:
                 self.report(STREAMING, original_node, f"`.{name.rpartition('.')[2]}()`")
@@ -1163,9 +1246,47 @@ class Http(Codemod):
             return self._request(original_node, updated_node, name)
         return updated_node
 
-    def _import_httpx(self, func: cst.BaseExpression) -> None:
-        self.add_import("httpx")
+    def _import_client(self, func: cst.BaseExpression) -> None:
+        self.add_import(self.library)
         self.remove_import_of(func)
+
+    def _aiohttp_json(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        """``r.json(**kw)`` → ``json.loads(await r.text(errors="replace"), **kw)``: requests
+        decodes the text as ``r.text`` does and raises on an empty body, where aiohttp's
+        ``json()`` returns None and rejects a non-JSON Content-Type."""
+        if (
+            not isinstance(original.func, cst.Attribute)
+            or not isinstance(updated.func, cst.Attribute)
+            or not self._responses_converted()
+            or self._kept_response(original.func.value)
+            or self._unconverted(original.func.value)
+        ):
+            return updated
+        if not self.in_async():
+            self.report(aio.SYNC_BODY, original, "`.json()`")
+            return updated
+        self.add_import("json")
+        text = cst.Await(expression=self._text_call(updated.func.value))
+        return cst.Call(func=dotted("json.loads"), args=_commas([cst.Arg(text), *updated.args]))
+
+    def _unconverted(self, value: cst.BaseExpression) -> bool:
+        """A requests call left as it is (in a comprehension, reported...): its response
+        is still a requests Response."""
+        return (
+            isinstance(value, cst.Call)
+            and self.name_of(value.func) in ONE_SHOT | SESSION_CALLS
+            and self._pos(value) not in self.converted
+        )
+
+    @staticmethod
+    def _text_call(response: cst.BaseExpression) -> cst.Call:
+        """``r.text(errors="replace")``: requests decodes with errors="replace"."""
+        return cst.Call(
+            func=cst.Attribute(value=response, attr=cst.Name("text")),
+            args=[
+                cst.Arg(keyword=cst.Name("errors"), value=cst.SimpleString('"replace"'), equal=_EQ)
+            ],
+        )
 
     def _request(self, original: cst.Call, updated: cst.Call, name: str) -> cst.BaseExpression:
         method = name.rpartition(".")[2]
@@ -1173,9 +1294,13 @@ class Http(Codemod):
         if method == "close":
             assert isinstance(func, cst.Attribute)
             self.converted.append(self._pos(original))
+            close = "close" if self.aiohttp else "aclose"
             return cst.Await(
-                expression=updated.with_changes(func=func.with_changes(attr=cst.Name("aclose")))
+                expression=updated.with_changes(func=func.with_changes(attr=cst.Name(close)))
             )
+        if method == "send" and self.aiohttp:
+            self.report(aio.NO_COUNTERPART, original, "`Session.send()`")
+            return updated
         if method == "send":
             self.converted.append(self._pos(original))
             return cst.Await(expression=updated)
@@ -1195,12 +1320,21 @@ class Http(Codemod):
             client = self._client_name(len(owner.clients))
             owner.clients.append((client, client_args))
             self.one_shot = True
-            self._import_httpx(original.func)
+            self._import_client(original.func)
             receiver: cst.BaseExpression = cst.Name(client)
         else:
             assert isinstance(func, cst.Attribute)
             receiver = func.value
         self.converted.append(self._pos(original))
+        if self.aiohttp:
+            # requests returns the response with its body read: so does _read_response.
+            self.helpers.add(aio.READ_HELPER)
+            request = cst.Call(
+                func=cst.Attribute(value=receiver, attr=cst.Name(method)), args=_commas(args)
+            )
+            return cst.Await(
+                expression=cst.Call(func=cst.Name(aio.READ_HELPER), args=[cst.Arg(request)])
+            )
         has_body = any(a.keyword and a.keyword.value in BODY_ARGS for a in args)
         if method in NO_BODY_METHODS and has_body:
             args = [cst.Arg(cst.SimpleString(f'"{method.upper()}"')), *args]
@@ -1227,7 +1361,7 @@ class Http(Codemod):
         for i, (orig, arg) in enumerate(zip(original.args, updated.args, strict=True)):
             if arg.star:
                 if arg.star == "**":
-                    self.report(FORWARDED_KWARGS, orig)
+                    self.report(aio.FORWARDED_KWARGS if self.aiohttp else FORWARDED_KWARGS, orig)
                     return None, client_args  # may hold anything: the call stays requests
                 args.append(arg)
                 continue
@@ -1250,6 +1384,13 @@ class Http(Codemod):
             arg = arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)
             if key == "url":
                 url = orig.value
+            if self.aiohttp:
+                converted = self._aiohttp_argument(key, orig, arg)
+                if converted is None:
+                    return None, client_args  # the call stays requests (reported)
+                args.extend(converted)
+                follow_given = follow_given or key == "allow_redirects"
+                continue
             if key == "allow_redirects":
                 follow_given = True
                 args.append(arg.with_changes(keyword=cst.Name("follow_redirects")))
@@ -1282,11 +1423,112 @@ class Http(Codemod):
                 args.append(arg)
             else:
                 args.append(arg)
+        if self.aiohttp:
+            return self._aiohttp_extra(args, method, follow_given), client_args
         if method == "head" and not follow_given:
             args.append(
                 cst.Arg(keyword=cst.Name("follow_redirects"), value=cst.Name("False"), equal=_EQ)
             )
         return args, client_args
+
+    def _aiohttp_argument(self, key: str, orig: cst.Arg, arg: cst.Arg) -> list[cst.Arg] | None:
+        """One requests keyword argument for an aiohttp request; None: not convertible."""
+        value = orig.value
+        if key == "verify" and (_is_literal(value, "True") or _is_literal(value, "False")):
+            return [arg.with_changes(keyword=cst.Name("ssl"))]
+        if key in ("verify", "cert", "proxies"):
+            self.report(aio.CLIENT_ARG, orig, f"`{key}=`")
+            return None
+        if key == "hooks":
+            self.report(aio.HOOKS, orig)
+            return None
+        if key == "files":
+            self.report(aio.FILES, orig)
+            return None
+        if key == "stream":
+            self.report(STREAMING, orig, "`stream=`: not converted for aiohttp")
+            return None
+        if key == "timeout":
+            return [arg.with_changes(value=self._aiohttp_timeout(arg.value))]
+        if key == "auth":
+            return [self._aiohttp_auth(orig, arg)]
+        if key == "data":
+            kind = self._kind_of(value)
+            if kind == "raw" or (isinstance(value, (cst.List, cst.Tuple)) and value.elements):
+                pass  # aiohttp sends a list of pairs in order, as requests does
+            elif kind != "mapping":
+                self.report(aio.DATA_VARIABLE, orig)
+            out = [self._drop_none(key, arg)]
+            if kind == "raw":  # requests sends a raw body without a Content-Type
+                out.append(
+                    cst.Arg(
+                        keyword=cst.Name("skip_auto_headers"),
+                        value=cst.parse_expression('["Content-Type"]'),
+                        equal=_EQ,
+                    )
+                )
+            return out
+        if key in DROPS_NONE:
+            return [self._drop_none(key, arg)]
+        return [arg]
+
+    def _aiohttp_extra(self, args: list[cst.Arg], method: str, follow_given: bool) -> list[cst.Arg]:
+        """requests follows up to 30 redirects, aiohttp 10 (head() follows none in both)."""
+        follows = next(
+            (a.value for a in args if a.keyword and a.keyword.value == "allow_redirects"), None
+        )
+        if (method == "head" and not follow_given) or (
+            follows is not None and _is_literal(follows, "False")
+        ):
+            return args
+        redirects = cst.Arg(
+            keyword=cst.Name("max_redirects"), value=cst.Integer(aio.MAX_REDIRECTS), equal=_EQ
+        )
+        return [*args, redirects]
+
+    def _aiohttp_timeout(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        """requests' timeout (connect and each read; None: wait forever) as a ClientTimeout."""
+        if _is_literal(value, "None"):
+            return cst.parse_expression("aiohttp.ClientTimeout()")
+        if isinstance(value, (cst.Integer, cst.Float)):
+            return cst.Call(
+                func=dotted("aiohttp.ClientTimeout"),
+                args=_commas(
+                    [
+                        cst.Arg(keyword=cst.Name("sock_connect"), value=value),
+                        cst.Arg(keyword=cst.Name("sock_read"), value=value),
+                    ]
+                ),
+            )
+        if isinstance(value, cst.Tuple) and len(value.elements) == 2:
+            connect, read = (e.value for e in value.elements)
+            return cst.Call(
+                func=dotted("aiohttp.ClientTimeout"),
+                args=_commas(
+                    [
+                        cst.Arg(keyword=cst.Name("sock_connect"), value=connect),
+                        cst.Arg(keyword=cst.Name("sock_read"), value=read),
+                    ]
+                ),
+            )
+        self.helpers.add(aio.TIMEOUT_HELPER)
+        return cst.Call(func=cst.Name(aio.TIMEOUT_HELPER), args=[cst.Arg(value)])
+
+    def _aiohttp_auth(self, orig: cst.Arg, arg: cst.Arg) -> cst.Arg:
+        """A literal ``(user, password)`` → ``aiohttp.BasicAuth(user, password)``;
+        ``HTTPBasicAuth(...)`` is renamed in leave_Call; anything else is reported."""
+        value = orig.value
+        if isinstance(value, cst.Tuple) and len(value.elements) == 2:
+            user, password = (e.value for e in arg.value.elements)  # type: ignore[attr-defined]
+            return arg.with_changes(
+                value=cst.Call(
+                    func=dotted("aiohttp.BasicAuth"),
+                    args=_commas([cst.Arg(user), cst.Arg(password)]),
+                )
+            )
+        if not (isinstance(value, cst.Call) and self.qualified(value.func) in AUTH_CLASSES):
+            self.report(aio.AUTH, orig)  # (HTTPDigestAuth is reported at its constructor)
+        return arg
 
     def _data(self, orig: cst.Arg, arg: cst.Arg) -> cst.Arg:
         value = orig.value
@@ -1409,6 +1651,9 @@ class Http(Codemod):
     ) -> cst.BaseExpression:
         if not isinstance(updated_node, cst.Attribute):
             return updated_node
+        member = self.error_members.get(id(original_node))
+        if member is not None and isinstance(updated_node.value, cst.Attribute):
+            return updated_node.with_changes(value=updated_node.value.value, attr=cst.Name(member))
         name = self.name_of(original_node)
         value = original_node.value
         if not name and isinstance(value, cst.Name) and self.response_params:
@@ -1422,6 +1667,8 @@ class Http(Codemod):
         if self._kept_response(original_node.value):
             return updated_node
         member = name.rpartition(".")[2]
+        if self.aiohttp:
+            return self._aiohttp_member(original_node, updated_node, member)
         if member in ("ok", "url"):
             self.finish = True
             return updated_node.with_changes(attr=cst.Name(MARKERS[member]))
@@ -1431,12 +1678,34 @@ class Http(Codemod):
             self.report(NO_EQUIVALENT, original_node, f"`.{member}`")
         return updated_node
 
+    def _aiohttp_member(
+        self, original: cst.Attribute, updated: cst.Attribute, member: str
+    ) -> cst.BaseExpression:
+        """A requests response member on an aiohttp ClientResponse (http_aiohttp.py)."""
+        if self._unconverted(original.value):
+            return updated
+        if member == "url":
+            self.finish = True
+            return updated.with_changes(attr=cst.Name(MARKERS[member]))
+        if member in aio.RESPONSE_RENAMED:
+            return updated.with_changes(attr=cst.Name(aio.RESPONSE_RENAMED[member]))
+        if member in aio.RESPONSE_BODY:
+            if not self.in_async():
+                self.report(aio.SYNC_BODY, original, f"`.{member}`")
+                return updated
+            self.finish = True
+            return updated.with_changes(attr=cst.Name(MARKERS[member]))
+        if member in aio.RESPONSE_DIFFERENT:
+            detail = f"`.{member}`: {aio.RESPONSE_DIFFERENT[member]}"
+            self.report(aio.RESPONSE_MEMBER, original, detail)
+        return updated
+
     def _status_code(self, original: cst.Attribute, name: str) -> cst.BaseExpression:
         """``requests.codes.<name>`` → ``httpx.codes.<NAME>``, or the int where httpx lacks
         the synonym (``okay``, ``teapot``, ``resume``...)."""
         self.remove_import_of(original)
         lower = name.lower()
-        if lower in CODES_IN_HTTPX:
+        if lower in CODES_IN_HTTPX and not self.aiohttp:
             self.add_import("httpx")
             return dotted(f"httpx.codes.{CODES_IN_HTTPX[lower]}")
         if lower in CODE_VALUES:
@@ -1464,7 +1733,7 @@ class Http(Codemod):
             node.body.visit(Find())
         self.keeps_requests.append(keeps)
         self.functions.append(node)
-        if self.in_async():
+        if self.in_async() and not self.aiohttp:  # aiohttp: stream=True is reported (AFY211)
             self._analyse_streams(node)
         # Parameters annotated `requests.Response`: the plan does not type them yet.
         params = node.params
@@ -1487,12 +1756,15 @@ class Http(Codemod):
     def leave_Annotation(
         self, original_node: cst.Annotation, updated_node: cst.Annotation
     ) -> cst.Annotation:
-        target = {RESPONSE: "httpx.Response", SESSION: "httpx.AsyncClient"}.get(
-            self.qualified(original_node.annotation)
+        targets = (
+            {RESPONSE: aio.RESPONSE_CLASS, SESSION: aio.SESSION_CLASS}
+            if self.aiohttp
+            else {RESPONSE: "httpx.Response", SESSION: "httpx.AsyncClient"}
         )
+        target = targets.get(self.qualified(original_node.annotation))
         if target is None or not self._responses_converted():
             return updated_node
-        self._import_httpx(original_node.annotation)
+        self._import_client(original_node.annotation)
         return updated_node.with_changes(annotation=dotted(target))
 
     # -- sessions: one decision per Session object of the file ------------------------
@@ -1502,6 +1774,8 @@ class Http(Codemod):
         async in the plan); otherwise it stays requests everywhere (AFY215)."""
         state = self.state
         request_methods = frozenset({*METHODS, "request", "send", "close"})
+        # aiohttp has no adapters and no prepared requests: a session using them stays.
+        unconvertible = frozenset({"send", "mount"} if self.aiohttp else ())
         blocking = SESSION_CALLS | {f"{SESSION}.close"}
         constructors: list[tuple[cst.Call, tuple[str, str, str], str]] = []
         uses: list[tuple[cst.CSTNode, str, str, bool]] = []  # node, scope, receiver, converts
@@ -1570,13 +1844,16 @@ class Http(Codemod):
                 constructors.append((node, key, scope))
             func = node.func
             if isinstance(func, cst.Attribute) and (
-                name in blocking or func.attr.value in request_methods
+                name in blocking
+                or func.attr.value in request_methods
+                or func.attr.value in unconvertible
             ):
                 converts = (
                     name in blocking
                     and asyncs.get(scope, False)
                     and not state.is_skipped(node)
                     and not _session_call_kept(node)
+                    and func.attr.value not in unconvertible
                 )
                 spelled = _spelled(func.value)
                 if spelled:
@@ -1612,18 +1889,26 @@ class Http(Codemod):
                 self.session_uses.setdefault(found, []).append(node)
                 if not converts:
                     bad.setdefault(found, []).append(scope or "<module>")
+        import_time: set[tuple[str, str, str]] = set()  # aiohttp: no running loop there
         for _call, key, scope in constructors:
             if key[0] != "attr" and scope and not asyncs.get(scope, False):
                 bad.setdefault(key, []).append(scope)
+            if self.aiohttp and not scope:
+                import_time.add(key)
         for call, key, _ in constructors:
-            if key not in bad:
+            if key not in bad and key not in import_time:
                 continue
             self.kept_constructors.add(id(call))
-            where = ", ".join(dict.fromkeys(bad[key]))
             what = f"`self.{key[1]}`" if key[0] == "attr" else f"`{key[1]}`"
             if key[0] == "expr":
                 what = "the session"
-            self.kept_reports.append((call, f"{what} stays requests: used from {where}"))
+            if key in import_time:
+                self.kept_reports.append((call, f"{what} stays requests", aio.IMPORT_TIME_SESSION))
+            else:
+                where = ", ".join(dict.fromkeys(bad[key]))
+                self.kept_reports.append(
+                    (call, f"{what} stays requests: used from {where}", SYNC_SESSION)
+                )
             for node in self.session_uses.get(key, []):
                 self.kept_calls.add(id(node))
                 self.kept_functions.add(scopes.get(id(node), ""))
@@ -1803,7 +2088,7 @@ class Http(Codemod):
         items: list[cst.WithItem] = []
         if name in ONE_SHOT:
             self.one_shot = True
-            self._import_httpx(original.func)
+            self._import_client(original.func)
             if stream.form == "with":
                 frame = self.statements[-1]
                 owner = frame.owner or frame
@@ -1909,8 +2194,38 @@ class Http(Codemod):
                 if handler.type is not None and any(
                     isinstance(e, cst.Name) and e.value in OS_ERRORS for e in _flatten(handler.type)
                 ):
-                    self.report(OS_ERROR, handler)
+                    self.report(aio.OS_ERROR if self.aiohttp else OS_ERROR, handler)
         return updated_node
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        """aiohttp: ``e.response.status_code/reason/headers`` of a caught HTTPError →
+        ``e.status/message/headers`` (ClientResponseError has no response)."""
+        if (
+            not self.aiohttp
+            or node.type is None
+            or not self.in_async()
+            or node.name is None
+            or not isinstance(node.name.name, cst.Name)
+            or self._scope() in self.kept_functions
+            or not any(self.qualified(e) == "requests.HTTPError" for e in _flatten(node.type))
+        ):
+            return
+        error = node.name.name.value
+        parents = _parents(node.body)
+        for inner in _walk(node.body):
+            if not (
+                isinstance(inner, cst.Attribute)
+                and inner.attr.value == "response"
+                and _is_literal(inner.value, error)
+            ):
+                continue
+            outer = parents.get(id(inner))
+            if isinstance(outer, cst.Attribute) and outer.value is inner:
+                member = aio.ERROR_RESPONSE.get(outer.attr.value)
+                if member is not None:
+                    self.error_members[id(outer)] = member
+                    continue
+            self.report(aio.ERROR_RESPONSE_USE, inner, f"`{error}.response`")
 
     def leave_ExceptHandler(
         self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler
@@ -1920,27 +2235,28 @@ class Http(Codemod):
         elements = _flatten(original_node.type)
         mapped: list[str] = []
         changed = False
+        exceptions = aio.EXCEPTIONS if self.aiohttp else EXCEPTIONS
+        approximate = aio.APPROXIMATE_EXCEPTIONS if self.aiohttp else APPROXIMATE_EXCEPTIONS
         for element in elements:
             name = self.qualified(element)
-            if name in EXCEPTIONS:
+            if name in exceptions:
                 if self._scope() in self.kept_functions:  # kept requests calls raise here too
                     mapped.append(cst.Module([]).code_for_node(element))
                 else:
                     self.remove_import_of(element)
-                mapped.extend(EXCEPTIONS[name])
+                mapped.extend(exceptions[name])
                 changed = True
             else:
-                if name in APPROXIMATE_EXCEPTIONS:
-                    self.report(APPROXIMATE_EXCEPTION, element, f"`{name}`")
+                if name in approximate:
+                    code = aio.APPROXIMATE_EXCEPTION if self.aiohttp else APPROXIMATE_EXCEPTION
+                    self.report(code, element, f"`{name}`")
                 mapped.append(cst.Module([]).code_for_node(element))
         if not changed:
             return updated_node
         unique = list(dict.fromkeys(mapped))
         for name in unique:
-            if name.startswith("httpx."):
-                self.add_import("httpx")
-            elif name.startswith("json."):
-                self.add_import("json")
+            if name.partition(".")[0] in ("httpx", "aiohttp", "asyncio", "json"):
+                self.add_import(name.partition(".")[0])
         text = unique[0] if len(unique) == 1 else "(" + ", ".join(unique) + ")"
         return updated_node.with_changes(type=cst.parse_expression(text))
 
@@ -2018,6 +2334,19 @@ class _Finish(cst.CSTTransformer):
                 func=cst.Name("str"),
                 args=[cst.Arg(updated_node.with_changes(attr=cst.Name("url")))],
             )
+        if updated_node.attr.value in (MARKERS["text"], MARKERS["content"]):
+            # aiohttp: the body accessors are coroutines (the body has been read already).
+            response = updated_node.value
+            accessor = (
+                Http._text_call(response)
+                if updated_node.attr.value == MARKERS["text"]
+                else cst.Call(func=cst.Attribute(value=response, attr=cst.Name("read")))
+            )
+            awaited = cst.Await(
+                expression=accessor, lpar=[cst.LeftParen()], rpar=[cst.RightParen()]
+            )
+            self.made.add(id(awaited))
+            return awaited
         if updated_node.attr.value == MARKERS["ok"]:
             node = cst.UnaryOperation(
                 operator=cst.Not(),
@@ -2031,7 +2360,7 @@ class _Finish(cst.CSTTransformer):
 
     def _bare(self, expr: cst.BaseExpression) -> cst.BaseExpression:
         """Drop our parentheses where the expression stands alone."""
-        if id(expr) in self.made and isinstance(expr, cst.UnaryOperation):
+        if id(expr) in self.made and isinstance(expr, (cst.UnaryOperation, cst.Await)):
             return expr.with_changes(lpar=[], rpar=[])
         return expr
 
@@ -2039,8 +2368,11 @@ class _Finish(cst.CSTTransformer):
         self, original_node: cst.UnaryOperation, updated_node: cst.UnaryOperation
     ) -> cst.BaseExpression:
         inner = updated_node.expression
-        if isinstance(updated_node.operator, cst.Not) and id(inner) in self.made:
-            assert isinstance(inner, cst.UnaryOperation)  # `not r.ok` → `r.is_error`
+        if (
+            isinstance(updated_node.operator, cst.Not)
+            and id(inner) in self.made
+            and isinstance(inner, cst.UnaryOperation)  # `not r.ok` → `r.is_error`
+        ):
             return inner.expression.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
         return updated_node
 

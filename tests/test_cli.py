@@ -331,6 +331,32 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     assert done.returncode == 2, (done.stdout, done.stderr)
 
 
+FETCH = """\
+import requests
+
+
+def fetch(url):
+    return requests.get(url).status_code
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "diff", "check", "plan"])
+def test_http_client_option(tmp_path: Path, command: str) -> None:
+    """--http-client on every converting command; a bad value is a usage error."""
+    project(tmp_path, {"app.py": FETCH})
+    bad = asyncify(command, "--http-client", "urllib3", ".", cwd=tmp_path)
+    assert bad.returncode == 2 and b"urllib3" in bad.stderr, bad.stderr
+    done = asyncify(command, "--http-client", "aiohttp", ".", cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    if command == "run":
+        assert "aiohttp.ClientSession(" in (tmp_path / "app.py").read_text()
+    elif command == "diff":
+        assert b"+import aiohttp" in done.stdout
+    default = asyncify("diff", ".", cwd=tmp_path) if command != "run" else None
+    if default is not None:
+        assert b"httpx.AsyncClient(" in default.stdout
+
+
 def test_exclude(tmp_path: Path) -> None:
     project(tmp_path, {"app.py": SLEEPY_MAIN, "legacy/old.py": SLEEPY_MAIN})
     done = asyncify("diff", "--exclude", "legacy/", ".", cwd=tmp_path)
@@ -454,6 +480,7 @@ def test_config_file_option(tmp_path: Path) -> None:
         ("todo-comments = 1\n", "todo-comments"),
         ('select = "sleep"\n', "select"),
         ('select = ["nonexistent"]\n', "nonexistent"),
+        ('http-client = "urllib3"\n', "http-client must be one of 'httpx', 'aiohttp'"),
         ("jobs = \n", "invalid TOML"),
     ],
 )

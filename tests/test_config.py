@@ -21,10 +21,13 @@ def test_all_keys(tmp_path: Path) -> None:
         tmp_path / "pyproject.toml",
         "[tool.asyncify]\n"
         'select = ["sleep"]\nignore = ["http"]\nexclude = ["legacy/"]\n'
-        "jobs = 3\ntodo-comments = true\nto-thread = false\nkeep-sync-api = true\n",
+        "jobs = 3\ntodo-comments = true\nto-thread = false\nkeep-sync-api = true\n"
+        'http-client = "aiohttp"\n',
     )
     loaded = load_config([tmp_path])
-    assert loaded == Config(config, ("sleep",), ("http",), ("legacy/",), 3, True, False, True)
+    assert loaded == Config(
+        config, ("sleep",), ("http",), ("legacy/",), 3, True, False, True, "aiohttp"
+    )
     assert loaded.root == tmp_path
     assert merge(loaded) == Options(
         select=frozenset({"sleep"}),
@@ -34,6 +37,7 @@ def test_all_keys(tmp_path: Path) -> None:
         todo_comments=True,
         to_thread=False,
         keep_sync_api=True,
+        http_client="aiohttp",
     )
     assert merge(loaded, keep_sync_api=False).keep_sync_api is False  # --no-keep-sync-api
 
@@ -55,8 +59,10 @@ def test_not_looked_for_above_the_repository(tmp_path: Path) -> None:
 
 
 def test_command_line_overrides_the_file() -> None:
-    config = Config(None, ("sleep",), ("http",), ("a/",), 3, True, False)
+    config = Config(None, ("sleep",), ("http",), ("a/",), 3, True, False, None, "aiohttp")
     options = merge(config, select=("files",), exclude=("b/",), jobs=0, todo_comments=False)
+    assert options.http_client == "aiohttp"  # not given on the command line: the file's
+    assert merge(config, http_client="httpx").http_client == "httpx"
     assert options.select == {"files"}
     assert options.ignore == {"http"}  # not given on the command line: the file's
     assert options.exclude == ("b/",)
@@ -86,6 +92,11 @@ def test_split_names() -> None:
         ("jobs = 1.5\n", "jobs must be a whole number"),
         ('to-thread = "yes"\n', "to-thread must be true or false"),
         ("keep-sync-api = 1\n", "keep-sync-api must be true or false"),
+        (
+            'http-client = "urllib3"\n',
+            "http-client must be one of 'httpx', 'aiohttp', got 'urllib3'",
+        ),
+        ("http-client = true\n", "http-client must be one of 'httpx', 'aiohttp', got True"),
         ("jobs = [\n", "invalid TOML"),
     ],
 )

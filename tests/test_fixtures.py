@@ -6,7 +6,8 @@ output (no output section: the input must stay unchanged), then optionally a lin
 as printed). Every case also checks that the expected output parses and that
 converting it again changes nothing. Each file is converted alone, as module
 ``<case>``, with every codemod enabled; a fixture may name others with a first line
-``# select: a,b``, and a first line ``# keep-sync-api`` turns that option on.
+``# select: a,b``, and a first line ``# keep-sync-api`` turns that option on. Fixtures
+in ``http_aiohttp/`` run with ``--http-client aiohttp``.
 """
 
 from __future__ import annotations
@@ -50,19 +51,23 @@ def run(source: str, name: str, options: Options) -> tuple[str, list[Finding]]:
     return outcome[0], outcome[1]
 
 
-def options_for(source: str) -> Options:
+def options_for(source: str, folder: str = "") -> Options:
+    client = "aiohttp" if folder == "http_aiohttp" else "httpx"
     first = source.splitlines()[0] if source else ""
     if first == "# keep-sync-api":
-        return Options(keep_sync_api=True)
+        return Options(keep_sync_api=True, http_client=client)
     if first.startswith("# select:"):
-        return Options(select=frozenset(s.strip() for s in first.split(":", 1)[1].split(",")))
-    return Options()
+        return Options(
+            select=frozenset(s.strip() for s in first.split(":", 1)[1].split(",")),
+            http_client=client,
+        )
+    return Options(http_client=client)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
 def test_fixture(case: Path) -> None:
     source, expected, expected_findings = split(case.read_text())
-    options = options_for(source)
+    options = options_for(source, case.parent.name)
     name = case.stem
     output, findings = run(source, name, options)
     want = source if expected is None else expected

@@ -15,6 +15,7 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -140,6 +141,23 @@ BlockingAudit = Annotated[
 ]
 
 
+class HttpClientChoice(str, Enum):
+    """What requests code becomes (the ``http`` codemod's target library)."""
+
+    HTTPX = "httpx"
+    AIOHTTP = "aiohttp"
+
+
+HttpClient = Annotated[
+    HttpClientChoice | None,
+    typer.Option(
+        "--http-client",
+        help="What requests code becomes: httpx.AsyncClient (default) or aiohttp.ClientSession.",
+        show_default=False,
+    ),
+]
+
+
 class UsageError(Exception):
     """A bad option or configuration: exit 2 with a one-line message."""
 
@@ -190,6 +208,7 @@ def run(
             "its functions (and the callers that only awaited them) synchronous.",
         ),
     ] = False,
+    http_client: HttpClient = None,
 ) -> None:
     """Rewrite files in place."""
     arguments = dict(locals())
@@ -212,6 +231,7 @@ def diff(
     exit_zero: ExitZero = False,
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
+    http_client: HttpClient = None,
 ) -> None:
     """Print a unified diff of the conversion; write nothing."""
     _execute(Command.DIFF, **locals())
@@ -233,6 +253,7 @@ def check(
     exit_zero: ExitZero = False,
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
+    http_client: HttpClient = None,
     blocking: BlockingAudit = False,
 ) -> None:
     """Write nothing; exit 1 if anything would change or needs review."""
@@ -255,6 +276,7 @@ def plan(
     exit_zero: ExitZero = False,
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
+    http_client: HttpClient = None,
 ) -> None:
     """Show which functions become async, and the call chain that forces each."""
     _execute(Command.PLAN, **locals())
@@ -303,7 +325,8 @@ def _execute(
     output: Path | None,
     exit_zero: bool,
     to_thread: bool | None,
-    keep_sync_api: bool | None = None,
+    keep_sync_api: bool | None,
+    http_client: HttpClientChoice | None,
     blocking: bool = False,
     interactive: bool = False,
 ) -> None:
@@ -320,6 +343,7 @@ def _execute(
             todo_comments=todo_comments,
             to_thread=to_thread,
             keep_sync_api=keep_sync_api,
+            http_client=http_client.value if http_client is not None else None,
         )
         options = replace(options, blocking_audit=blocking)
         _check_codemods(options)

@@ -30,6 +30,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from asyncify.findings import Code
 
 if TYPE_CHECKING:
+    from asyncify.options import Options
     from asyncify.rewrite import RewriteState
 
 
@@ -74,6 +75,12 @@ class Codemod(cst.CSTTransformer):
         """The mapped API a call (original node) invokes, if it is one of ours."""
         name = self.name_of(call.func)
         return name if name in self.api_names() else ""
+
+    @classmethod
+    def apis_for(cls, options: Options) -> Sequence[Api]:
+        """The ``APIS`` table of a run: a codemod whose target library is an option (the
+        ``http`` codemod's ``--http-client``) may change which APIs block."""
+        return cls.APIS
 
     @classmethod
     def api_names(cls) -> frozenset[str]:

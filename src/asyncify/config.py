@@ -14,6 +14,7 @@ jobs = 0                    # worker processes; 0 = one per core
 todo-comments = false       # put "# TODO(asyncify AFYnnn): ..." at each finding
 to-thread = true            # wrap calls that cannot be awaited in asyncio.to_thread
 keep-sync-api = false       # keep public functions callable synchronously (sync wrappers)
+http-client = "httpx"       # what requests becomes: "httpx" or "aiohttp"
 ```
 """
 
@@ -31,7 +32,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from asyncify.options import Options
+from asyncify.options import HTTP_CLIENTS, Options
 
 
 class ConfigError(Exception):
@@ -50,6 +51,7 @@ class Config:
     todo_comments: bool | None = None
     to_thread: bool | None = None
     keep_sync_api: bool | None = None
+    http_client: str | None = None
 
     @property
     def root(self) -> Path:
@@ -59,7 +61,16 @@ class Config:
 
 _STRING_LISTS = {"select", "ignore", "exclude"}
 _BOOLS = {"todo-comments", "to-thread", "keep-sync-api"}
-KEYS = ("select", "ignore", "exclude", "jobs", "todo-comments", "to-thread", "keep-sync-api")
+KEYS = (
+    "select",
+    "ignore",
+    "exclude",
+    "jobs",
+    "todo-comments",
+    "to-thread",
+    "keep-sync-api",
+    "http-client",
+)
 
 
 def find_config(paths: Sequence[Path]) -> Path | None:
@@ -139,6 +150,13 @@ def _validate(path: Path, table: dict[str, Any]) -> Config:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{where}: jobs must be a whole number >= 0, got {value!r}")
             values[key] = value
+        elif key == "http-client":
+            if value not in HTTP_CLIENTS:
+                raise ConfigError(
+                    f"{where}: http-client must be one of {', '.join(map(repr, HTTP_CLIENTS))}, "
+                    f"got {value!r}"
+                )
+            values["http_client"] = value
     return Config(path=path, **values)
 
 
@@ -159,6 +177,7 @@ def merge(
     todo_comments: bool | None = None,
     to_thread: bool | None = None,
     keep_sync_api: bool | None = None,
+    http_client: str | None = None,
 ) -> Options:
     """The options of a run: each command-line value (not ``None``) overrides the file's."""
 
@@ -175,4 +194,5 @@ def merge(
         todo_comments=pick(todo_comments, config.todo_comments, False),
         to_thread=pick(to_thread, config.to_thread, True),
         keep_sync_api=pick(keep_sync_api, config.keep_sync_api, False),
+        http_client=pick(http_client, config.http_client, HTTP_CLIENTS[0]),
     )

@@ -90,10 +90,15 @@ def plan_for(
     options: Options,
     frozen: Iterable[str] = (),
 ) -> AsyncPlan:
-    apis = [api for c in codemods for api in c.APIS]
+    apis = [api for c in codemods for api in c.apis_for(options)]
     aliases = {k: v for c in codemods for k, v in c.ALIASES.items()}
     iterates = {k: v for c in codemods for k, v in c.ITERATES.items()}
-    strong = [api.name for c in codemods if options.explicitly_selected(c.NAME) for api in c.APIS]
+    strong = [
+        api.name
+        for c in codemods
+        if options.explicitly_selected(c.NAME)
+        for api in c.apis_for(options)
+    ]
     return build_plan(
         indexes,
         apis,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+HTTP_CLIENTS = ("httpx", "aiohttp")  # --http-client / http-client values; the first is the default
+
 
 @dataclass(frozen=True)
 class Options:
@@ -23,6 +25,7 @@ class Options:
     # rejected; they stay synchronous, and so the rest of the program stays consistent.
     declined: frozenset[str] = frozenset()
     keep_files: frozenset[str] = frozenset()
+    http_client: str = "httpx"  # target of the http codemod: "httpx" or "aiohttp"
     extra: dict[str, str] = field(default_factory=dict)
 
     def codemod_enabled(self, name: str) -> bool:
