@@ -52,6 +52,37 @@ def test_unstable_output_is_left_untouched_and_callers_stay_sync(
     assert plan.async_functions == frozenset()
 
 
+class AwaitAtTop(Codemod):
+    """Writes code that parses but does not compile (`await` in a plain function)."""
+
+    NAME = "await_at_top"
+    APIS = (Api("bogus.block", anywhere=True),)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        bad = cst.parse_statement("def broken():\n    await bogus.block()\n")
+        return updated_node.with_changes(body=[*updated_node.body, bad])
+
+
+def test_output_that_parses_but_does_not_compile_is_rejected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    codemods = (*engine.all_codemods(), AwaitAtTop)
+    monkeypatch.setattr(engine, "all_codemods", lambda: codemods)
+    files = {"low.py": "import bogus\n\ndef wait():\n    bogus.block()\n"}
+    _, outcomes = convert_texts(sources(files), Options())
+    low = outcomes["low.py"]
+    assert isinstance(low, Finding) and low.code == "AFY003"
+    assert "does not compile" in low.message and "outside async function" in low.message
+
+
+def test_input_that_does_not_compile_is_still_converted() -> None:
+    """A script with `await` at top level (a notebook export) parses; it is not our error."""
+    files = {"nb.py": "import time\n\ndef f():\n    time.sleep(0)\n\nawait g()\n"}
+    _, outcomes = convert_texts(sources(files), Options())
+    out = outcomes["nb.py"]
+    assert not isinstance(out, Finding) and "async def f" in out[0]
+
+
 def test_syntax_error_file_is_reported_and_others_still_convert() -> None:
     files = {
         "bad.py": "def broken(:\n    pass\n",

@@ -6,12 +6,12 @@ it returns, per file, the new bytes (or why there are none) and the findings.
 
 from __future__ import annotations
 
-import ast
 import functools
 import importlib
 import os
 import pkgutil
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -310,11 +310,10 @@ def _verify(
         new_text = result[0]
         if new_text == texts[index.path]:
             continue
-        try:
-            ast.parse(new_text)
-        except SyntaxError as exc:
+        problem = _compile_error(new_text, index.path)
+        if problem is not None and _compile_error(texts[index.path], index.path) is None:
             failed[index.path] = UNSTABLE_OUTPUT.at(
-                index.path, exc.lineno or 1, 0, f"output does not parse: {exc.msg}"
+                index.path, problem[0], 0, f"output does not compile: {problem[1]}"
             )
             continue
         new_texts[index.path] = new_text
@@ -346,6 +345,20 @@ def _verify(
                 index.path, 1, 0, "a second run would change it again"
             )
     return failed
+
+
+def _compile_error(text: str, path: str) -> tuple[int, str] | None:
+    """(line, message) if Python would not compile ``text``; compiling, not just parsing,
+    also rejects `await` outside an async function, `yield` in an async comprehension..."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. invalid escapes the input had already
+            compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return exc.lineno or 1, exc.msg
+    except ValueError as exc:  # e.g. a NUL byte
+        return 1, str(exc)
+    return None
 
 
 def convert(

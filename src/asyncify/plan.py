@@ -947,6 +947,23 @@ def build_plan(
                 if prior is None or (strong_seed and not prior[3]):
                     seeds[owner] = (name, mod.path, site.line, strong_seed)
 
+    # `list(map(f, xs))`: the consumer calls f in the owner's frame, where it becomes
+    # `[await f(_item) for _item in xs]`; so the owner must become async too.
+    for mod in indexes:
+        for owner, refs in mod.refs.items():
+            for ref in refs:
+                consumer = ref.context.removeprefix("map:consume:")
+                target = r.callee(ref.target)
+                if (
+                    ref.context.startswith("map:consume:")
+                    and consumer in ("list", "tuple", "set")
+                    and target in functions
+                    and owner in functions
+                ):
+                    pseudo = CallSite(ref.pos, ref.line, ref.col, ref.target, "await")
+                    callers.setdefault(target, []).append((owner, pseudo, mod))
+                    callees.setdefault(owner, set()).add(target)
+
     # `with x` / `for y in x` where x's class has __enter__/__iter__: implicit calls.
     blocks: list[tuple[ModuleIndex, str, BlockSite, list[str]]] = []
     for mod in indexes:
