@@ -340,3 +340,41 @@ def test_a_blocking_iter_that_returns_an_iterator_stays_sync() -> None:
     )
     assert p.async_functions == set()
     assert [f.code for f in p.findings()] == ["AFY102"]
+
+
+def test_module_level_class_aliases_and_type_checking_bases() -> None:
+    """`Default = Backend` names the class; so does the `TYPE_CHECKING` branch of an if/else
+    that gives a mixin its typing base (python-gitlab's `_RestManagerBase`)."""
+    p = plan(
+        {
+            "lib.backends.__init__": "from .impl import Backend\n\nDefault = Backend\n",
+            "lib.backends.impl": """
+            import time
+            class Backend:
+                def request(self, n):
+                    time.sleep(0)
+                    return n
+            """,
+            "lib.base": """
+            from lib.backends import Default
+            class Manager:
+                def __init__(self, backend_class: type[Default]):
+                    self.backend = backend_class()
+            """,
+            "lib.mixins": """
+            from typing import TYPE_CHECKING
+            from lib import base
+            if TYPE_CHECKING:
+                _Base = base.Manager
+            else:
+                _Base = object
+            class GetMixin(_Base):
+                def get(self, n):
+                    return self.backend.request(n)
+            Twice = base.Manager
+            Twice = object  # assigned twice: not an alias
+            """,
+        }
+    )
+    assert p.async_functions == {"lib.backends.impl.Backend.request", "lib.mixins.GetMixin.get"}
+    assert not p.findings()

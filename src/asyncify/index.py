@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -318,11 +319,37 @@ class _Indexer:
     def index(self, tree: ast.Module, is_main: bool) -> ModuleIndex:
         top = _Scope(name="", qualname="")
         self.scopes = [top]
+        self.class_aliases: set[str] = set()
         self.declare(tree.body, top, prefix=self.module)
-        for stmt in tree.body:  # globals' types, for functions defined above the assignment
+        assigned = Counter(
+            target.id
+            for stmt in _walk_block(tree.body)
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+            for target in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+            if isinstance(target, ast.Name)
+        )
+        # `if TYPE_CHECKING: Base = RESTManager / else: Base = object`: the typing view is
+        # the one that says what the names mean (as for mypy); the `else` does not count.
+        typing_only: list[ast.stmt] = []
+        for stmt in tree.body:
+            if isinstance(stmt, ast.If) and _is_type_checking(stmt.test):
+                typing_only.extend(stmt.body)
+                assigned.subtract(
+                    t.id
+                    for inner in _walk_block(stmt.orelse)
+                    if isinstance(inner, ast.Assign)
+                    for t in inner.targets
+                    if isinstance(t, ast.Name)
+                )
+        for stmt in [*tree.body, *typing_only]:  # globals' types, for functions defined above
             if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+                alias = self.class_alias(stmt, assigned)
                 for target in stmt.targets:
-                    self.bind(target, self.value_ref(stmt.value) or None)
+                    if alias and isinstance(target, ast.Name):
+                        top.names[target.id] = alias  # `Default = Backend`: another name
+                        self.class_aliases.add(target.id)
+                    else:
+                        self.bind(target, self.value_ref(stmt.value) or None)
         self.statements(tree.body, "sync:import time" if not is_main else "main")
         aliases = {k: v for k, v in top.names.items() if v != f"{self.module}.{k}"}
         return ModuleIndex(
@@ -339,6 +366,16 @@ class _Indexer:
             blocks={k: tuple(v) for k, v in self.blocks.items()},
             exports=_exports(tree.body),
         )
+
+    def class_alias(self, stmt: ast.Assign, assigned: Counter[str]) -> Ref:
+        """The dotted name a module-level ``Alias = some.Name`` makes another name for: only
+        when every target is assigned once and the value is a name (not a value)."""
+        if not isinstance(stmt.value, (ast.Name, ast.Attribute)):
+            return ""
+        if any(assigned[t.id] != 1 for t in stmt.targets if isinstance(t, ast.Name)):
+            return ""
+        ref, is_value = self.ref_of(stmt.value)
+        return ref if ref and not is_value and not ref.startswith("builtins.") else ""
 
     def declare(self, body: Sequence[ast.stmt], scope: _Scope, prefix: str) -> None:
         """Bind the names a block defines or imports (before walking its code)."""
@@ -437,6 +474,9 @@ class _Indexer:
 
     def bind(self, target: ast.expr, ref: Ref | None) -> None:
         scope = self.scope
+        if isinstance(target, ast.Name) and len(self.scopes) == 1:
+            if target.id in self.class_aliases:
+                return  # the module-level alias stays a name for its class
         if isinstance(target, ast.Name):
             scope.assigned.add(target.id)
             if target.id in scope.values:
@@ -860,6 +900,12 @@ def _is_main_guard(test: ast.expr) -> bool:
         and isinstance(test.ops[0], ast.Eq)
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value == "__main__"
+    )
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
     )
 
 
