@@ -1203,6 +1203,8 @@ class Http(Codemod):
     ) -> cst.BaseExpression:
         if not isinstance(updated_node, cst.Call):
             return updated_node
+        if self.in_async():
+            updated_node = self._raises(original_node, updated_node)
         name = self.name_of(original_node.func)
         if name in ADAPTERS:
             self.report(aio.NO_COUNTERPART if self.aiohttp else RETRIES, original_node, f"`{name}`")
@@ -2232,7 +2234,30 @@ class Http(Codemod):
     ) -> cst.ExceptHandler:
         if original_node.type is None or not self.in_async():
             return updated_node
-        elements = _flatten(original_node.type)
+        mapped_type = self._mapped_exceptions(original_node.type)
+        if mapped_type is None:
+            return updated_node
+        return updated_node.with_changes(type=mapped_type)
+
+    def _raises(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """``pytest.raises(requests.HTTPError)`` / ``self.assertRaises(...)`` in a test that
+        became async: the same exception mapping as an ``except`` clause."""
+        spelled = cst.Module([]).code_for_node(original.func)
+        if (
+            spelled not in ("pytest.raises", "raises")
+            and not spelled.startswith("self.assertRaises")
+        ) or not original.args or original.args[0].keyword is not None:
+            return updated
+        mapped_type = self._mapped_exceptions(original.args[0].value)
+        if mapped_type is None:
+            return updated
+        return updated.with_changes(
+            args=[updated.args[0].with_changes(value=mapped_type), *updated.args[1:]]
+        )
+
+    def _mapped_exceptions(self, original: cst.BaseExpression) -> cst.BaseExpression | None:
+        """requests exception names → their httpx/aiohttp tuples; None if none is named."""
+        elements = _flatten(original)
         mapped: list[str] = []
         changed = False
         exceptions = aio.EXCEPTIONS if self.aiohttp else EXCEPTIONS
@@ -2252,13 +2277,13 @@ class Http(Codemod):
                     self.report(code, element, f"`{name}`")
                 mapped.append(cst.Module([]).code_for_node(element))
         if not changed:
-            return updated_node
+            return None
         unique = list(dict.fromkeys(mapped))
         for name in unique:
             if name.partition(".")[0] in ("httpx", "aiohttp", "asyncio", "json"):
                 self.add_import(name.partition(".")[0])
         text = unique[0] if len(unique) == 1 else "(" + ", ".join(unique) + ")"
-        return updated_node.with_changes(type=cst.parse_expression(text))
+        return cst.parse_expression(text)
 
     def leave_ClassDef(
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef
