@@ -26,17 +26,9 @@ from asyncify.libcst_command import command_for
 # Calls that block and are run unchanged in a worker thread.
 TO_THREAD = (
     "builtins.input",
-    "subprocess.run",
-    "subprocess.call",
-    "subprocess.check_call",
-    "subprocess.check_output",
     "subprocess.getoutput",
     "subprocess.getstatusoutput",
     "os.system",
-    "urllib.request.urlopen",
-    "http.client.HTTPResponse.read",
-    "http.client.HTTPResponse.readline",
-    "http.client.HTTPResponse.readlines",
     "socket.create_connection",
     "socket.getaddrinfo",
     "socket.gethostbyname",
@@ -55,8 +47,6 @@ TO_THREAD = (
 )
 # What those return, so that methods on the result are recognised too.
 RETURNS = {
-    "urllib.request.urlopen": "http.client.HTTPResponse",
-    "http.client.HTTPResponse.__enter__": "http.client.HTTPResponse",
     "socket.create_connection": "socket.socket",
     "socket.socket": "socket.socket",
     "socket.socket.accept": "",
@@ -183,14 +173,22 @@ class Blocking(Codemod):
         if api in NOT_CONVERTED:
             self.report(NOT_THREADABLE, original_node, f"`{api}`: {NOT_CONVERTED[api]}")
             return updated_node
-        if not self.state.options.to_thread:
-            self.report(LEFT_BLOCKING, original_node, f"`{api}`")
-            return updated_node
-        self.report(IN_THREAD, original_node, f"`{api}`")
-        self.add_import("asyncio")
-        args = [cst.Arg(updated_node.func), *updated_node.args]
-        call = cst.Call(func=dotted("asyncio.to_thread"), args=args)
-        return cst.Await(expression=call)
+        return in_thread(self, original_node, updated_node, IN_THREAD, f"`{api}`")
+
+
+def in_thread(
+    codemod: Codemod, original: cst.Call, updated: cst.Call, code: Code, detail: str
+) -> cst.BaseExpression:
+    """``await asyncio.to_thread(f, *args)``: the fallback of every codemod for a blocking call
+    it has no faithful async form for, reported with ``code``; with ``--no-to-thread`` the
+    call is left blocking (AFY702)."""
+    if not codemod.state.options.to_thread:
+        codemod.report(LEFT_BLOCKING, original, detail)
+        return updated
+    codemod.report(code, original, detail)
+    codemod.add_import("asyncio")
+    args = [cst.Arg(updated.func), *updated.args]
+    return cst.Await(expression=cst.Call(func=dotted("asyncio.to_thread"), args=args))
 
 
 Command = command_for(Blocking)  # python -m libcst.tool codemod blocking.Command
