@@ -49,7 +49,7 @@ URLOPEN = "urllib.request.urlopen"
 PARAMETERS = ("url", "data", "timeout", "context")  # urlopen's, as the helper takes them
 POSITIONAL = 3  # url, data, timeout
 IMPORTS = (
-    "asyncio", "http.client", "httpx", "io", "socket", "ssl", "types", "urllib.error",
+    "asyncio", "http.client", "httpx", "io", "os", "socket", "ssl", "types", "urllib.error",
     "urllib.request",
 )  # fmt: skip
 # What runs urllib itself at run time: in a worker thread, or blocking with --no-to-thread
@@ -71,7 +71,6 @@ async def _urlopen(url, data=None, timeout=..., *, context=None):
     if data is not None:
         request.data = data
     seconds = socket.getdefaulttimeout() if timeout is ... else timeout
-    request.timeout = seconds
 
     class Next(urllib.request.OpenerDirector):
         def open(self, fullurl, data=None, timeout=None):
@@ -92,6 +91,7 @@ async def _urlopen(url, data=None, timeout=..., *, context=None):
                 or not isinstance(request.data, (bytes, bytearray, memoryview, type(None)))
             ):
                 {fallback}
+            request.timeout = seconds
             prepare.do_request_(request)
             response = await _urlopen_exchange(transport, request, seconds)
             if 200 <= response.status < 300:
@@ -135,12 +135,16 @@ async def _urlopen_exchange(transport, request, seconds):
     except httpx.TimeoutException:
         raise urllib.error.URLError(TimeoutError("timed out")) from None
     except httpx.TransportError as error:
-        cause = error
-        while cause is not None and not isinstance(cause, OSError):
-            cause = cause.__cause__ or cause.__context__
+        reason, cause = None, error  # the socket's own error, as http.client would raise it
+        while cause is not None:
+            reason = cause if isinstance(cause, OSError) else reason
+            nested = getattr(cause, "exceptions", None)  # the first of several attempts
+            cause = nested[0] if nested else cause.__cause__ or cause.__context__
+        if type(reason).__module__ == "builtins" and reason.errno:  # asyncio words it otherwise
+            reason = type(reason)(reason.errno, os.strerror(reason.errno))
         if isinstance(error, (httpx.ConnectError, httpx.WriteError)):
-            raise urllib.error.URLError(cause or str(error)) from None
-        raise cause or http.client.RemoteDisconnected(str(error)) from None
+            raise urllib.error.URLError(reason or str(error)) from None
+        raise reason or http.client.RemoteDisconnected(str(error)) from None
     if answer.headers.get("transfer-encoding", "").lower() == "chunked":  # as it came
         chunk = b"%x\\r\\n%s\\r\\n" % (len(content), content) if content else b""
         content = chunk + b"0\\r\\n\\r\\n"
@@ -148,7 +152,8 @@ async def _urlopen_exchange(transport, request, seconds):
     fields = [name + b": " + value + b"\\r\\n" for name, value in answer.headers.raw]
     raw = b"".join([status.encode("latin-1"), *fields, b"\\r\\n", content])
     response = http.client.HTTPResponse(
-        types.SimpleNamespace(makefile=lambda mode: io.BytesIO(raw)), method=request.get_method()
+        types.SimpleNamespace(makefile=lambda mode: io.BufferedReader(io.BytesIO(raw))),
+        method=request.get_method(),
     )
     response.begin()
     response.url = request.full_url
