@@ -1,15 +1,18 @@
 """Other blocking calls in async code → ``await asyncio.to_thread(...)``.
 
 https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread. For calls with no
-async library mapping (MAPPING.md §D): ``subprocess.run`` and friends, ``input()``,
-``urllib.request.urlopen`` and its response, sockets, ``threading``/``queue`` waits and
+async library mapping (MAPPING.md §D): ``input()``, ``os.system``,
+``subprocess.getoutput``/``getstatusoutput``, sockets, ``threading``/``queue`` waits and
 ``Future.result``. Running the unchanged call in a worker thread keeps its semantics
-exactly (arguments, return value, exceptions, ``check=``, ``timeout=``, ``text=``) while
-the event loop goes on; each converted site gets a note (AFY701), since the call still
-occupies a thread and cannot be cancelled. These APIs are *weak*: a function that only
-calls them becomes async only when it is already on an async path (or with
-``--select blocking``). ``--no-to-thread`` (``to-thread = false``) leaves them blocking,
-with AFY702.
+exactly (arguments, return value, exceptions) while the event loop goes on; each
+converted site gets a note (AFY701), since the call still occupies a thread and cannot be
+cancelled. These APIs are *weak*: a function that only calls them becomes async only when
+it is already on an async path (or with ``--select blocking``). ``--no-to-thread``
+(``to-thread = false``) leaves them blocking, with AFY702. :func:`in_thread` is that
+fallback for the other codemods too:
+``subprocess.run`` and friends (:mod:`process`) and ``urllib.request.urlopen``
+(:mod:`urlopen`) have native mappings and fall back to a thread only for arguments they
+cannot reproduce.
 
 Not converted, with AFY703: ``subprocess.Popen`` (an object whose methods block),
 ``sqlite3`` (its connections refuse use from another thread by default).
@@ -66,9 +69,9 @@ IN_THREAD = Code(
     "httpx, asyncio streams) scales better and can be cancelled",
     "note",
     doc="""
-    A blocking call with no async library in asyncify's mappings (`subprocess.run`,
-    `input()`, `os.system`, `urllib.request.urlopen`, socket calls, `queue.Queue.get`,
-    `threading.Event.wait`, ...) now runs in a worker thread with `asyncio.to_thread`. A note:
+    A blocking call with no async library in asyncify's mappings (`input()`, `os.system`,
+    `subprocess.getoutput`, socket calls, `queue.Queue.get`, `threading.Event.wait`, ...)
+    now runs in a worker thread with `asyncio.to_thread`. A note:
     the program behaves the same and the event loop is not blocked, but threads are a
     limited pool (the default executor) and a running thread cannot be cancelled.
 
@@ -77,16 +80,17 @@ IN_THREAD = Code(
     Before (converted):
 
     ```python
-    result = await asyncio.to_thread(subprocess.run, ["git", "status"], capture_output=True)
+    status = await asyncio.to_thread(subprocess.getoutput, "git status")
     ```
 
     After:
 
     ```python
-    proc = await asyncio.create_subprocess_exec(
-        "git", "status", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    proc = await asyncio.create_subprocess_shell(
+        "git status", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    stdout, stderr = await proc.communicate()
+    out, _ = await proc.communicate()
+    status = out.decode().removesuffix("\n")
     ```
     """,
 )
@@ -95,8 +99,9 @@ LEFT_BLOCKING = Code(
     "blocking call left in async code (to-thread is off)",
     "run it with `await asyncio.to_thread(...)`, or use an async library",
     doc="""
-    A blocking call with no async library in asyncify's mappings (`subprocess.run`,
-    `input()`, sockets, queue waits, ...) is left blocking in async code because
+    A blocking call with no async library in asyncify's mappings (`input()`, `os.system`,
+    sockets, queue waits, ...), or one kept in a thread for an argument that has no native
+    form (AFY704, AFY705), is left blocking in async code because
     `to-thread = false` (`--no-to-thread`). While it runs, the event loop and every other
     task wait.
 
@@ -104,14 +109,14 @@ LEFT_BLOCKING = Code(
 
     ```python
     async def deploy():
-        subprocess.run(["make", "deploy"], check=True)
+        os.system("make deploy")
     ```
 
     After:
 
     ```python
     async def deploy():
-        await asyncio.to_thread(subprocess.run, ["make", "deploy"], check=True)
+        await asyncio.to_thread(os.system, "make deploy")
     ```
     """,
 )

@@ -95,7 +95,7 @@ def _subprocess_kill(process):
 """
 RUN = """
 async def _subprocess_run(
-    args, *, input=None, capture_output=False, timeout=None, check=False, **kwargs
+    args, *, input=None, capture_output=False, timeout: Any = None, check=False, **kwargs
 ):
     # subprocess.run on an asyncio process (added by asyncify): the same CompletedProcess,
     # CalledProcessError and TimeoutExpired (the child killed, with the bytes read so far);
@@ -114,18 +114,19 @@ async def _subprocess_run(
     )
     encoding = kwargs.get("encoding") or locale.getpreferredencoding(False)
     errors = kwargs.get("errors") or "strict"
-    process = await _subprocess_start(args, **kwargs)
+    process: Any = await _subprocess_start(args, **kwargs)
     sent = {process.stdout: [], process.stderr: []}
 
     async def feed():
+        if process.stdin is None:
+            return
         if input:
             try:
                 process.stdin.write(input.encode(encoding, errors) if text_mode else input)
                 await process.stdin.drain()
             except (BrokenPipeError, ConnectionResetError):
                 pass
-        if process.stdin is not None:
-            process.stdin.close()
+        process.stdin.close()
 
     async def read(stream):
         while stream is not None:
@@ -163,10 +164,10 @@ async def _subprocess_run(
     return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 """
 CALL = """
-async def _subprocess_call(args, *, timeout=None, **kwargs):
+async def _subprocess_call(args, *, timeout: Any = None, **kwargs):
     # subprocess.call on an asyncio process (added by asyncify): wait for the exit code; on
     # timeout kill the child and raise subprocess.TimeoutExpired.
-    process = await _subprocess_start(args, **kwargs)
+    process: Any = await _subprocess_start(args, **kwargs)
     try:
         return await asyncio.wait_for(process.wait(), timeout)
     except asyncio.TimeoutError:
@@ -208,7 +209,11 @@ HELPERS = {
     "_subprocess_check_call": (CHECK_CALL, ("_subprocess_call",)),
     "_subprocess_check_output": (CHECK_OUTPUT, ("_subprocess_run",)),
 }
-IMPORTS = {"_subprocess_start": ("asyncio", "os", "subprocess"), "_subprocess_run": ("locale",)}
+IMPORTS = {
+    "_subprocess_start": (("asyncio", None), ("os", None), ("subprocess", None)),
+    "_subprocess_run": (("locale", None), ("typing", "Any")),
+    "_subprocess_call": (("typing", "Any"),),
+}
 
 KEPT_IN_THREAD = Code(
     "AFY704",
@@ -277,8 +282,8 @@ class Subprocess(Codemod):
         self.helpers.add(helper)
         for needed in HELPERS[helper][1]:
             self.use(needed)
-        for module in IMPORTS.get(helper, ()):
-            self.add_import(module)
+        for module, name in IMPORTS.get(helper, ()):
+            self.add_import(module, name)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         sources = [source for name, (source, _) in HELPERS.items() if name in self.helpers]

@@ -62,7 +62,7 @@ BLOCKING = (
     "return urllib.request.urlopen(request, timeout=seconds, context=context)  # asyncify: skip"
 )
 OPEN = """
-async def _urlopen(url, data=None, timeout=..., *, context=None):
+async def _urlopen(url, data=None, timeout: Any = ..., *, context=None) -> Any:
     # urllib.request.urlopen with the HTTP exchange on httpx (added by asyncify). urllib's
     # own handlers add the headers and decide each redirect and error, and the answer is
     # an http.client.HTTPResponse over the body read in full. Other schemes, proxies, an
@@ -98,11 +98,11 @@ async def _urlopen(url, data=None, timeout=..., *, context=None):
                 return response
             handle = getattr(redirect, f"http_error_{response.status}", None)
             following = handle and handle(
-                request, response, response.status, response.msg, response.headers
+                request, response, response.status, response.reason, response.headers
             )
             if not following:
                 raise urllib.error.HTTPError(
-                    request.full_url, response.status, response.msg, response.headers, response
+                    request.full_url, response.status, response.reason, response.headers, response
                 )
             request = following
 """
@@ -140,8 +140,8 @@ async def _urlopen_exchange(transport, request, seconds):
             reason = cause if isinstance(cause, OSError) else reason
             nested = getattr(cause, "exceptions", None)  # the first of several attempts
             cause = nested[0] if nested else cause.__cause__ or cause.__context__
-        if type(reason).__module__ == "builtins" and reason.errno:  # asyncio words it otherwise
-            reason = type(reason)(reason.errno, os.strerror(reason.errno))
+        if isinstance(reason, OSError) and type(reason).__module__ == "builtins" and reason.errno:
+            reason = type(reason)(reason.errno, os.strerror(reason.errno))  # as the OS words it
         if isinstance(error, (httpx.ConnectError, httpx.WriteError)):
             raise urllib.error.URLError(reason or str(error)) from None
         raise reason or http.client.RemoteDisconnected(str(error)) from None
@@ -151,10 +151,8 @@ async def _urlopen_exchange(transport, request, seconds):
     status = f"{answer.http_version} {answer.status_code} {answer.reason_phrase}\\r\\n"
     fields = [name + b": " + value + b"\\r\\n" for name, value in answer.headers.raw]
     raw = b"".join([status.encode("latin-1"), *fields, b"\\r\\n", content])
-    response = http.client.HTTPResponse(
-        types.SimpleNamespace(makefile=lambda mode: io.BufferedReader(io.BytesIO(raw))),
-        method=request.get_method(),
-    )
+    sock: Any = types.SimpleNamespace(makefile=lambda mode: io.BufferedReader(io.BytesIO(raw)))
+    response: Any = http.client.HTTPResponse(sock, method=request.get_method())
     response.begin()
     response.url = request.full_url
     response.msg = response.reason
@@ -251,6 +249,7 @@ class Urllib(Codemod):
         self.used = True
         for module in IMPORTS:
             self.add_import(module)
+        self.add_import("typing", "Any")
         self.remove_import_of(original_node.func)
         return cst.Await(expression=updated_node.with_changes(func=cst.Name("_urlopen")))
 
