@@ -90,7 +90,7 @@ IN_THREAD = Code(
         "git status", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     out, _ = await proc.communicate()
-    status = out.decode().removesuffix("\n")
+    status = out.decode().removesuffix("\\n")
     ```
     """,
 )
