@@ -38,7 +38,8 @@ def show(label, r):
 
 
 def body(r):
-    data = json.loads(r.read())
+    raw = r.read()  # empty for HEAD (kept as HEAD across redirects from Python 3.13 on)
+    data = json.loads(raw) if raw else {}
     data.pop("headers", None)
     return data
 
