@@ -32,6 +32,10 @@ TO_THREAD = (
     "subprocess.getoutput",
     "subprocess.getstatusoutput",
     "os.system",
+    # A response from http.client itself (annotated); urlopen's answers are read in full.
+    "http.client.HTTPResponse.read",
+    "http.client.HTTPResponse.readline",
+    "http.client.HTTPResponse.readlines",
     "socket.create_connection",
     "socket.getaddrinfo",
     "socket.gethostbyname",
@@ -50,6 +54,7 @@ TO_THREAD = (
 )
 # What those return, so that methods on the result are recognised too.
 RETURNS = {
+    "http.client.HTTPResponse.__enter__": "http.client.HTTPResponse",
     "socket.create_connection": "socket.socket",
     "socket.socket": "socket.socket",
     "socket.socket.accept": "",
