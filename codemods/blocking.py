@@ -1,15 +1,18 @@
 """Other blocking calls in async code → ``await asyncio.to_thread(...)``.
 
 https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread. For calls with no
-async library mapping (MAPPING.md §D): ``subprocess.run`` and friends, ``input()``,
-``urllib.request.urlopen`` and its response, sockets, ``threading``/``queue`` waits and
+async library mapping (MAPPING.md §D): ``input()``, ``os.system``,
+``subprocess.getoutput``/``getstatusoutput``, sockets, ``threading``/``queue`` waits and
 ``Future.result``. Running the unchanged call in a worker thread keeps its semantics
-exactly (arguments, return value, exceptions, ``check=``, ``timeout=``, ``text=``) while
-the event loop goes on; each converted site gets a note (AFY701), since the call still
-occupies a thread and cannot be cancelled. These APIs are *weak*: a function that only
-calls them becomes async only when it is already on an async path (or with
-``--select blocking``). ``--no-to-thread`` (``to-thread = false``) leaves them blocking,
-with AFY702.
+exactly (arguments, return value, exceptions) while the event loop goes on; each
+converted site gets a note (AFY701), since the call still occupies a thread and cannot be
+cancelled. These APIs are *weak*: a function that only calls them becomes async only when
+it is already on an async path (or with ``--select blocking``). ``--no-to-thread``
+(``to-thread = false``) leaves them blocking, with AFY702. :func:`in_thread` is that
+fallback for the other codemods too:
+``subprocess.run`` and friends (:mod:`process`) and ``urllib.request.urlopen``
+(:mod:`urlopen`) have native mappings and fall back to a thread only for arguments they
+cannot reproduce.
 
 Not converted, with AFY703: ``subprocess.Popen`` (an object whose methods block),
 ``sqlite3`` (its connections refuse use from another thread by default).
@@ -26,14 +29,10 @@ from asyncify.libcst_command import command_for
 # Calls that block and are run unchanged in a worker thread.
 TO_THREAD = (
     "builtins.input",
-    "subprocess.run",
-    "subprocess.call",
-    "subprocess.check_call",
-    "subprocess.check_output",
     "subprocess.getoutput",
     "subprocess.getstatusoutput",
     "os.system",
-    "urllib.request.urlopen",
+    # A response from http.client itself (annotated); urlopen's answers are read in full.
     "http.client.HTTPResponse.read",
     "http.client.HTTPResponse.readline",
     "http.client.HTTPResponse.readlines",
@@ -55,7 +54,6 @@ TO_THREAD = (
 )
 # What those return, so that methods on the result are recognised too.
 RETURNS = {
-    "urllib.request.urlopen": "http.client.HTTPResponse",
     "http.client.HTTPResponse.__enter__": "http.client.HTTPResponse",
     "socket.create_connection": "socket.socket",
     "socket.socket": "socket.socket",
@@ -76,9 +74,9 @@ IN_THREAD = Code(
     "httpx, asyncio streams) scales better and can be cancelled",
     "note",
     doc="""
-    A blocking call with no async library in asyncify's mappings (`subprocess.run`,
-    `input()`, `os.system`, `urllib.request.urlopen`, socket calls, `queue.Queue.get`,
-    `threading.Event.wait`, ...) now runs in a worker thread with `asyncio.to_thread`. A note:
+    A blocking call with no async library in asyncify's mappings (`input()`, `os.system`,
+    `subprocess.getoutput`, socket calls, `queue.Queue.get`, `threading.Event.wait`, ...)
+    now runs in a worker thread with `asyncio.to_thread`. A note:
     the program behaves the same and the event loop is not blocked, but threads are a
     limited pool (the default executor) and a running thread cannot be cancelled.
 
@@ -87,16 +85,17 @@ IN_THREAD = Code(
     Before (converted):
 
     ```python
-    result = await asyncio.to_thread(subprocess.run, ["git", "status"], capture_output=True)
+    status = await asyncio.to_thread(subprocess.getoutput, "git status")
     ```
 
     After:
 
     ```python
-    proc = await asyncio.create_subprocess_exec(
-        "git", "status", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    proc = await asyncio.create_subprocess_shell(
+        "git status", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    stdout, stderr = await proc.communicate()
+    out, _ = await proc.communicate()
+    status = out.decode().removesuffix("\\n")
     ```
     """,
 )
@@ -105,8 +104,9 @@ LEFT_BLOCKING = Code(
     "blocking call left in async code (to-thread is off)",
     "run it with `await asyncio.to_thread(...)`, or use an async library",
     doc="""
-    A blocking call with no async library in asyncify's mappings (`subprocess.run`,
-    `input()`, sockets, queue waits, ...) is left blocking in async code because
+    A blocking call with no async library in asyncify's mappings (`input()`, `os.system`,
+    sockets, queue waits, ...), or one kept in a thread for an argument that has no native
+    form (AFY704, AFY705), is left blocking in async code because
     `to-thread = false` (`--no-to-thread`). While it runs, the event loop and every other
     task wait.
 
@@ -114,14 +114,14 @@ LEFT_BLOCKING = Code(
 
     ```python
     async def deploy():
-        subprocess.run(["make", "deploy"], check=True)
+        os.system("make deploy")
     ```
 
     After:
 
     ```python
     async def deploy():
-        await asyncio.to_thread(subprocess.run, ["make", "deploy"], check=True)
+        await asyncio.to_thread(os.system, "make deploy")
     ```
     """,
 )
@@ -183,14 +183,22 @@ class Blocking(Codemod):
         if api in NOT_CONVERTED:
             self.report(NOT_THREADABLE, original_node, f"`{api}`: {NOT_CONVERTED[api]}")
             return updated_node
-        if not self.state.options.to_thread:
-            self.report(LEFT_BLOCKING, original_node, f"`{api}`")
-            return updated_node
-        self.report(IN_THREAD, original_node, f"`{api}`")
-        self.add_import("asyncio")
-        args = [cst.Arg(updated_node.func), *updated_node.args]
-        call = cst.Call(func=dotted("asyncio.to_thread"), args=args)
-        return cst.Await(expression=call)
+        return in_thread(self, original_node, updated_node, IN_THREAD, f"`{api}`")
+
+
+def in_thread(
+    codemod: Codemod, original: cst.Call, updated: cst.Call, code: Code, detail: str
+) -> cst.BaseExpression:
+    """``await asyncio.to_thread(f, *args)``: the fallback of every codemod for a blocking call
+    it has no faithful async form for, reported with ``code``; with ``--no-to-thread`` the
+    call is left blocking (AFY702)."""
+    if not codemod.state.options.to_thread:
+        codemod.report(LEFT_BLOCKING, original, detail)
+        return updated
+    codemod.report(code, original, detail)
+    codemod.add_import("asyncio")
+    args = [cst.Arg(updated.func), *updated.args]
+    return cst.Await(expression=cst.Call(func=dotted("asyncio.to_thread"), args=args))
 
 
 Command = command_for(Blocking)  # python -m libcst.tool codemod blocking.Command

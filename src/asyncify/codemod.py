@@ -158,3 +158,30 @@ def dotted(name: str) -> cst.Attribute | cst.Name:
 
 def call(name: str, *args: cst.Arg) -> cst.Call:
     return cst.Call(func=dotted(name), args=args)
+
+
+def add_helpers(module: cst.Module, sources: Sequence[str]) -> cst.Module:
+    """``module`` with module-level helper functions (each given as source) after its header.
+
+    A helper the module already defines at top level is not added again, so converting
+    converted code changes nothing. Two blank lines go before each helper and after the
+    last, as PEP 8 spaces top-level functions.
+    """
+    body = list(module.body)
+    defined = {stmt.name.value for stmt in body if isinstance(stmt, cst.FunctionDef)}
+    blank = cst.EmptyLine()
+    added: list[cst.SimpleStatementLine | cst.BaseCompoundStatement] = []
+    for source in sources:
+        stmt = cst.parse_statement(source.lstrip())
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in defined:
+            continue
+        added.append(stmt.with_changes(leading_lines=[blank, blank]))
+    if not added:
+        return module
+    at = after_header(body)
+    if at < len(body):
+        following = body[at]
+        comments = [ln for ln in following.leading_lines if ln.comment is not None]
+        body[at] = following.with_changes(leading_lines=[blank, blank, *comments])
+    body[at:at] = added
+    return module.with_changes(body=body)

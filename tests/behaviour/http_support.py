@@ -5,8 +5,11 @@ Endpoints (all answers are deterministic so that both programs print the same):
 * ``/json`` echoes a JSON body as ``{"got": body}``; ``/form`` echoes a form body;
   ``/raw`` echoes the raw body as hex; ``/echo`` echoes method, path, query and
   selected headers; ``/cookie`` sets a cookie; ``/cookies`` shows the cookies sent;
-* ``/redirect/<n>`` redirects (302) n times to ``/echo``; ``/status/<code>`` answers
-  with that status; ``/slow`` waits 1.5 s; ``/stream`` sends 3 chunks (no Content-Type);
+* ``/redirect/<n>`` redirects (302) n times to ``/echo``; ``/go/<code>?to=<location>``
+  answers with that code and Location (none without ``to``); ``/headers`` echoes the
+  request's headers in order;
+* ``/status/<code>`` answers with that status; ``/slow`` waits 1.5 s; ``/stream`` sends
+  3 chunks (no Content-Type);
 * ``/bytes/<n>`` sends n deterministic bytes; ``/cafe/<latin-1|utf-8>/<plain|octet>``
   sends "café" in that encoding as text/plain or application/octet-stream without a
   charset; ``/lines`` sends chunked utf-8 text lines (CRLF, an empty line, no final newline).
@@ -82,6 +85,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Location", target)
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif parts[0] == "go":  # /go/<code>?to=<location>: a redirect of any code
+            query = dict(parse_qsl(url.query))
+            extra = {"Location": query["to"]} if "to" in query else {}
+            self._send(int(parts[1]), {"moved": int(parts[1])}, extra)
+        elif parts[0] == "headers":  # every request header, as received
+            self._send(200, {"headers": [[k, v] for k, v in self.headers.items()]})
         elif parts[0] == "status":
             self._send(int(parts[1]), {"status": int(parts[1])})
         elif parts[0] == "slow":

@@ -1,4 +1,4 @@
-"""Other blocking calls run in a worker thread: subprocess, urlopen, queues behave the same."""
+"""Blocking calls on an async path: subprocess, urlopen (native), queues (threads) behave alike."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def test_blocking_calls_in_threads_behave_the_same(tmp_path: Path, http_server: 
     )
     both.assert_same()
     converted = both.converted["main.py"]
-    assert "await asyncio.to_thread(subprocess.run" in converted
-    assert "await asyncio.to_thread(urllib.request.urlopen" in converted
+    # subprocess and urlopen are weak like the thread fallbacks: converted on the async path
+    assert "await _subprocess_run(" in converted and "await _subprocess_check_output(" in converted
+    assert "with await _urlopen(BASE + path, timeout=5) as r:" in converted
     assert "await asyncio.to_thread(q.get, timeout=5)" in converted
     assert "AFY701" in both.convert_output
