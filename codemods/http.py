@@ -935,17 +935,11 @@ class Http(Codemod):
 
     # -- names ----------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
-        class Names(cst.CSTVisitor):
-            def __init__(self, out: set[str]) -> None:
-                super().__init__()
-                self.out = out
-
-            def visit_Name(self, node: cst.Name) -> None:
-                self.out.add(node.value)
-
-        node.visit(Names(self.used_names))
+        survey = _Survey(self.state.is_async_function)
+        node.visit(survey)  # one walk: LibCST visits cost more than the analysis
+        self.used_names |= survey.names
         # Also on a second run (nothing left to plan): kept sessions must stay kept.
-        self._analyse_sessions(node)
+        self._analyse_sessions(survey)
         for call, detail, code in self.kept_reports:
             self.report(code, call, detail)
 
@@ -1770,7 +1764,7 @@ class Http(Codemod):
         return updated_node.with_changes(annotation=dotted(target))
 
     # -- sessions: one decision per Session object of the file ------------------------
-    def _analyse_sessions(self, module: cst.Module) -> None:
+    def _analyse_sessions(self, survey: _Survey) -> None:
         """A Session (a local, a module global, or ``self.<attr>``) becomes an AsyncClient
         only if every blocking use of it in the file is a call that converts (in a function
         async in the plan); otherwise it stays requests everywhere (AFY215)."""
@@ -1781,44 +1775,9 @@ class Http(Codemod):
         blocking = SESSION_CALLS | {f"{SESSION}.close"}
         constructors: list[tuple[cst.Call, tuple[str, str, str], str]] = []
         uses: list[tuple[cst.CSTNode, str, str, bool]] = []  # node, scope, receiver, converts
-        parents = _parents(module)
-        scopes: dict[int, str] = {}  # id(node) -> qualname of the enclosing function ("" if none)
-        asyncs: dict[str, bool] = {"": False}
-
-        class Scopes(cst.CSTVisitor):
-            def __init__(self) -> None:
-                super().__init__()
-                self.stack: list[tuple[str, bool]] = []  # (qualname, is_function)
-
-            def on_visit(self, node: cst.CSTNode) -> bool:
-                if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                    parent = self.stack[-1] if self.stack else None
-                    name = "<lambda>" if isinstance(node, cst.Lambda) else node.name.value
-                    if parent is None:
-                        qual = name
-                    elif parent[1]:
-                        qual = f"{parent[0]}.<locals>.{name}"
-                    else:
-                        qual = f"{parent[0]}.{name}"
-                    is_function = not isinstance(node, cst.ClassDef)
-                    self.stack.append((qual, is_function))
-                    if isinstance(node, cst.FunctionDef):
-                        asyncs[qual] = node.asynchronous is not None or state.is_async_function(
-                            qual
-                        )
-                    elif isinstance(node, cst.Lambda):
-                        asyncs[qual] = False
-                functions = [q for q, f in self.stack if f]
-                scopes[id(node)] = functions[-1] if functions else ""
-                return True
-
-            def on_leave(self, original_node: cst.CSTNode) -> None:
-                if isinstance(original_node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                    self.stack.pop()
-
-        module.visit(Scopes())
+        parents, scopes, asyncs = survey.parents, survey.scopes, survey.asyncs
         attr_keys: dict[str, list[tuple[str, str, str]]] = {}
-        for node in _walk(module):
+        for node in survey.nodes:
             if not isinstance(node, cst.Call):
                 continue
             name = self.name_of(node.func)
@@ -1882,7 +1841,7 @@ class Http(Codemod):
                 scope = scope.rpartition(".<locals>.")[0] if ".<locals>." in scope else ""
 
         # `with <session>:` on an existing session stays a sync `with`: not convertible.
-        for node in _walk(module):
+        for node in survey.nodes:
             if isinstance(node, cst.WithItem) and (spelled := _spelled(node.item)):
                 uses.append((node, scopes.get(id(node), ""), spelled, False))
         bad: dict[tuple[str, str, str], list[str]] = {}
@@ -2444,6 +2403,52 @@ def _session_call_kept(call: cst.Call) -> bool:
         ):
             return True  # streamed or not is decided at run time
     return False
+
+
+class _Survey(cst.CSTVisitor):
+    """Every node of a module in order, with its parent, the function around it, which
+    functions are (or become) async, and every name used."""
+
+    def __init__(self, is_async: Callable[[str], bool]) -> None:
+        super().__init__()
+        self.is_async = is_async
+        self.nodes: list[cst.CSTNode] = []
+        self.parents: dict[int, cst.CSTNode] = {}
+        self.scopes: dict[int, str] = {}  # id(node) -> enclosing function's qualname, or ""
+        self.asyncs: dict[str, bool] = {"": False}
+        self.names: set[str] = set()
+        self.path: list[cst.CSTNode] = []
+        self.stack: list[tuple[str, bool]] = []  # (qualname, is_function)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.path:
+            self.parents[id(node)] = self.path[-1]
+        self.path.append(node)
+        self.nodes.append(node)
+        if isinstance(node, cst.Name):
+            self.names.add(node.value)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            parent = self.stack[-1] if self.stack else None
+            name = "<lambda>" if isinstance(node, cst.Lambda) else node.name.value
+            if parent is None:
+                qual = name
+            elif parent[1]:
+                qual = f"{parent[0]}.<locals>.{name}"
+            else:
+                qual = f"{parent[0]}.{name}"
+            self.stack.append((qual, not isinstance(node, cst.ClassDef)))
+            if isinstance(node, cst.FunctionDef):
+                self.asyncs[qual] = node.asynchronous is not None or self.is_async(qual)
+            elif isinstance(node, cst.Lambda):
+                self.asyncs[qual] = False
+        functions = [q for q, f in self.stack if f]
+        self.scopes[id(node)] = functions[-1] if functions else ""
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.path.pop()
+        if isinstance(original_node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            self.stack.pop()
 
 
 def _parents(root: cst.CSTNode) -> dict[int, cst.CSTNode]:
