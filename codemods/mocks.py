@@ -12,7 +12,8 @@ A test suite converted along with its project keeps mocking what it mocked:
   ``new_callable=MagicMock`` become ``AsyncMock``; any other ``new=`` is reported (AFY901).
 * A patch of a blocking API that the converted code no longer calls (``requests.get`` is
   now ``httpx``) would silently stop intercepting: it is reported (AFY902), except
-  ``time.sleep``, retargeted to ``asyncio.sleep`` (the converted code calls exactly that).
+  ``time.sleep``, retargeted to ``asyncio.sleep`` where that intercepts the same calls
+  (``Api.replaced_by``; the plan checks the conditions).
 * ``responses`` (https://github.com/getsentry/responses) and ``requests_mock``
   (https://requests-mock.readthedocs.io) mocks in tests whose HTTP calls now go through
   httpx become respx routes (https://lundberg.github.io/respx/guide/), where the two
@@ -44,9 +45,6 @@ MOCK_MODULES = ("unittest.mock", "mock")
 PLAIN_MOCKS = frozenset(f"{m}.{c}" for m in MOCK_MODULES for c in ("Mock", "MagicMock"))
 ASYNC_MOCKS = frozenset(f"{m}.AsyncMock" for m in MOCK_MODULES)
 SPEC_ARGS = frozenset({"spec", "spec_set", "autospec"})  # patch derives AsyncMock from them
-# Blocking API -> what the converted code calls instead, looked up at call time, so that a
-# patch of the one is exactly a patch of the other.
-RETARGETS = {"time.sleep": "asyncio.sleep"}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 RESPONSES_ADD = "responses.add"
 RESPONSES_CONSTANTS = {f"responses.{m.upper()}": m for m in HTTP_METHODS}
@@ -59,6 +57,9 @@ MOCKERS = frozenset({MOCKER, "requests_mock.mock"})
 MOCKER_FIXTURE = "requests_mock"  # the pytest fixture requests-mock ships
 MOCKER_ARGS = frozenset({"json", "text", "content", "status_code", "headers"})
 MOCKER_COUNTS = frozenset({"called", "call_count"})  # on respx, members of `.calls`
+MOCKER_METHODS = frozenset({*HTTP_METHODS, "request", "register_uri"})
+FIRED = "assert_all_requests_are_fired"  # responses.activate(...)'s; False by default
+NOT_ALL_CALLED = "assert_all_called=False"  # requests_mock never checks that
 ROUTER = "respx_mock"  # the name respx passes its router by (decorator and pytest fixture)
 
 PATCH_NOT_AWAITABLE = Code(
@@ -104,10 +105,13 @@ PATCH_NOT_CALLED = Code(
     asyncpg instead, so the patch intercepts nothing any more. The test would run the real
     thing (network, files, database) or pass without testing what it tested.
 
-    `time.sleep` is retargeted (`patch("asyncio.sleep", new_callable=AsyncMock)`), because
-    the converted code calls exactly `asyncio.sleep`; a patch of a name imported into one
-    module (`patch("pkg.worker.sleep")`) is not, since `asyncio.sleep` is shared by every
-    module. Where some calls of the API stay synchronous, the patch is kept and reported.
+    A patch of `time.sleep` (the module attribute: `"time.sleep"`, `"pkg.mod.time.sleep"`,
+    `patch.object(time, "sleep")`) becomes `patch("asyncio.sleep", new_callable=AsyncMock)`
+    when that intercepts exactly the same calls: every `time.sleep` call of the project
+    became `await asyncio.sleep(...)`, none was spelled `from time import sleep` (a patch of
+    the module attribute never intercepted those; one of `asyncio.sleep` would), and the
+    project called `asyncio.sleep` nowhere before. Otherwise, and for a patch of a name
+    imported into one module (`patch("pkg.worker.sleep")`), the patch is reported.
 
     Before:
 
@@ -206,10 +210,35 @@ HTTP_MOCK_KEPT = Code(
 class _Function:
     """What the mock rewrite knows about the function it is in."""
 
-    converting: bool  # its requests calls became httpx: its HTTP mocks must be respx
+    converting: bool  # its requests calls became httpx, and its HTTP mocks convert
     mockers: set[str] = field(default_factory=set)  # names bound to requests_mock mockers
     rename: str = ""  # the mocker parameter that becomes `respx_mock`
-    registered: set[tuple[str, str]] = field(default_factory=set)  # responses (method, url)
+
+
+class _Uses(cst.CSTVisitor):
+    """The calls, attributes and ``with`` items of a function, for the HTTP-mock scan."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[cst.Call] = []
+        self.attributes: list[cst.Attribute] = []
+        self.with_items: list[cst.WithItem] = []
+        self.statements: set[int] = set()  # calls that are a whole statement
+        self.lengths: set[int] = set()  # sole arguments of len(...)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+        if isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1:
+            self.lengths.add(id(node.args[0].value))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attributes.append(node)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        self.with_items.append(node)
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self.statements.add(id(node.value))
 
 
 class Mocks(Codemod):
@@ -226,9 +255,6 @@ class Mocks(Codemod):
     def __init__(self, state: RewriteState) -> None:
         super().__init__(state)
         self.functions: list[_Function] = []
-        self.statement_calls: set[int] = set()  # calls that are a whole statement
-        self.counted: set[int] = set()  # `responses.calls` inside len(...)
-        self.decorators: set[int] = set()  # decorator expressions of converting functions
         self.mocker_contexts: set[int] = set()  # `requests_mock.Mocker()` in a with item
 
     @classmethod
@@ -236,40 +262,110 @@ class Mocks(Codemod):
         return bool(plan.patches) or any("requests" in r for r in plan.reaches.values())
 
     def _here(self) -> _Function | None:
-        return self.functions[-1] if self.functions else None
+        here = self.functions[-1] if self.functions else None
+        return here if here is not None and here.converting else None
 
-    def _converting(self) -> bool:
-        here = self._here()
-        return here is not None and here.converting
-
-    # -- functions: decorators and the mocker parameter --------------------------------
+    # -- functions: all of a test's HTTP mocks convert, or none ------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         qualname = self.state.frames[-1].qualname
         here = _Function("requests" in self.state.plan.reaches.get(qualname, ()))
         self.functions.append(here)
         if not here.converting:
             return
+        problems = self._scan(node, here)
+        for where, why in problems:
+            self.report(HTTP_MOCK_KEPT, where, why)
+        if problems:  # half a conversion would mix two mocking libraries
+            here.converting = False
+
+    def _scan(self, node: cst.FunctionDef, here: _Function) -> list[tuple[cst.CSTNode, str]]:
+        """Why this function's responses/requests_mock uses cannot all become respx."""
+        problems: list[tuple[cst.CSTNode, str]] = []
         params = [*node.params.posonly_params, *node.params.params]
         names = {p.name.value for p in [*params, *node.params.kwonly_params]}
         for i, decorator in enumerate(node.decorators):
-            self.decorators.add(id(decorator.decorator))
             expr = decorator.decorator
-            if isinstance(expr, cst.Call) and self.imported_name(expr.func) in MOCKERS:
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            name = self.imported_name(target)
+            if name == RESPONSES_ACTIVATE and isinstance(expr, cst.Call):
+                # `respx.mock(...)` would be a router of its own, not the `respx.get`
+                # one: only the default (not asserting) converts, to bare `respx.mock`.
+                if any(
+                    a.keyword is None or a.keyword.value != FIRED or _literal_value(a) is not False
+                    for a in expr.args
+                ):
+                    problems.append((expr, "`responses.activate` with arguments"))
+            elif name in MOCKERS:
                 # requests_mock appends the mocker to the arguments; respx passes it as
                 # `respx_mock=` only to the function right below it (it reads the
                 # signature), so only an innermost, plain `Mocker()` converts.
-                if expr.args or not params or i != len(node.decorators) - 1:
-                    why = "a `Mocker` decorator with arguments or above other decorators"
-                    self.report(HTTP_MOCK_KEPT, expr, why)
+                if not isinstance(expr, cst.Call) or expr.args or not params:
+                    problems.append((expr, "a `Mocker` decorator with arguments"))
+                elif i != len(node.decorators) - 1:
+                    problems.append((expr, "a `Mocker` decorator above other decorators"))
                 else:
                     here.rename = params[-1].name.value
         if not here.rename and MOCKER_FIXTURE in names:
             here.rename = MOCKER_FIXTURE
         if here.rename and ROUTER in names:
-            self.report(HTTP_MOCK_KEPT, node, f"`{ROUTER}` is already a parameter")
-            here.rename = ""
+            problems.append((node, f"`{ROUTER}` is already a parameter"))
         if here.rename:
             here.mockers.add(here.rename)
+        uses = _Uses()
+        node.body.visit(uses)
+        for item in uses.with_items:
+            call = item.item
+            if isinstance(call, cst.Call) and self.imported_name(call.func) in MOCKERS:
+                if call.args or item.asname is None or not isinstance(item.asname.name, cst.Name):
+                    problems.append((call, "a `Mocker` with arguments or without `as`"))
+                else:
+                    here.mockers.add(item.asname.name.value)
+                    self.mocker_contexts.add(id(call))
+        registered: set[tuple[str, str]] = set()
+        for call in uses.calls:
+            why = self._call_problem(call, here, uses, registered)
+            if why:
+                problems.append((call, why))
+        for attribute in uses.attributes:
+            why = self._attribute_problem(attribute, here, uses)
+            if why:
+                problems.append((attribute, why))
+        return problems
+
+    def _call_problem(
+        self, call: cst.Call, here: _Function, uses: _Uses, registered: set[tuple[str, str]]
+    ) -> str:
+        mocker_method = _mocker_method(call, here)
+        if mocker_method:
+            spec = self._mocker_spec(call, mocker_method)
+            return spec if isinstance(spec, str) else ""
+        name = self.imported_name(call.func)
+        if name == RESPONSES_ADD or name in RESPONSES_SHORTCUTS:
+            spec = self._responses_spec(call, name)
+            if isinstance(spec, str):
+                return spec
+            if id(call) not in uses.statements:
+                return "the result of `responses.add` is used"
+            key = (spec[0], cst.Module([]).code_for_node(spec[1]))
+            if key in registered:
+                return "the same URL registered twice (responses returns them in turn)"
+            registered.add(key)
+            return ""
+        if id(call) in self.mocker_contexts:
+            return ""
+        if name.partition(".")[0] in ("responses", "requests_mock"):
+            return f"`{name}`"
+        return ""
+
+    def _attribute_problem(self, attribute: cst.Attribute, here: _Function, uses: _Uses) -> str:
+        if self.imported_name(attribute) == RESPONSES_CALLS and id(attribute) not in uses.lengths:
+            return "`responses.calls` beyond `len()`"
+        value = attribute.value
+        if isinstance(value, cst.Name) and value.value in here.mockers:
+            attr = attribute.attr.value
+            if attr not in MOCKER_COUNTS and attr not in MOCKER_METHODS:
+                return f"`.{attr}` of a requests_mock mocker"
+        return ""
 
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
@@ -290,60 +386,18 @@ class Mocks(Codemod):
         target = expr.func if isinstance(expr, cst.Call) else expr
         name = self.imported_name(target)
         if name == RESPONSES_ACTIVATE:
-            new = self._activate(expr)
-        elif name in MOCKERS and isinstance(expr, cst.Call) and here.rename:
-            new = cst.parse_expression("respx.mock(assert_all_called=False)")
+            # The global router, which `respx.get` registers routes on and which, like
+            # `activate`, does not assert that every registered response was requested.
+            new: cst.BaseExpression = dotted("respx.mock")
+        elif name in MOCKERS and here.rename:
+            new = cst.parse_expression(f"respx.mock({NOT_ALL_CALLED})")
         else:
-            return decorator
-        if new is None:
             return decorator
         self.add_import("respx")
         self.remove_import_of(target)
         return decorator.with_changes(decorator=new)
 
-    def _activate(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
-        """``@responses.activate`` → ``@respx.mock``: the global router, which, like
-        ``activate``, does not assert that every registered response was requested."""
-        if not isinstance(expr, cst.Call):
-            return dotted("respx.mock")
-        args = []
-        for arg in expr.args:
-            if arg.keyword is None or arg.keyword.value != "assert_all_requests_are_fired":
-                self.report(HTTP_MOCK_KEPT, expr, "`responses.activate` with other arguments")
-                return None
-            args.append(arg.with_changes(keyword=cst.Name("assert_all_called")))
-        return cst.Call(func=dotted("respx.mock"), args=args)
-
-    # -- statements and expressions the rewrite needs to know about --------------------
-    def visit_Expr(self, node: cst.Expr) -> None:
-        self.statement_calls.add(id(node.value))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if (
-            isinstance(node.func, cst.Name)
-            and node.func.value == "len"
-            and len(node.args) == 1
-            and self.imported_name(node.args[0].value) == RESPONSES_CALLS
-        ):
-            self.counted.add(id(node.args[0].value))
-
-    def visit_With(self, node: cst.With) -> None:
-        here = self._here()
-        if here is None or not here.converting:
-            return
-        for item in node.items:
-            call = item.item
-            if (
-                isinstance(call, cst.Call)
-                and self.imported_name(call.func) in MOCKERS
-                and not call.args
-                and item.asname is not None
-                and isinstance(item.asname.name, cst.Name)
-            ):
-                here.mockers.add(item.asname.name.value)
-                self.mocker_contexts.add(id(call))
-
-    # -- calls --------------------------------------------------------------------------
+    # -- calls and attributes ----------------------------------------------------------
     def leave_Call(
         self, original_node: cst.Call, updated_node: cst.BaseExpression
     ) -> cst.BaseExpression:
@@ -354,49 +408,46 @@ class Mocks(Codemod):
         if change:
             return self._patch(original_node, updated_node, change)
         here = self._here()
-        if here is None or not here.converting:
+        if here is None:
             return updated_node
         if id(original_node) in self.mocker_contexts:
             self.add_import("respx")
             self.remove_import_of(original_node.func)
-            return cst.parse_expression("respx.mock(assert_all_called=False)")
-        func = original_node.func
-        if (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value in here.mockers
-        ):
-            return self._mocker_call(original_node, updated_node, func.attr.value)
-        name = self.imported_name(func)
+            return cst.parse_expression(f"respx.mock({NOT_ALL_CALLED})")
+        method = _mocker_method(original_node, here)
+        if method:
+            spec = self._mocker_spec(updated_node, method)
+            func = updated_node.func
+            if isinstance(spec, str) or not isinstance(func, cst.Attribute):
+                return updated_node
+            return self._route(func.value, *spec)
+        name = self.imported_name(original_node.func)
         if name == RESPONSES_ADD or name in RESPONSES_SHORTCUTS:
-            return self._responses_add(original_node, updated_node, name, here)
-        if id(original_node) in self.decorators:
-            return updated_node  # converted with its function, or reported there
-        if name.partition(".")[0] in ("responses", "requests_mock"):
-            self.report(HTTP_MOCK_KEPT, original_node, f"`{name}`")
+            spec = self._responses_spec(updated_node, name)
+            if isinstance(spec, str):
+                return updated_node
+            self.remove_import_of(original_node.func)
+            return self._route(dotted("respx"), *spec)
         return updated_node
 
     def leave_Attribute(
         self, original_node: cst.Attribute, updated_node: cst.BaseExpression
     ) -> cst.BaseExpression:
         here = self._here()
-        if here is None or not here.converting or not isinstance(updated_node, cst.Attribute):
+        if here is None or not isinstance(updated_node, cst.Attribute):
             return updated_node
         if self.imported_name(original_node) == RESPONSES_CALLS:
-            if id(original_node) not in self.counted:
-                self.report(HTTP_MOCK_KEPT, original_node, "`responses.calls` beyond `len()`")
-                return updated_node
             self.add_import("respx")
             self.remove_import_of(original_node)
             return dotted("respx.calls")
         value = original_node.value
-        if isinstance(value, cst.Name) and value.value in here.mockers:
-            attr = original_node.attr.value
-            if attr in MOCKER_COUNTS:  # respx keeps them on the router's call list
-                calls = cst.Attribute(value=updated_node.value, attr=cst.Name("calls"))
-                return updated_node.with_changes(value=calls)
-            if attr not in (*HTTP_METHODS, "request", "register_uri"):
-                self.report(HTTP_MOCK_KEPT, original_node, f"`.{attr}` of a requests_mock")
+        if (
+            isinstance(value, cst.Name)
+            and value.value in here.mockers
+            and original_node.attr.value in MOCKER_COUNTS
+        ):  # respx keeps them on the router's call list
+            calls = cst.Attribute(value=updated_node.value, attr=cst.Name("calls"))
+            return updated_node.with_changes(value=calls)
         return updated_node
 
     # -- mock.patch ------------------------------------------------------------------
@@ -408,20 +459,24 @@ class Mocks(Codemod):
             self.report(PATCH_ASYNC_GENERATOR, original)
             return updated
         kind, _, api = change.partition(":")
-        if kind in ("replaced", "partial"):
-            retargeted = self._retarget(updated, api, is_object) if kind == "replaced" else None
+        api, _, new = api.partition(":")
+        if kind in ("retarget", "replaced", "partial"):
+            retargeted = self._retarget(updated, api, new, is_object) if new else None
             if retargeted is None:
-                why = "some of its calls stay synchronous" if kind == "partial" else "converted"
-                self.report(PATCH_NOT_CALLED, original, f"`{api}` ({why})")
+                detail = f"`{api}`"
+                if kind == "partial":
+                    detail += " (some of its calls stay synchronous)"
+                elif new:
+                    detail += f" (only a patch of the module attribute becomes `{new}`)"
+                self.report(PATCH_NOT_CALLED, original, detail)
                 return updated
             updated = retargeted
         return self._awaitable(updated, original, 2 if is_object else 1)
 
-    def _retarget(self, call: cst.Call, api: str, is_object: bool) -> cst.Call | None:
+    def _retarget(self, call: cst.Call, api: str, new: str, is_object: bool) -> cst.Call | None:
         """``patch("time.sleep")`` → ``patch("asyncio.sleep")``: only a patch of the
         module attribute itself is exact (``pkg.mod.time.sleep`` is the same attribute)."""
-        new = RETARGETS.get(api)
-        if new is None or not call.args:
+        if not call.args:
             return None
         first = call.args[0]
         if is_object:
@@ -433,7 +488,8 @@ class Mocks(Codemod):
                 return None
             self.add_import(new_module)
             self.remove_import_of(first.value)
-            return call.with_changes(args=[first.with_changes(value=cst.Name(new_module))])
+            moved = first.with_changes(value=cst.Name(new_module))
+            return call.with_changes(args=[moved, *call.args[1:]])
         value = first.value
         if not isinstance(value, cst.SimpleString) or first.keyword is not None:
             return None
@@ -455,9 +511,19 @@ class Mocks(Codemod):
             return self._async_value(call, original, keyword["new_callable"], instance=False)
         if SPEC_ARGS & keyword.keys():
             return call  # patch makes an AsyncMock from an async spec itself
-        if args and args[-1].comma == cst.MaybeSentinel.DEFAULT:
+        added = _keyword("new_callable", self._async_mock_for(call.func))
+        if args and isinstance(args[-1].comma, cst.Comma):  # a trailing comma: keep it last
+            between = call.whitespace_before_args
+            comma = cst.Comma(
+                whitespace_after=between
+                if isinstance(between, cst.ParenthesizedWhitespace)
+                else cst.SimpleWhitespace(" ")
+            )
+            added = added.with_changes(comma=args[-1].comma)
+            args[-1] = args[-1].with_changes(comma=comma)
+        elif args:
             args[-1] = args[-1].with_changes(comma=_comma())
-        args.append(_keyword("new_callable", self._async_mock_for(call.func)))
+        args.append(added)
         return call.with_changes(args=args)
 
     def _async_value(self, call: cst.Call, original: cst.Call, at: int, instance: bool) -> cst.Call:
@@ -507,90 +573,45 @@ class Mocks(Codemod):
         return cst.Name("AsyncMock")
 
     # -- responses / requests_mock → respx ----------------------------------------------
-    def _responses_add(
-        self, original: cst.Call, updated: cst.Call, name: str, here: _Function
-    ) -> cst.BaseExpression:
-        """``responses.add(responses.GET, url, json=..., status=...)`` →
-        ``respx.get(url).mock(return_value=httpx.Response(status, json=...))``."""
-        fields = _arguments(updated.args)
+    def _responses_spec(self, call: cst.Call, name: str) -> _Spec | str:
+        """``responses.add(responses.GET, url, json=..., status=...)`` / ``responses.get``
+        as (method, url, httpx.Response arguments), or why it has no respx equivalent."""
+        fields = _arguments(call.args)
         if isinstance(fields, str):
-            return self._kept(original, updated, fields)
+            return fields
         positional, given = fields
         if name == RESPONSES_ADD:
-            if positional:
-                given.setdefault("method", positional.pop(0))
-            method_expr = given.pop("method", None)
+            method_expr = positional.pop(0) if positional else given.pop("method", None)
             method = self._method(method_expr) if method_expr is not None else ""
         else:
             method = RESPONSES_SHORTCUTS[name]
-        if positional:
-            given.setdefault("url", positional.pop(0))
-        url = given.pop("url", None)
+        url = positional.pop(0) if positional else given.pop("url", None)
         if not method or url is None or positional:
-            return self._kept(original, updated, "a method and URL that are not literal")
+            return "a method or URL asyncify cannot read"
         unknown = sorted(set(given) - RESPONSES_ARGS)
         if unknown:
-            return self._kept(original, updated, f"`{unknown[0]}=`")
-        problem = _url_problem(url, exact_query=True) or (
-            "its result is used" if id(original) not in self.statement_calls else ""
-        )
-        key = (method, cst.Module([]).code_for_node(url))
-        if not problem and key in here.registered:
-            problem = "the same URL registered twice (responses returns them in turn)"
+            return f"`{unknown[0]}=`"
+        problem = _url_problem(url, exact_query=True)
         if problem:
-            return self._kept(original, updated, problem)
-        here.registered.add(key)
-        response = self._responses_response(given)
-        if isinstance(response, str):
-            return self._kept(original, updated, response)
-        self.remove_import_of(original.func)
-        return self._route(dotted("respx"), method, url, response)
+            return problem
+        response = _responses_response(given)
+        return response if isinstance(response, str) else (method, url, response)
 
     def _method(self, expr: cst.BaseExpression) -> str:
         constant = RESPONSES_CONSTANTS.get(self.imported_name(expr), "")
-        if constant:
-            return constant
-        if isinstance(expr, cst.SimpleString):
-            text = expr.evaluated_value
-            if isinstance(text, str) and text.lower() in HTTP_METHODS:
-                return text.lower()
-        return ""
+        text = _literal(expr)
+        if not constant and isinstance(text, str) and text.lower() in HTTP_METHODS:
+            return text.lower()
+        return constant
 
-    def _responses_response(self, given: dict[str, cst.BaseExpression]) -> list[cst.Arg] | str:
-        """httpx.Response arguments for responses' ``json``/``body``/``status``/
-        ``headers``/``content_type`` (a str body is text, a bytes body content)."""
-        out = [cst.Arg(given.get("status", cst.Integer("200")))]
-        if "json" in given and "body" in given:
-            return "both `json=` and `body=`"
-        if "json" in given:
-            out.append(_keyword("json", given["json"]))
-        if "body" in given:
-            body = given["body"]
-            if not isinstance(body, cst.SimpleString) or "f" in body.prefix.lower():
-                return "a `body=` that is not a string or bytes literal"
-            out.append(_keyword("content" if "b" in body.prefix.lower() else "text", body))
-        headers = given.get("headers")
-        content_type = given.get("content_type")
-        if content_type is not None and not (
-            "json" in given and _literal(content_type) == "application/json"
-        ):
-            if headers is not None:
-                return "both `headers=` and `content_type=`"
-            headers = cst.Dict([cst.DictElement(cst.SimpleString('"Content-Type"'), content_type)])
-        if headers is not None:
-            out.append(_keyword("headers", headers))
-        return out
-
-    def _mocker_call(self, original: cst.Call, updated: cst.Call, attr: str) -> cst.BaseExpression:
-        """``m.get(url, json=..., status_code=...)`` on a requests_mock mocker →
-        ``m.get(url).mock(return_value=httpx.Response(status, json=...))``."""
-        if attr not in (*HTTP_METHODS, "request", "register_uri"):
-            if attr not in MOCKER_COUNTS:
-                self.report(HTTP_MOCK_KEPT, original, f"`.{attr}()` of a requests_mock")
-            return updated
-        fields = _arguments(updated.args)
+    def _mocker_spec(self, call: cst.Call, attr: str) -> _Spec | str:
+        """``m.get(url, json=..., status_code=...)`` on a requests_mock mocker as
+        (method, url, httpx.Response arguments), or why it has no respx equivalent."""
+        if attr not in MOCKER_METHODS:
+            return f"`.{attr}()` of a requests_mock mocker"
+        fields = _arguments(call.args)
         if isinstance(fields, str):
-            return self._kept(original, updated, fields)
+            return fields
         positional, given = fields
         method = attr
         if attr in ("request", "register_uri"):
@@ -598,21 +619,19 @@ class Mocks(Codemod):
             text = _literal(method_expr) if method_expr is not None else None
             method = text.lower() if isinstance(text, str) else ""
             if method not in HTTP_METHODS:
-                return self._kept(original, updated, "a method that is not a literal")
+                return "a method that is not a literal"
         url = positional.pop(0) if positional else given.pop("url", None)
         if url is None or positional:
-            return self._kept(original, updated, "a list of responses or no URL")
+            return "a list of responses, or no URL"
         unknown = sorted(set(given) - MOCKER_ARGS)
         if unknown:
-            return self._kept(original, updated, f"`{unknown[0]}=`")
+            return f"`{unknown[0]}=`"
         problem = _url_problem(url, exact_query=False)
         if problem:
-            return self._kept(original, updated, problem)
+            return problem
         out = [cst.Arg(given.get("status_code", cst.Integer("200")))]
         out += [_keyword(k, given[k]) for k in ("json", "text", "content", "headers") if k in given]
-        func = updated.func
-        assert isinstance(func, cst.Attribute)
-        return self._route(func.value, method, url, out)
+        return method, url, out
 
     def _route(
         self,
@@ -633,9 +652,46 @@ class Mocks(Codemod):
             args=[_keyword("return_value", value)],
         )
 
-    def _kept(self, original: cst.Call, updated: cst.Call, why: str) -> cst.Call:
-        self.report(HTTP_MOCK_KEPT, original, why)
-        return updated
+
+_Spec = tuple[str, cst.BaseExpression, list[cst.Arg]]  # method, URL, httpx.Response args
+
+
+def _mocker_method(call: cst.Call, here: _Function) -> str:
+    """``get`` for ``m.get(...)`` where ``m`` is a requests_mock mocker, else ""."""
+    func = call.func
+    if (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value in here.mockers
+    ):
+        return func.attr.value
+    return ""
+
+
+def _responses_response(given: dict[str, cst.BaseExpression]) -> list[cst.Arg] | str:
+    """httpx.Response arguments for responses' ``json``/``body``/``status``/``headers``/
+    ``content_type`` (a str body is text, a bytes body content)."""
+    out = [cst.Arg(given.get("status", cst.Integer("200")))]
+    if "json" in given and "body" in given:
+        return "both `json=` and `body=`"
+    if "json" in given:
+        out.append(_keyword("json", given["json"]))
+    if "body" in given:
+        body = given["body"]
+        if not isinstance(body, cst.SimpleString):
+            return "a `body=` that is not a string or bytes literal"
+        out.append(_keyword("content" if "b" in body.prefix.lower() else "text", body))
+    headers = given.get("headers")
+    content_type = given.get("content_type")
+    if content_type is not None and not (
+        "json" in given and _literal(content_type) == "application/json"
+    ):
+        if headers is not None:
+            return "both `headers=` and `content_type=`"
+        headers = cst.Dict([cst.DictElement(cst.SimpleString('"Content-Type"'), content_type)])
+    if headers is not None:
+        out.append(_keyword("headers", headers))
+    return out
 
 
 class _Rename(cst.CSTTransformer):
@@ -676,6 +732,14 @@ def _arguments(
         else:
             given[arg.keyword.value] = arg.value
     return positional, given
+
+
+def _literal_value(arg: cst.Arg) -> bool | None:
+    """``True``/``False`` for an argument spelled so, else None."""
+    value = arg.value
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return value.value == "True"
+    return None
 
 
 def _literal(expr: cst.BaseExpression) -> str | bytes | None:

@@ -51,6 +51,9 @@ class Api:
     # a test's ``mock.patch`` of it still intercepts. Other converted APIs are no longer
     # called at all, and a patch of them silently stops mocking (codemods/mocks.py).
     keeps_callee: bool = False
+    # What the converted call calls instead, with the same arguments and looked up when
+    # called (time.sleep → asyncio.sleep): a patch of this is then a patch of that.
+    replaced_by: str = ""
 
 
 class Codemod(cst.CSTTransformer):

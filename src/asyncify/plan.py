@@ -545,8 +545,9 @@ class ModulePlan:
     call_renames: Mapping[Pos, str] = field(default_factory=dict)  # callee end -> async name
     reexports: Mapping[str, str] = field(default_factory=dict)  # imported name -> its async name
     # mock.patch sites (callee end) whose target changes: "async" (a function that becomes
-    # async), "async-generator", "replaced:<api>" (a blocking API every converted call
-    # site stops calling), "partial:<api>" (some of its call sites stay synchronous).
+    # async), "async-generator", "retarget:<api>:<new>" (every call of a blocking API
+    # became a call of <new>, called nowhere else), "replaced:<api>" (the converted code
+    # no longer calls it), "partial:<api>" (some of its calls stay synchronous).
     patches: Mapping[Pos, str] = field(default_factory=dict)
     # Async functions (qualname) -> top-level packages of the converted blocking APIs they
     # reach ("requests", "time"): a test reaching "requests" needs respx, not responses.
@@ -1208,7 +1209,7 @@ def build_plan(
     # reaches (codemods/mocks.py).
     converted = _converted_apis(resolved, functions, hop, tables)
     reaches = _reaches(converted, callers, functions, hop)
-    patches = _patches(r, indexes, functions, hop, converted, tables)
+    patches = _patches(r, indexes, resolved, hop, converted, tables)
 
     # Per-module plans.
     module_plans: dict[str, ModulePlan] = {}
@@ -1446,21 +1447,31 @@ def _reaches(
 def _patches(
     r: _Resolver,
     indexes: Sequence[ModuleIndex],
-    functions: Mapping[str, FunctionInfo],
+    resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]],
     hop: Mapping[str, str],
     converted: Mapping[str, Mapping[str, bool]],
     tables: _Tables,
 ) -> dict[str, dict[Pos, str]]:
     """What each mock.patch target becomes (see ``ModulePlan.patches``), by module."""
+    if not any(mod.patches for mod in indexes):
+        return {}
+    called = {name for _mod, _owner, _site, name in resolved}
+    # `from time import sleep`: a patch of `time.sleep` never intercepted those calls.
+    by_name = {target for mod in indexes for target in mod.aliases.values()}
     out: dict[str, dict[Pos, str]] = {}
     for mod in indexes:
         for patch in mod.patches:
             target = _patch_target(r, patch)
             if target in hop:
-                change = "async-generator" if functions[target].is_generator else "async"
+                generator = r.functions[target].is_generator
+                change = "async-generator" if generator else "async"
             elif target in converted and any(converted[target].values()):
                 whole = all(converted[target].values())
-                change = f"{'replaced' if whole else 'partial'}:{target}"
+                new = tables.apis[target].replaced_by
+                if whole and new and new not in called and target not in by_name:
+                    change = f"retarget:{target}:{new}"
+                else:
+                    change = f"{'replaced' if whole else 'partial'}:{target}"
             else:
                 continue
             out.setdefault(mod.module, {})[patch.pos] = change
