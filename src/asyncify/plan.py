@@ -1315,9 +1315,7 @@ def build_plan(
             async_fixtures=frozenset(tests.fixtures),
             testcases=frozenset(testcases.get(mod.module, ())),
             patches=patches.get(mod.module, {}),
-            reaches={
-                fn.qualname: reaches[fn.name] for fn in mod.functions if fn.name in reaches
-            },
+            reaches={fn.qualname: reaches[fn.name] for fn in mod.functions if fn.name in reaches},
             anywhere=mod.module in fix_async
             or any(n in tables.anywhere for n in names.get(mod.module, {}).values()),
             context_managers=frozenset(
