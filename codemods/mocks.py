@@ -669,8 +669,14 @@ def _mocker_method(call: cst.Call, here: _Function) -> str:
 
 
 def _responses_response(given: dict[str, cst.BaseExpression]) -> list[cst.Arg] | str:
-    """httpx.Response arguments for responses' ``json``/``body``/``status``/``headers``/
-    ``content_type`` (a str body is text, a bytes body content)."""
+    """httpx.Response arguments that give the bytes and headers responses would send.
+
+    responses encodes a str body as UTF-8 and sends ``Content-Type: text/plain`` unless
+    told otherwise (``application/json`` with ``json=``, ``; charset=utf-8`` for a
+    non-ASCII str); ``httpx.Response(text=...)`` would always add ``charset=utf-8``,
+    which changes how the client decodes an ASCII-declared body, so the body is passed
+    as ``content=`` bytes with responses' header.
+    """
     out = [cst.Arg(given.get("status", cst.Integer("200")))]
     if "json" in given and "body" in given:
         return "both `json=` and `body=`"
@@ -680,15 +686,33 @@ def _responses_response(given: dict[str, cst.BaseExpression]) -> list[cst.Arg] |
         body = given["body"]
         if not isinstance(body, cst.SimpleString):
             return "a `body=` that is not a string or bytes literal"
-        out.append(_keyword("content" if "b" in body.prefix.lower() else "text", body))
-    headers = given.get("headers")
+        if "b" not in body.prefix.lower():
+            body = cst.Call(func=cst.Attribute(value=body, attr=cst.Name("encode")))
+        out.append(_keyword("content", body))
+    default = "application/json" if "json" in given else "text/plain"
+    text = _literal(given["body"]) if "body" in given else None
+    if isinstance(text, str) and not text.isascii():  # responses/__init__.py, Response
+        default = "text/plain; charset=utf-8"
     content_type = given.get("content_type")
-    if content_type is not None and not (
-        "json" in given and _literal(content_type) == "application/json"
-    ):
-        if headers is not None:
-            return "both `headers=` and `content_type=`"
-        headers = cst.Dict([cst.DictElement(cst.SimpleString('"Content-Type"'), content_type)])
+    headers = given.get("headers")
+    if content_type is None and default == "application/json":
+        pass  # httpx's json= sends the same header
+    elif content_type is not None and "json" in given and _literal(content_type) == default:
+        pass
+    else:
+        value = content_type or cst.SimpleString(f'"{default}"')
+        element = cst.DictElement(cst.SimpleString('"Content-Type"'), value)
+        if headers is None:
+            headers = cst.Dict([element])
+        elif isinstance(headers, cst.Dict) and not any(
+            isinstance(e, cst.DictElement)
+            and isinstance(key := _literal(e.key), str)
+            and key.lower() == "content-type"
+            for e in headers.elements
+        ):
+            headers = headers.with_changes(elements=[element, *headers.elements])
+        else:
+            return "`headers=` that asyncify cannot merge the content type into"
     if headers is not None:
         out.append(_keyword("headers", headers))
     return out
