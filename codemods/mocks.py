@@ -256,6 +256,9 @@ class Mocks(Codemod):
         super().__init__(state)
         self.functions: list[_Function] = []
         self.mocker_contexts: set[int] = set()  # `requests_mock.Mocker()` in a with item
+        # Most modules that reach requests are the library itself: nothing to scan there.
+        source = state.source
+        self.http_mocks = "responses" in source or "requests_mock" in source
 
     @classmethod
     def concerns_plan(cls, plan: ModulePlan) -> bool:
@@ -268,7 +271,8 @@ class Mocks(Codemod):
     # -- functions: all of a test's HTTP mocks convert, or none ------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         qualname = self.state.frames[-1].qualname
-        here = _Function("requests" in self.state.plan.reaches.get(qualname, ()))
+        reaches = self.state.plan.reaches.get(qualname, ())
+        here = _Function(self.http_mocks and "requests" in reaches)
         self.functions.append(here)
         if not here.converting:
             return

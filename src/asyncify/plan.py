@@ -1426,10 +1426,12 @@ def _reaches(
     hop: Mapping[str, str],
 ) -> dict[str, frozenset[str]]:
     """Async function -> top-level packages of the converted APIs it reaches by awaits."""
+    starts: dict[str, set[str]] = {}  # package -> functions calling its converted APIs
+    for api, sites in converted.items():
+        starts.setdefault(api.split(".")[0], set()).update(o for o, done in sites.items() if done)
     out: dict[str, set[str]] = {}
-    for api, owners in converted.items():
-        root = api.split(".")[0]
-        work = deque(owner for owner, done in owners.items() if done)
+    for root, owners in starts.items():
+        work = deque(sorted(owners))
         seen = set(work)
         while work:
             name = work.popleft()
