@@ -160,6 +160,40 @@ PATCH_ASYNC_GENERATOR = Code(
     ```
     """,
 )
+PATCH_CLASS = Code(
+    "AFY905",
+    "patch replaces a class whose methods became async",
+    "make the methods the test uses AsyncMocks (`Mock.return_value.fetch = AsyncMock(...)`)",
+    doc="""
+    A `mock.patch` replaces a class (`patch("shop.client.Client")`) some of whose methods
+    became `async def`. The patch gives a `MagicMock` class; its instances' methods are
+    `MagicMock`s, whose results the converted code now awaits:
+    `TypeError: object MagicMock can't be used in 'await' expression`.
+
+    asyncify does not add `autospec=True` (which would make those methods `AsyncMock`s): it
+    also checks every call's signature and forbids attributes the class does not have, so
+    the test would check more than it did. Configure the methods the test uses as
+    `AsyncMock`s.
+
+    Before:
+
+    ```python
+    @patch("shop.cart.Client")
+    def test_total(client_class):
+        client_class.return_value.price.return_value = 3
+        assert total(["a"]) == 3
+    ```
+
+    After:
+
+    ```python
+    @patch("shop.cart.Client")
+    async def test_total(client_class):
+        client_class.return_value.price = AsyncMock(return_value=3)
+        assert await total(["a"]) == 3
+    ```
+    """,
+)
 HTTP_MOCK_KEPT = Code(
     "AFY904",
     "requests mock not converted to respx",
@@ -461,6 +495,10 @@ class Mocks(Codemod):
         )
         if change == "async-generator":
             self.report(PATCH_ASYNC_GENERATOR, original)
+            return updated
+        if change.startswith("class:"):
+            methods = ", ".join(f"`{m}`" for m in change[len("class:") :].split(","))
+            self.report(PATCH_CLASS, original, f"its {methods} became async")
             return updated
         kind, _, api = change.partition(":")
         api, _, new = api.partition(":")

@@ -413,6 +413,7 @@ def test_mock_patch_targets_resolve_through_imports_and_classes() -> None:
                 mock.patch("shop.api.lines")
                 mock.patch("requests.get")
                 mock.patch("os.getcwd")
+                mock.patch("shop.api.Client")
                 with mock.patch.object(time, "sleep"):
                     total([])
             """,
@@ -423,6 +424,7 @@ def test_mock_patch_targets_resolve_through_imports_and_classes() -> None:
         "async",  # shop.cart.fetch is shop.api.fetch
         "async",  # Client.get
         "async-generator",
+        "class:get",
         "replaced:requests.get",
         "retarget:time.sleep:asyncio.sleep",
     ]

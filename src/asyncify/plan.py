@@ -545,7 +545,8 @@ class ModulePlan:
     call_renames: Mapping[Pos, str] = field(default_factory=dict)  # callee end -> async name
     reexports: Mapping[str, str] = field(default_factory=dict)  # imported name -> its async name
     # mock.patch sites (callee end) whose target changes: "async" (a function that becomes
-    # async), "async-generator", "retarget:<api>:<new>" (every call of a blocking API
+    # async), "async-generator", "class:<m1>,<m2>" (a class whose methods became async),
+    # "retarget:<api>:<new>" (every call of a blocking API
     # became a call of <new>, called nowhere else), "replaced:<api>" (the converted code
     # no longer calls it), "partial:<api>" (some of its calls stay synchronous).
     patches: Mapping[Pos, str] = field(default_factory=dict)
@@ -1465,6 +1466,13 @@ def _patches(
             if target in hop:
                 generator = r.functions[target].is_generator
                 change = "async-generator" if generator else "async"
+            elif target in r.classes:  # a class whose instances' methods became async
+                methods = sorted(
+                    {m for k in r.mro(target) for m in r.classes[k].methods if f"{k}.{m}" in hop}
+                )
+                if not methods:
+                    continue
+                change = f"class:{','.join(methods)}"
             elif target in converted and any(converted[target].values()):
                 whole = all(converted[target].values())
                 new = tables.apis[target].replaced_by
