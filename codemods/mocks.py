@@ -209,6 +209,9 @@ HTTP_MOCK_KEPT = Code(
     `.get(url, json=/text=/content=/status_code=/headers=)` registrations and
     `.called`/`.call_count`.
 
+    With `--http-client aiohttp` nothing is converted (respx mocks httpx only): each test
+    using these mocks gets this finding.
+
     Not converted, with the reason in the finding: the same URL registered twice with
     `responses` (it returns the registrations in turn; a respx route keeps one), query
     strings and upper-case paths with `requests_mock` (it matches a subset of the query,
@@ -293,6 +296,7 @@ class Mocks(Codemod):
         # Most modules that reach requests are the library itself: nothing to scan there.
         source = state.source
         self.http_mocks = "responses" in source or "requests_mock" in source
+        self.httpx = state.options.http_client == "httpx"  # respx mocks httpx only
 
     @classmethod
     def concerns_plan(cls, plan: ModulePlan) -> bool:
@@ -309,6 +313,11 @@ class Mocks(Codemod):
         here = _Function(self.http_mocks and "requests" in reaches)
         self.functions.append(here)
         if not here.converting:
+            return
+        if not self.httpx:  # `--http-client aiohttp`: no respx counterpart to convert to
+            here.converting = False
+            if self._uses_http_mocks(node):
+                self.report(HTTP_MOCK_KEPT, node, "respx does not mock aiohttp")
             return
         problems = self._scan(node, here)
         for where, why in problems:
@@ -369,6 +378,15 @@ class Mocks(Codemod):
             if why:
                 problems.append((attribute, why))
         return problems
+
+    def _uses_http_mocks(self, node: cst.FunctionDef) -> bool:
+        uses = _Uses()
+        node.visit(uses)
+        names = {p.name.value for p in [*node.params.params, *node.params.kwonly_params]}
+        return MOCKER_FIXTURE in names or any(
+            self.imported_name(n).partition(".")[0] in ("responses", "requests_mock")
+            for n in [*uses.attributes, *(c.func for c in uses.calls)]
+        )
 
     def _call_problem(
         self, call: cst.Call, here: _Function, uses: _Uses, registered: set[tuple[str, str]]
