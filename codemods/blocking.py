@@ -162,13 +162,16 @@ class Blocking(Codemod):
     NAME = "blocking"
     DESCRIPTION = "other blocking calls in async code → await asyncio.to_thread(...)"
     APIS = (
-        *(Api(name, returns=RETURNS.get(name, ""), weak=True) for name in TO_THREAD),
+        *(
+            Api(name, returns=RETURNS.get(name, ""), weak=True, keeps_callee=True)
+            for name in TO_THREAD
+        ),
         *(
             Api(name, returns=typ, blocking=False)
             for name, typ in RETURNS.items()
             if name not in TO_THREAD
         ),
-        *(Api(name, weak=True) for name in NOT_CONVERTED),
+        *(Api(name, weak=True, keeps_callee=True) for name in NOT_CONVERTED),
     )
     ALIASES = {"subprocess.Popen.__enter__": "subprocess.Popen"}
 

@@ -45,7 +45,7 @@ NEGATIVE_DELAY = Code(
 class Sleep(Codemod):
     NAME = "sleep"
     DESCRIPTION = "time.sleep(s) → await asyncio.sleep(s)"
-    APIS = (Api("time.sleep"),)
+    APIS = (Api("time.sleep", replaced_by="asyncio.sleep"),)
 
     def leave_Call(
         self, original_node: cst.Call, updated_node: cst.BaseExpression

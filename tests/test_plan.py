@@ -378,3 +378,81 @@ def test_module_level_class_aliases_and_type_checking_bases() -> None:
     )
     assert p.async_functions == {"lib.backends.impl.Backend.request", "lib.mixins.GetMixin.get"}
     assert not p.findings()
+
+
+def test_mock_patch_targets_resolve_through_imports_and_classes() -> None:
+    p = plan(
+        {
+            "shop.api": """
+            import time
+            import requests
+            def fetch(sku):
+                return requests.get(sku).json()
+            def lines():
+                time.sleep(1)
+                yield 1
+            class Client:
+                def get(self, sku):
+                    return fetch(sku)
+                def size(self):
+                    return 1
+            """,
+            "shop.cart": "from shop.api import fetch\ndef total(skus):\n"
+            "    return [fetch(s) for s in skus]\n",
+            "tests.test_cart": """
+            import time
+            from unittest import mock
+            from shop.api import Client
+            from shop.cart import total
+            @mock.patch("shop.cart.fetch")
+            def test_a(fetch):
+                total([])
+            def test_b(mocker):
+                mocker.patch.object(Client, "get")
+                mocker.patch.object(Client, "size")
+                mock.patch("shop.api.lines")
+                mock.patch("requests.get")
+                mock.patch("os.getcwd")
+                mock.patch("shop.api.Client")
+                with mock.patch.object(time, "sleep"):
+                    total([])
+            """,
+        }
+    )
+    tests = p.modules["tests.test_cart"]
+    assert sorted(tests.patches.values()) == [
+        "async",  # shop.cart.fetch is shop.api.fetch
+        "async",  # Client.get
+        "async-generator",
+        "class:get",
+        "replaced:requests.get",
+        "retarget:time.sleep:asyncio.sleep",
+    ]
+    assert tests.reaches == {"test_a": {"requests"}, "test_b": {"requests"}}
+    assert p.modules["shop.api"].reaches["lines"] == {"time"}
+
+
+def test_a_sleep_patch_is_retargeted_only_when_it_intercepts_the_same_calls() -> None:
+    app = "import time\ndef pause():\n    time.sleep(1)\n"
+    test = (
+        "from unittest.mock import patch\nfrom app import pause\n"
+        "def test_p():\n    with patch('time.sleep'):\n        pause()\n"
+    )
+
+    def change(extra: str) -> list[str]:
+        return list(
+            plan({"app": app + extra, "tests.test_p": test})
+            .modules["tests.test_p"]
+            .patches.values()
+        )
+
+    assert change("") == ["retarget:time.sleep:asyncio.sleep"]
+    # `from time import sleep`: the original patch never intercepted those calls.
+    assert change("from time import sleep\ndef nap():\n    sleep(1)\n") == ["replaced:time.sleep"]
+    # asyncio.sleep was called before: the retargeted patch would intercept it too.
+    assert change("import asyncio\nasync def tick():\n    await asyncio.sleep(0)\n") == [
+        "replaced:time.sleep"
+    ]
+    # A special method keeps its time.sleep: the patch still intercepts that one.
+    slow = "class Slow:\n    def __len__(self):\n        time.sleep(1)\n        return 0\n"
+    assert change(slow) == ["partial:time.sleep"]

@@ -31,6 +31,7 @@ from asyncify.findings import Code
 
 if TYPE_CHECKING:
     from asyncify.options import Options
+    from asyncify.plan import ModulePlan
     from asyncify.rewrite import RewriteState
 
 
@@ -46,6 +47,13 @@ class Api:
     # class, like requests.Session → httpx.AsyncClient). Other APIs are rewritten only
     # where the plan makes something async, which lets most files skip LibCST entirely.
     anywhere: bool = False
+    # The converted call still calls this same function (``asyncio.to_thread(f, ...)``), so
+    # a test's ``mock.patch`` of it still intercepts. Other converted APIs are no longer
+    # called at all, and a patch of them silently stops mocking (codemods/mocks.py).
+    keeps_callee: bool = False
+    # What the converted call calls instead, with the same arguments and looked up when
+    # called (time.sleep → asyncio.sleep): a patch of this is then a patch of that.
+    replaced_by: str = ""
 
 
 class Codemod(cst.CSTTransformer):
@@ -57,6 +65,8 @@ class Codemod(cst.CSTTransformer):
     ALIASES: ClassVar[dict[str, str]] = {}
     # Types whose instances iterate to another type (a file iterates to str lines).
     ITERATES: ClassVar[dict[str, str]] = {}
+    # pytest fixtures a library ships: parameter name -> the type of the fixture's value.
+    FIXTURES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, state: RewriteState) -> None:
         super().__init__()
@@ -96,6 +106,29 @@ class Codemod(cst.CSTTransformer):
         apis = cls.api_names()
         types = frozenset(api.returns for api in cls.APIS if api.returns)
         return any(n in apis or n in types or n.rpartition(".")[0] in types for n in names)
+
+    @classmethod
+    def concerns_plan(cls, plan: ModulePlan) -> bool:
+        """Whether a module plan holds work for this codemod beyond the API names it
+        mentions (:meth:`concerns`): the mock codemod looks at patch sites and tests."""
+        return False
+
+    def imported_name(self, node: cst.BaseExpression) -> str:
+        """Qualified name of a ``Name`` / ``a.b`` expression from this file's imports only
+        (``mock.patch`` after ``from unittest import mock`` is ``unittest.mock.patch``),
+        for names the plan does not record because no codemod maps them."""
+        parts: list[str] = []
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name) or node.value not in self.state.bindings:
+            return ""
+        module, obj, asname = self.state.bindings[node.value]
+        if obj:
+            head = f"{module}.{obj}"
+        else:  # `import a.b` binds `a`; `import a.b as c` binds `a.b`
+            head = module if asname else module.split(".")[0]
+        return ".".join([head, *reversed(parts)])
 
     def in_async(self) -> bool:
         """Whether the function being rewritten is (or becomes) ``async def``."""

@@ -93,6 +93,7 @@ def plan_for(
     apis = [api for c in codemods for api in c.apis_for(options)]
     aliases = {k: v for c in codemods for k, v in c.ALIASES.items()}
     iterates = {k: v for c in codemods for k, v in c.ITERATES.items()}
+    fixtures = {k: v for c in codemods for k, v in c.FIXTURES.items()}
     strong = [
         api.name
         for c in codemods
@@ -109,6 +110,7 @@ def plan_for(
         audit=options.blocking_audit,
         declined=options.declined,
         keep_sync_api=options.keep_sync_api,
+        fixtures=fixtures,
     )
 
 

@@ -56,10 +56,24 @@ TRANSPARENT_DECORATORS = frozenset(
         "unittest.mock.patch",  # patch wraps coroutine functions in async wrappers
         "unittest.mock.patch.object",
         "unittest.mock.patch.dict",
+        "unittest.mock.patch.multiple",
         "mock.patch",
         "mock.patch.object",
+        "mock.patch.dict",
+        "mock.patch.multiple",
+        "responses.activate",  # its wrapper awaits a coroutine function
+        # Sync-only wrappers, but codemods/mocks.py turns them into `respx.mock`.
+        "requests_mock.Mocker",
+        "requests_mock.mock",
     }
 )
+# mock.patch and mock.patch.object: the plan tells which targets become async.
+PATCHERS = {
+    "unittest.mock.patch": "patch",
+    "mock.patch": "patch",
+    "unittest.mock.patch.object": "object",
+    "mock.patch.object": "object",
+}
 # unittest calls these without await, and has no async counterpart for them.
 UNITTEST_SYNC = frozenset({"setUpClass", "tearDownClass", "setUpModule", "tearDownModule"})
 TEST_MODULE = re.compile(r"(^test_.*|.*_test|^conftest)\.py$")
@@ -84,6 +98,22 @@ class CallSite:
     skip: bool = False
     args: tuple[Ref, ...] = ()  # value refs of positional arguments ("" = unknown)
     kwargs: tuple[tuple[str, Ref], ...] = ()  # value refs of keyword arguments
+
+
+@dataclass(frozen=True, slots=True)
+class PatchSite:
+    """A ``mock.patch("pkg.mod.f")`` / ``mock.patch.object(C, "m")`` call (``mocker.`` too).
+
+    The plan resolves the target: a function that becomes async needs an awaitable mock,
+    a blocking API that a codemod replaces is no longer called at all.
+    """
+
+    pos: Pos  # end of the callee expression, as for its CallSite
+    line: int
+    col: int
+    kind: str  # "patch": target is the dotted string | "object": target is a ref
+    target: Ref
+    attribute: str = ""  # patch.object's attribute name
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +199,7 @@ class ModuleIndex:
     values: tuple[ValueSite, ...]
     blocks: dict[str, tuple[BlockSite, ...]] = field(default_factory=dict)
     exports: tuple[str, ...] | None = None  # `__all__` when it is a literal list of strings
+    patches: tuple[PatchSite, ...] = ()
 
 
 # Call contexts. "await": an ordinary expression. "for"/"comp": the iterable of a for
@@ -209,6 +240,7 @@ class _Indexer:
         self.refs: dict[str, list[FunctionRef]] = {}
         self.values: list[ValueSite] = []
         self.blocks: dict[str, list[BlockSite]] = {}
+        self.patches: list[PatchSite] = []
         self.class_attrs: dict[str, dict[str, Ref | None]] = {}
         self.scopes: list[_Scope] = []
         self.class_stack: list[str] = []
@@ -365,6 +397,7 @@ class _Indexer:
             values=tuple(self.values),
             blocks={k: tuple(v) for k, v in self.blocks.items()},
             exports=_exports(tree.body),
+            patches=tuple(self.patches),
         )
 
     def class_alias(self, stmt: ast.Assign, assigned: Counter[str]) -> Ref:
@@ -758,6 +791,7 @@ class _Indexer:
                     self.end(func), line, col, f"?.{func.attr}", context, line in self.skip_lines
                 )
             )
+        self.patch_site(node, callee)
         # The callee expression itself: its receiver may be a typed value (r.json()).
         if isinstance(func, ast.Attribute):
             self.expr(func.value, _inner(context))
@@ -792,6 +826,26 @@ class _Indexer:
             self.expr(arg, arg_context)
         for kw in node.keywords:
             self.expr(kw.value, arg_context)
+
+    def patch_site(self, node: ast.Call, callee: Ref | None) -> None:
+        """Record a ``mock.patch``/``patch.object`` (or pytest-mock ``mocker.``) target."""
+        kind = PATCHERS.get(callee or "") or _mocker_patch(node.func)
+        if not kind:
+            return
+        given = {k.arg: k.value for k in node.keywords if k.arg}
+        first = node.args[0] if node.args else given.get("target")
+        line, col = self.start(node)
+        pos = self.end(node.func)
+        if kind == "patch":
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                self.patches.append(PatchSite(pos, line, col, kind, first.value))
+            return
+        attr = node.args[1] if len(node.args) > 1 else given.get("attribute")
+        if first is None or not (isinstance(attr, ast.Constant) and isinstance(attr.value, str)):
+            return
+        ref, _ = self.ref_of(first)
+        if ref:
+            self.patches.append(PatchSite(pos, line, col, kind, ref, attr.value))
 
     def block(self, node: ast.expr, kind: str, context: str) -> None:
         ref = self.value_ref(node)
@@ -882,6 +936,20 @@ def split_union(ref: Ref) -> list[Ref]:
             start = i + 1
     parts.append(ref[start:-1])
     return parts
+
+
+def _mocker_patch(func: ast.expr) -> str:
+    """pytest-mock's ``mocker.patch`` / ``mocker.patch.object`` (the fixture's usual name)."""
+    if isinstance(func, ast.Attribute) and func.attr == "object":
+        return "object" if _mocker_patch(func.value) == "patch" else ""
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr == "patch"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "mocker"
+    ):
+        return "patch"
+    return ""
 
 
 def _inner(context: str) -> str:

@@ -34,6 +34,7 @@ from asyncify.index import (
     ClassInfo,
     FunctionInfo,
     ModuleIndex,
+    PatchSite,
     Pos,
     split_union,
 )
@@ -543,12 +544,21 @@ class ModulePlan:
     sync_wrappers: Mapping[str, Wrapper] = field(default_factory=dict)
     call_renames: Mapping[Pos, str] = field(default_factory=dict)  # callee end -> async name
     reexports: Mapping[str, str] = field(default_factory=dict)  # imported name -> its async name
+    # mock.patch sites (callee end) whose target changes: "async" (a function that becomes
+    # async), "async-generator", "class:<m1>,<m2>" (a class whose methods became async),
+    # "retarget:<api>:<new>" (every call of a blocking API
+    # became a call of <new>, called nowhere else), "replaced:<api>" (the converted code
+    # no longer calls it), "partial:<api>" (some of its calls stay synchronous).
+    patches: Mapping[Pos, str] = field(default_factory=dict)
+    # Async functions (qualname) -> top-level packages of the converted blocking APIs they
+    # reach ("requests", "time"): a test reaching "requests" needs respx, not responses.
+    reaches: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def changes_anything(self) -> bool:
         return bool(
             self.async_functions or self.awaits or self.maps or self.renames or self.anywhere
-        ) or bool(self.testcases or self.reexports)
+        ) or bool(self.testcases or self.reexports or self.patches)
 
 
 @dataclass(frozen=True)
@@ -602,6 +612,7 @@ class _Tables:
     strong: frozenset[str]  # API names that seed even off an async path
     types: frozenset[str] = frozenset()  # every type some API returns
     anywhere: frozenset[str] = frozenset()  # APIs rewritten even outside async code
+    fixtures: dict[str, str] = field(default_factory=dict)  # library pytest fixture -> type
 
 
 class _Resolver:
@@ -784,8 +795,8 @@ class _Resolver:
             return ""
         if not sites:  # a test or fixture: pytest passes the fixture of that name
             fixture = self.fixture(fn_name, param)
-            if fixture is None:
-                return ""
+            if fixture is None:  # a fixture a library ships (`requests_mock`)
+                return self.tables.fixtures.get(param, "")
             ref = fixture.yields_value if fixture.is_generator else fixture.returns_value
             return self.value(ref, depth + 1) if ref else ""
         position = fn.params.index(param) - (1 if fn.kind in ("method", "classmethod") else 0)
@@ -883,6 +894,7 @@ def build_plan(
     audit: bool = False,
     declined: Iterable[str] = (),
     keep_sync_api: bool = False,
+    fixtures: Mapping[str, str] | None = None,
 ) -> AsyncPlan:
     """Plan the conversion. Modules whose path is in ``frozen`` stay exactly as they are
     (their output failed verification, or a reviewer rejected a change that cannot be left
@@ -901,6 +913,7 @@ def build_plan(
         strong=frozenset(a.name for a in api_list if not a.weak or a.name in strong_set),
         types=frozenset(a.returns for a in api_list if a.returns),
         anywhere=frozenset(a.name for a in api_list if a.anywhere),
+        fixtures=dict(fixtures or {}),
     )
     modules = {m.module: m for m in indexes}
     r = _Resolver(modules, tables)
@@ -1193,6 +1206,11 @@ def build_plan(
     )
     findings.extend(sync.findings)
     call_renames: dict[str, dict[Pos, str]] = {}
+    # What tests' mock.patch targets become, and which converted APIs each async function
+    # reaches (codemods/mocks.py).
+    converted = _converted_apis(resolved, functions, hop, tables)
+    reaches = _reaches(converted, callers, functions, hop)
+    patches = _patches(r, indexes, resolved, hop, converted, tables)
 
     # Per-module plans.
     module_plans: dict[str, ModulePlan] = {}
@@ -1297,6 +1315,8 @@ def build_plan(
             pytest_tests=frozenset(tests.pytest_tests),
             async_fixtures=frozenset(tests.fixtures),
             testcases=frozenset(testcases.get(mod.module, ())),
+            patches=patches.get(mod.module, {}),
+            reaches={fn.qualname: reaches[fn.name] for fn in mod.functions if fn.name in reaches},
             anywhere=mod.module in fix_async
             or any(n in tables.anywhere for n in names.get(mod.module, {}).values()),
             context_managers=frozenset(
@@ -1375,6 +1395,111 @@ def merge_plans(plans: Sequence[AsyncPlan]) -> AsyncPlan:
 ASYNC_INIT = "_async_init"
 UNITTEST_BASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
 UNITTEST_RENAMES = {"setUp": "asyncSetUp", "tearDown": "asyncTearDown"}
+
+
+def _converted_apis(
+    resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]],
+    functions: Mapping[str, FunctionInfo],
+    hop: Mapping[str, str],
+    tables: _Tables,
+) -> dict[str, dict[str, bool]]:
+    """Blocking APIs that converted code stops calling: api -> {owner: converted?}.
+
+    A call is converted where its function is (or becomes) async; elsewhere it stays.
+    APIs whose conversion still calls the same function (``to_thread``) are left out.
+    """
+    found: dict[str, dict[str, bool]] = {}
+    for _mod, owner, site, name in resolved:
+        api = tables.apis.get(name)
+        if api is None or not api.blocking or api.keeps_callee:
+            continue
+        fn = functions.get(owner)
+        done = fn is not None and (owner in hop or fn.is_async) and not site.skip
+        sites = found.setdefault(name, {})
+        sites[owner] = sites.get(owner, True) and done
+    return found
+
+
+def _reaches(
+    converted: Mapping[str, Mapping[str, bool]],
+    callers: Mapping[str, list[tuple[str, CallSite, ModuleIndex]]],
+    functions: Mapping[str, FunctionInfo],
+    hop: Mapping[str, str],
+) -> dict[str, frozenset[str]]:
+    """Async function -> top-level packages of the converted APIs it reaches by awaits."""
+    starts: dict[str, set[str]] = {}  # package -> functions calling its converted APIs
+    for api, sites in converted.items():
+        starts.setdefault(api.split(".")[0], set()).update(o for o, done in sites.items() if done)
+    out: dict[str, set[str]] = {}
+    for root, owners in starts.items():
+        work = deque(sorted(owners))
+        seen = set(work)
+        while work:
+            name = work.popleft()
+            out.setdefault(name, set()).add(root)
+            for owner, _site, _mod in callers.get(name, ()):
+                fn = functions.get(owner)
+                if fn is not None and owner not in seen and (owner in hop or fn.is_async):
+                    seen.add(owner)
+                    work.append(owner)
+    return {name: frozenset(roots) for name, roots in out.items()}
+
+
+def _patches(
+    r: _Resolver,
+    indexes: Sequence[ModuleIndex],
+    resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]],
+    hop: Mapping[str, str],
+    converted: Mapping[str, Mapping[str, bool]],
+    tables: _Tables,
+) -> dict[str, dict[Pos, str]]:
+    """What each mock.patch target becomes (see ``ModulePlan.patches``), by module."""
+    if not any(mod.patches for mod in indexes):
+        return {}
+    called = {name for _mod, _owner, _site, name in resolved}
+    # `from time import sleep`: a patch of `time.sleep` never intercepted those calls.
+    by_name = {target for mod in indexes for target in mod.aliases.values()}
+    out: dict[str, dict[Pos, str]] = {}
+    for mod in indexes:
+        for patch in mod.patches:
+            target = _patch_target(r, patch)
+            if target in hop:
+                generator = r.functions[target].is_generator
+                change = "async-generator" if generator else "async"
+            elif target in r.classes:  # a class whose instances' methods became async
+                methods = sorted(
+                    {m for k in r.mro(target) for m in r.classes[k].methods if f"{k}.{m}" in hop}
+                )
+                if not methods:
+                    continue
+                change = f"class:{','.join(methods)}"
+            elif target in converted and any(converted[target].values()):
+                whole = all(converted[target].values())
+                new = tables.apis[target].replaced_by
+                if whole and new and new not in called and target not in by_name:
+                    change = f"retarget:{target}:{new}"
+                else:
+                    change = f"{'replaced' if whole else 'partial'}:{target}"
+            else:
+                continue
+            out.setdefault(mod.module, {})[patch.pos] = change
+    return out
+
+
+def _patch_target(r: _Resolver, patch: PatchSite) -> str:
+    """The function or API a patch replaces: ``"pkg.mod.f"`` is looked up where it is
+    *used* (``pkg.mod``), which may be an import of ``pkg.api.f``: follow it."""
+    if patch.kind == "patch":
+        name = r.canonical(patch.target)
+        return name if name in r.functions else r.callee(name)
+    ref, attr = patch.target, patch.attribute
+    if any(mark in ref for mark in "()#@{"):  # an instance: its class's method
+        owner = r.value(ref)
+    else:
+        owner = r.canonical(ref)
+    if owner in r.classes:
+        return r.method(owner, attr) or r.inherited(owner, attr)
+    return r.callee(f"{owner}.{attr}") if owner else ""
 
 
 def _testcase_root(r: _Resolver, cls: str) -> str | None:

@@ -331,7 +331,8 @@ class Propagate(Codemod):
                 decorators=[self._async_fixture(d) for d in updated_node.decorators]
             )
         if qualname in plan.pytest_tests and not any(
-            "asyncio" in cst.Module([]).code_for_node(d.decorator) for d in updated_node.decorators
+            "mark.asyncio" in cst.Module([]).code_for_node(d.decorator)
+            for d in updated_node.decorators
         ):
             self.add_import("pytest")
             mark = cst.Decorator(decorator=cst.parse_expression("pytest.mark.asyncio"))
@@ -706,7 +707,9 @@ def rewrite_module(
     if plan.call_renames:
         state.relative_bindings = _relative_bindings(module)
     mentioned = {*plan.names.values(), *plan.types.values()}
-    transformers: list[cst.CSTTransformer] = [c(state) for c in codemods if c.concerns(mentioned)]
+    transformers: list[cst.CSTTransformer] = [
+        c(state) for c in codemods if c.concerns(mentioned) or c.concerns_plan(plan)
+    ]
     transformers.append(Propagate(state))
     new = wrapper.visit(_Pipeline(state, transformers))
     if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
