@@ -720,7 +720,9 @@ class Files(Codemod):
             blocks = [b for b in blocks if b[0] is not decided]
         else:
             return
-        for (block, parents, _), (nonlocals, globals_, exports) in zip(blocks, decided):
+        for (block, parents, _), (nonlocals, globals_, exports) in zip(
+            blocks, decided, strict=True
+        ):
             first = isinstance(parents[-1], cst.IndentedBlock) and parents[-1].body[0] is block
             returns = any(isinstance(n, cst.Return) for n, _ in _walk(block, []))
             self.plan.threads[id(block)] = _Thread(
@@ -761,14 +763,14 @@ class Files(Codemod):
             others = [n for n in names if n not in level and n not in declared_global]
             returns = any(isinstance(n, cst.Return) for n, _ in _walk(block, []))
             protected = any(isinstance(p, (cst.Try, cst.TryStar, cst.With)) for p in parents)
-            exportable = (
-                set() if returns or protected else _assigned_first(block)
-            )
+            exportable = set() if returns or protected else _assigned_first(block)
             exports = [n for n in others if n in exportable]
             wanted.append((nonlocals, globals_, exports, [n for n in others if n not in exports]))
         exported = {n for _, _, exports, _ in wanted for n in exports}
         decided = []
-        for (block, _, _), (nonlocals, globals_, exports, pending) in zip(blocks, wanted):
+        for (block, _, _), (nonlocals, globals_, exports, pending) in zip(
+            blocks, wanted, strict=True
+        ):
             if not set(pending) <= exported:
                 return block
             decided.append((sorted({*nonlocals, *pending}), globals_, exports))
@@ -796,9 +798,7 @@ class Files(Codemod):
                 break
         return used
 
-    def _thread_safe(
-        self, block: cst.With, tail: bool, handles: dict[str, list[_Site]]
-    ) -> bool:
+    def _thread_safe(self, block: cst.With, tail: bool, handles: dict[str, list[_Site]]) -> bool:
         """Whether ``block`` runs the same in a worker thread as in the event loop's."""
         for node, parents in _walk(block, []):
             if isinstance(node, _THREAD_REJECT) or type(node).__name__ == "Match":
@@ -855,8 +855,8 @@ class Files(Codemod):
             return func.value in THREAD_BUILTINS and self._is_builtin(func.value)
         if not isinstance(func, cst.Attribute):
             return False
-        spelled = cst.helpers.get_full_name_for_node(func)
-        root = spelled.split(".")[0] if spelled else ""
+        spelled = cst.helpers.get_full_name_for_node(func) or ""
+        root = spelled.split(".")[0]
         if root and root in self.state.all_bindings and self._is_global(root):
             module, obj, _ = self.state.all_bindings[root][-1]
             base = f"{module}.{obj}" if obj else module
@@ -1432,9 +1432,7 @@ class _Without(cst.CSTTransformer):
         super().__init__()
         self.blocks = blocks
 
-    def leave_With(
-        self, original_node: cst.With, updated_node: cst.With
-    ) -> cst.BaseStatement:
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
         if id(original_node) in self.blocks:
             return cst.SimpleStatementLine([cst.Pass()])
         return updated_node
@@ -1502,7 +1500,10 @@ def _assigned_first(block: cst.With) -> set[str]:
             elif isinstance(small, cst.AnnAssign) and small.value is not None:
                 names.update(_target_names(small.target))
     deleted = {
-        n for node, _ in _walk(block, []) if isinstance(node, cst.Del) for n in _target_names(node.target)
+        n
+        for node, _ in _walk(block, [])
+        if isinstance(node, cst.Del)
+        for n in _target_names(node.target)
     }
     return names - deleted
 

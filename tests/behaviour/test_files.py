@@ -636,7 +636,7 @@ if __name__ == "__main__":
 """
 
 THREAD_SETUP = {
-    "config.json": '{"name": "caf\\u00e9", "n": [1, 2.5, null]}'.encode(),
+    "config.json": b'{"name": "caf\\u00e9", "n": [1, 2.5, null]}',
     "latin.txt": "\n caf\xe9 CAF\xc9\ncaf\xe9 au lait\n\nthe end\n".encode("latin-1"),
     "nums-in.txt": b"1\n2\n",
     # The undecodable byte comes after the first 8 KiB: some lines are read before it.
