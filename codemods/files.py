@@ -763,7 +763,7 @@ class Files(Codemod):
             others = [n for n in names if n not in level and n not in declared_global]
             returns = any(isinstance(n, cst.Return) for n, _ in _walk(block, []))
             protected = any(isinstance(p, (cst.Try, cst.TryStar, cst.With)) for p in parents)
-            exportable = set() if returns or protected else _assigned_first(block)
+            exportable = set() if returns or protected else _binds_first(block)
             exports = [n for n in others if n in exportable]
             wanted.append((nonlocals, globals_, exports, [n for n in others if n not in exports]))
         exported = {n for _, _, exports, _ in wanted for n in exports}
@@ -779,10 +779,12 @@ class Files(Codemod):
     def _used_outside(self, block: cst.With) -> set[str]:
         """Names the function reads or binds outside ``block`` (attributes excluded).
 
-        Not counted: a name that another `with` binds on entry (its ``as`` target, or an
-        assignment that opens its body) used in that block, which never sees this one's.
+        Not counted, for a name ``block`` binds on entry (before reading it, see
+        _binds_first): its uses in another `with` that also binds it on entry. Neither
+        block sees the other's value.
         """
         used = set()
+        entry = _binds_first(block)
         for name, occs in self._occurrences.items():
             for occ, parents in occs:
                 if block in parents or not parents:
@@ -792,7 +794,7 @@ class Files(Codemod):
                     continue
                 if isinstance(parent, cst.Arg) and parent.keyword is occ:
                     continue
-                if _bound_on_entry(name, parents):
+                if name in entry and _bound_on_entry(name, parents):
                     continue
                 used.add(name)
                 break
@@ -1438,25 +1440,59 @@ class _Without(cst.CSTTransformer):
         return updated_node
 
 
-def _entry_names(block: cst.With) -> set[str]:
-    """Names ``block`` binds before it reads them: ``as`` targets, then the assignments
-    that open its body (``w = csv.writer(f)``) whose values do not mention them."""
-    names = {n for i in block.items if i.asname for n in _target_names(i.asname.name)}
+def _names_in(node: cst.CSTNode) -> set[str]:
+    """Variable names mentioned in ``node`` (not attribute names nor keywords)."""
+    found = set()
+    for name, parents in _walk(node, []):
+        if not isinstance(name, cst.Name):
+            continue
+        parent = parents[-1] if parents else None
+        if isinstance(parent, cst.Attribute) and parent.attr is name:
+            continue
+        if isinstance(parent, cst.Arg) and parent.keyword is name:
+            continue
+        found.add(name.value)
+    return found
+
+
+def _binds_first(block: cst.With) -> set[str]:
+    """Names whose first mention in ``block`` binds them: its ``as`` targets, and
+    top-level assignments (``w = csv.writer(f)``, ``text = f.read()``) that come before
+    any other mention. The block never reads the value such a name had before, and every
+    normal end of the block has bound it (unless it deletes it)."""
+    bound: set[str] = set()
+    seen: set[str] = set()
+
+    def bind(target: cst.BaseExpression) -> None:
+        names = set(_target_names(target))
+        seen.update(_names_in(target) - names)  # d[k] = ...: reads d and k
+        bound.update(names - seen)
+        seen.update(names)
+
+    for item in block.items:
+        seen.update(_names_in(item.item))
+        if item.asname is not None:
+            bind(item.asname.name)
     assert isinstance(block.body, cst.IndentedBlock)
     for stmt in block.body.body:
-        if not (
-            isinstance(stmt, cst.SimpleStatementLine)
-            and len(stmt.body) == 1
-            and isinstance(stmt.body[0], cst.Assign)
-        ):
-            break
-        assign = stmt.body[0]
-        targets = {n for t in assign.targets for n in _target_names(t.target)}
-        read = {n.value for n, _ in _walk(assign.value, []) if isinstance(n, cst.Name)}
-        if read & (targets | names):
-            break
-        names |= targets
-    return names
+        smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt]
+        for small in smalls:
+            if isinstance(small, cst.Assign):
+                seen.update(_names_in(small.value))
+                for target in small.targets:
+                    bind(target.target)
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                seen.update(_names_in(small.value))
+                bind(small.target)
+            else:
+                seen.update(_names_in(small))
+    deleted = {
+        n
+        for node, _ in _walk(block, [])
+        if isinstance(node, cst.Del)
+        for n in _target_names(node.target)
+    }
+    return bound - deleted
 
 
 def _bound_on_entry(name: str, parents: list[cst.CSTNode]) -> bool:
@@ -1471,7 +1507,7 @@ def _bound_on_entry(name: str, parents: list[cst.CSTNode]) -> bool:
             in_target = isinstance(inner, cst.WithItem) and any(
                 p is inner.asname for p in parents[i + 2 : i + 3]
             )
-            if (in_body or in_target) and name in _entry_names(node):
+            if (in_body or in_target) and name in _binds_first(node):
                 return True
     return False
 
@@ -1484,28 +1520,6 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.StarredElement):
         return _target_names(target.value)
     return []
-
-
-def _assigned_first(block: cst.With) -> set[str]:
-    """Names every run of ``block`` that ends normally has bound, and that it never deletes."""
-    names = {n for i in block.items if i.asname for n in _target_names(i.asname.name)}
-    assert isinstance(block.body, cst.IndentedBlock)
-    for stmt in block.body.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for small in stmt.body:
-            if isinstance(small, cst.Assign):
-                for target in small.targets:
-                    names.update(_target_names(target.target))
-            elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                names.update(_target_names(small.target))
-    deleted = {
-        n
-        for node, _ in _walk(block, [])
-        if isinstance(node, cst.Del)
-        for n in _target_names(node.target)
-    }
-    return names - deleted
 
 
 def _may_stop(node: cst.CSTNode) -> bool:

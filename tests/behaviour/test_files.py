@@ -600,6 +600,14 @@ def copy_sorted(src, dst):
     return len(lines)
 
 
+def reuse(a, b):
+    with open(a) as f:
+        text = f.read()
+    with open(b) as f:
+        text = text + f.read()
+    return text
+
+
 def main():
     time.sleep(0)
     config = load("config.json")
@@ -629,6 +637,7 @@ def main():
     print(COUNT)
     print(first_lines(["nums-in.txt", "comments.txt"]))
     print(copy_sorted("comments.txt", "sorted.txt"))
+    print(repr(reuse("nums-in.txt", "comments.txt")))
 
 
 if __name__ == "__main__":
@@ -671,5 +680,6 @@ def test_blocks_run_in_one_thread(tmp_path: Path) -> None:
         "            nonlocal text\n",  # missing: also bound in `except`
     ):
         assert expected in new, expected
-    assert new.count("await asyncio.to_thread(_file_block") == 16, new
+    assert "        nonlocal text\n        with open(b) as f:" in new  # reuse
+    assert new.count("await asyncio.to_thread(_file_block") == 18, new
     assert both.after.files["sorted.txt"].endswith(b"4 lines\r\n")
