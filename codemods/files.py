@@ -502,6 +502,7 @@ class Files(Codemod):
         self._module_names: frozenset[str] | None = None
         self._fn_locals: frozenset[str] = frozenset()
         self._quiet = 0  # inside a block run in a thread: its code stays as it is
+        self._helpers: dict[int, cst.FunctionDef] = {}  # await statement -> its helper def
 
     # -- analysis: decide per handle, on the original function ----------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -821,6 +822,10 @@ class Files(Codemod):
                     return False
             if isinstance(node, cst.Call) and not self._thread_call(node):
                 return False
+            if isinstance(node, (cst.Name, cst.Attribute)):
+                known = self.name_of(node) or self.type_of(node)
+                if known and not self._ours(known):
+                    return False  # another codemod's value (`r.text` of a requests response)
             if _may_stop(node) and not _stop_caught(parents):
                 # asyncio cannot carry a StopIteration out of a thread: the await would hang.
                 return False
@@ -845,11 +850,7 @@ class Files(Codemod):
         func = call.func
         name = self.name_of(func)
         if name:
-            return (
-                name in self.api_names()
-                or name.startswith((f"{FILE}.", f"{PATH}.", "builtins.str."))
-                or name.startswith(THREAD_MODULES)
-            )
+            return self._ours(name)
         if isinstance(func, cst.Name):
             if func.value in ("map", "filter") and call.args:
                 if not self._plain_callable(call.args[0].value):
@@ -865,6 +866,16 @@ class Files(Codemod):
             qualified = base + spelled[len(root) :]
             return qualified.startswith((*THREAD_MODULES, *THREAD_STREAMS))
         return func.attr.value in THREAD_METHODS
+
+    def _ours(self, name: str) -> bool:
+        """A qualified name (an API, a type or a member) this codemod's tables know: file
+        I/O, fine in a thread. Any other name the plan knows belongs to another codemod,
+        which would rewrite it (`await`, a renamed attribute)."""
+        return (
+            name in self.api_names()
+            or name in (FILE, PATH, "builtins.str")
+            or name.startswith((f"{FILE}.", f"{PATH}.", "builtins.str.", *THREAD_MODULES))
+        )
 
     def _plain_callable(self, expr: cst.BaseExpression) -> bool:
         """A callback that is a lambda (its calls are checked too) or a builtin."""
@@ -1218,26 +1229,26 @@ class Files(Codemod):
         if id(node) in self.plan.threads:
             self._quiet += 1
 
-    def leave_With(
-        self, original_node: cst.With, updated_node: cst.With
-    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
         thread = self.plan.threads.get(id(original_node))
         if thread is not None:
             self._quiet -= 1
+            if _has_async(updated_node):  # another transformer made the block async
+                raise RuntimeError("files: a block planned to run in a thread became async")
             return self._run_in_thread(thread, updated_node)
         if id(original_node) in self.plan.withs and not self._quiet:
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
 
-    def _run_in_thread(
-        self, thread: _Thread, block: cst.With
-    ) -> cst.FlattenSentinel[cst.BaseStatement]:
+    def _run_in_thread(self, thread: _Thread, block: cst.With) -> cst.BaseStatement:
         """``def helper(): <the block>`` then ``await asyncio.to_thread(helper)``.
 
         The helper declares ``nonlocal``/``global`` the names the block binds that the
         function binds elsewhere, so each assignment lands where it did (also when the
         block fails halfway); names that only the block binds and later code reads are
-        returned and assigned from the result.
+        returned and assigned from the result. The `with` becomes the ``await`` statement;
+        the def goes in front of it when its enclosing block is left (leave_IndentedBlock):
+        the codemods after this one see one statement in place of the `with`, as usual.
         """
         self.add_import("asyncio")
         body: list[cst.BaseStatement] = []
@@ -1261,8 +1272,29 @@ class Files(Codemod):
             code = f"{', '.join(thread.exports)} = {run}\n"
         else:
             code = f"{run}\n"
-        call = cst.parse_statement(code).with_changes(leading_lines=[cst.EmptyLine(indent=False)])
-        return cst.FlattenSentinel([helper, call])
+        call = cst.parse_statement(code)
+        self._helpers[id(call)] = helper
+        return call
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if self._helpers:  # a later codemod replaced an await statement: never emit a NameError
+            raise RuntimeError("files: a block run in a thread lost its helper def")
+        return updated_node
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        """Each helper def of a block run in a thread goes right before its ``await``."""
+        if not self._helpers:
+            return updated_node
+        body: list[cst.BaseStatement] = []
+        for stmt in updated_node.body:
+            helper = self._helpers.pop(id(stmt), None)
+            if helper is not None:
+                body.append(helper)
+                stmt = stmt.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+            body.append(stmt)
+        return updated_node.with_changes(body=body)
 
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.For:
         if id(original_node) in self.plan.fors and not self._quiet:
@@ -1520,6 +1552,14 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.StarredElement):
         return _target_names(target.value)
     return []
+
+
+def _has_async(node: cst.CSTNode) -> bool:
+    return any(
+        isinstance(n, cst.Await)
+        or (isinstance(n, (cst.For, cst.With, cst.CompFor)) and n.asynchronous is not None)
+        for n, _ in _walk(node, [])
+    )
 
 
 def _may_stop(node: cst.CSTNode) -> bool:
