@@ -689,6 +689,17 @@ class Files(Codemod):
             for module, _, _ in found
         ):
             return  # its objects may reach the block, and refuse use from another thread
+        opens = [
+            (node, list(parents))
+            for node, parents in _walk(fn.body, [])
+            if isinstance(node, cst.With)
+            and node.asynchronous is None
+            and all(self._is_open(i.item) for i in node.items)
+            and not any(isinstance(p, _SCOPES) for p in parents)
+            and not self.state.is_skipped(node)
+        ]
+        if not opens:
+            return
         whole = _function_table(cst.Module([]).code_for_node(fn), fn.name.value)
         if whole is None:  # syntax this Python cannot compile, or a `nonlocal` in fn
             return
@@ -699,18 +710,12 @@ class Files(Codemod):
             for n, ps in _walk(fn.body, [])
         )
         blocks: list[tuple[cst.With, list[cst.CSTNode], bool]] = []
-        for node, parents in _walk(fn.body, []):
-            if not isinstance(node, cst.With) or any(isinstance(p, _SCOPES) for p in parents):
-                continue
+        for node, parents in opens:
             if any(b in parents for b, _, _ in blocks):
                 continue  # part of a block already run in a thread
-            if node.asynchronous is not None or self.state.is_skipped(node):
-                continue
-            if not all(self._is_open(i.item) for i in node.items):
-                continue
             tail = not generator and _in_tail(node, parents)
             if self._thread_safe(node, tail, handles):
-                blocks.append((node, list(parents), tail))
+                blocks.append((node, parents, tail))
         # Which names each block shares with the rest of the function; a block that would
         # have to share a name it cannot keeps aiofiles, which changes what the others
         # share: repeat until no block drops out.
