@@ -22,6 +22,7 @@ on an async path already, or when ``--select files`` names this codemod.
 
 from __future__ import annotations
 
+import symtable
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -182,6 +183,44 @@ PRINT = "builtins.print"
 NEXT = "builtins.next"
 CSV_READERS = frozenset({"csv.reader", "csv.DictReader"})
 CSV_WRITERS = frozenset({"csv.writer", "csv.DictWriter"})
+
+# A `with open(...)` block that calls only the file API and the plain functions and methods
+# below runs whole in one `await asyncio.to_thread(...)` (docs/files.md, "Blocks run in one
+# thread"): code that cannot tell which thread runs it. Anything else (a project function,
+# another library, `await`) keeps the aiofiles form, one thread hop per file operation.
+THREAD_BUILTINS = frozenset(
+    "abs all any ascii bin bool bytearray bytes chr dict divmod enumerate filter float"
+    " format frozenset hash hex int isinstance issubclass iter len list map max min next"
+    " oct ord pow print range repr reversed round set slice sorted str sum tuple zip".split()
+)
+THREAD_METHODS = frozenset(
+    # str / bytes
+    "capitalize casefold center count decode encode endswith expandtabs find format hex"
+    " index isalnum isalpha isdecimal isdigit isidentifier islower isnumeric isspace"
+    " istitle isupper join ljust lower lstrip partition removeprefix removesuffix replace"
+    " rfind rindex rjust rpartition rsplit rstrip split splitlines startswith strip"
+    " swapcase title upper zfill"
+    # list / dict / set
+    " add append clear copy difference discard extend get insert intersection"
+    " isdisjoint issubset issuperset items keys pop popitem remove reverse setdefault sort"
+    " symmetric_difference union update values"
+    # csv writers, re patterns and matches
+    " writerow writerows writeheader match fullmatch search findall finditer sub subn"
+    " group groups groupdict span start end".split()
+)
+# Functions of these modules compute on their arguments (or do file I/O, fine in a thread).
+THREAD_MODULES = ("json.", "csv.", "os.path.", "math.", "re.", "string.", "operator.")
+THREAD_STREAMS = ("sys.stdout.", "sys.stderr.")
+# Arguments a callee calls back: they must be a lambda or a plain builtin.
+CALLBACK_KEYWORDS = frozenset(
+    "key default cls object_hook object_pairs_hook parse_float parse_int parse_constant".split()
+)
+# A module that imports these keeps aiofiles: their objects work only in the thread that
+# made them (sqlite3's check_same_thread, tkinter's main loop).
+THREAD_BOUND_MODULES = frozenset({"sqlite3", "tkinter"})
+# Names whose meaning depends on the function they are used in.
+SCOPE_NAMES = frozenset("super __class__ locals vars dir eval exec breakpoint".split())
+_THREAD_REJECT = (cst.Await, cst.Yield, cst.FunctionDef, cst.ClassDef, cst.Global, cst.Nonlocal)
 
 HANDLE_ESCAPES = Code(
     "AFY301",
@@ -407,6 +446,19 @@ class _Plan:
     listings: dict[int, str] = field(default_factory=dict)  # lazy iterator -> "list" | "outer"
     outer: dict[int, str] = field(default_factory=dict)  # list(it)/next(it) -> "list" | "next"
     kept_listings: dict[int, str] = field(default_factory=dict)  # lazy iterator -> why not
+    threads: dict[int, _Thread] = field(default_factory=dict)  # `with` run in one thread
+
+
+@dataclass
+class _Thread:
+    """How a `with` block becomes a nested def run by ``await asyncio.to_thread``."""
+
+    helper: str  # the nested def's name
+    nonlocals: list[str]  # names the block binds that the function binds elsewhere too
+    globals: list[str]  # names the block binds that the function declares global
+    exports: list[str]  # names only the block binds, used after it: returned by the helper
+    returns: bool  # the block returns (it is in tail position): `return await ...`
+    first: bool  # the first statement of its block (else a blank line sets the def apart)
 
 
 def _walk(
@@ -447,6 +499,10 @@ class Files(Codemod):
     def __init__(self, state: RewriteState) -> None:
         super().__init__(state)
         self.plan = _Plan()
+        self._module_names: frozenset[str] | None = None
+        self._fn_locals: frozenset[str] = frozenset()
+        self._quiet = 0  # inside a block run in a thread: its code stays as it is
+        self._helpers: dict[int, cst.FunctionDef] = {}  # await statement -> its helper def
 
     # -- analysis: decide per handle, on the original function ----------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -614,6 +670,245 @@ class Files(Codemod):
                             UNSUPPORTED_OPEN,
                             "another file of the same `with` stays synchronous",
                         )
+        if self.state.options.to_thread and self.state.options.thread_blocks:
+            self._analyse_threads(fn, handles)
+
+    # -- blocks run in one thread ---------------------------------------------------
+    def _analyse_threads(self, fn: cst.FunctionDef, handles: dict[str, list[_Site]]) -> None:
+        """The `with open(...)` blocks of ``fn`` that run whole in one thread.
+
+        aiofiles runs every file operation in the default executor: `open`, each `read`,
+        `write`, each line of `async for`, `close`. A block that cannot tell which thread
+        runs it (no `await`, only the file API and plain builtins and methods, see
+        THREAD_*) does the same in one `await asyncio.to_thread(...)` of a nested def that
+        holds the original code, unchanged.
+        """
+        if any(
+            module.split(".")[0] in THREAD_BOUND_MODULES
+            for found in self.state.all_bindings.values()
+            for module, _, _ in found
+        ):
+            return  # its objects may reach the block, and refuse use from another thread
+        opens = [
+            (node, list(parents))
+            for node, parents in _walk(fn.body, [])
+            if isinstance(node, cst.With)
+            and node.asynchronous is None
+            and all(self._is_open(i.item) for i in node.items)
+            and not any(isinstance(p, _SCOPES) for p in parents)
+            and not self.state.is_skipped(node)
+        ]
+        if not opens:
+            return
+        whole = _function_table(cst.Module([]).code_for_node(fn), fn.name.value)
+        if whole is None:  # syntax this Python cannot compile, or a `nonlocal` in fn
+            return
+        declared_global = {s.get_name() for s in whole.get_symbols() if s.is_declared_global()}
+        self._fn_locals = frozenset(s.get_name() for s in whole.get_symbols() if s.is_local())
+        generator = any(
+            isinstance(n, cst.Yield) and not any(isinstance(p, _SCOPES) for p in ps)
+            for n, ps in _walk(fn.body, [])
+        )
+        blocks: list[tuple[cst.With, list[cst.CSTNode], bool]] = []
+        for node, parents in opens:
+            if any(b in parents for b, _, _ in blocks):
+                continue  # part of a block already run in a thread
+            tail = not generator and _in_tail(node, parents)
+            if self._thread_safe(node, tail, handles):
+                blocks.append((node, parents, tail))
+        # Which names each block shares with the rest of the function; a block that would
+        # have to share a name it cannot keeps aiofiles, which changes what the others
+        # share: repeat until no block drops out.
+        while blocks:
+            decided = self._share(fn, blocks, declared_global)
+            if isinstance(decided, list):
+                break
+            blocks = [b for b in blocks if b[0] is not decided]
+        else:
+            return
+        for (block, parents, _), (nonlocals, globals_, exports) in zip(
+            blocks, decided, strict=True
+        ):
+            first = isinstance(parents[-1], cst.IndentedBlock) and parents[-1].body[0] is block
+            returns = any(isinstance(n, cst.Return) for n, _ in _walk(block, []))
+            self.plan.threads[id(block)] = _Thread(
+                self._fresh("_file_block"), nonlocals, globals_, exports, returns, first
+            )
+
+    def _share(
+        self,
+        fn: cst.FunctionDef,
+        blocks: list[tuple[cst.With, list[cst.CSTNode], bool]],
+        declared_global: set[str],
+    ) -> list[tuple[list[str], list[str], list[str]]] | cst.With:
+        """(nonlocal, global, returned) names of each block, or a block that cannot run alone.
+
+        A name a block binds stays the function's variable when the function reads or binds
+        it elsewhere: ``nonlocal`` if the function still binds it outside the helpers, else
+        returned by the helper (only when every normal end of the block has bound it and an
+        exception cannot be caught in this function, where it would be missing).
+        """
+        rest = fn.visit(_Without({id(block) for block, _, _ in blocks}))
+        assert isinstance(rest, cst.FunctionDef)
+        table = _function_table(cst.Module([]).code_for_node(rest), fn.name.value)
+        if table is None:
+            return blocks[0][0]
+        level = {s.get_name() for s in table.get_symbols() if s.is_local()}
+        wanted: list[tuple[list[str], list[str], list[str], list[str]]] = []
+        for block, parents, _ in blocks:
+            bound = _bound_names(block)
+            if bound is None:
+                return block
+            shared = self._used_outside(block) | declared_global
+            own = {n for i in block.items if i.asname for n in _target_names(i.asname.name)}
+            if own & shared:
+                return block  # the handle itself is used after the block
+            names = sorted(bound & shared)
+            globals_ = [n for n in names if n in declared_global]
+            nonlocals = [n for n in names if n in level and n not in declared_global]
+            others = [n for n in names if n not in level and n not in declared_global]
+            returns = any(isinstance(n, cst.Return) for n, _ in _walk(block, []))
+            protected = any(isinstance(p, (cst.Try, cst.TryStar, cst.With)) for p in parents)
+            exportable = set() if returns or protected else _binds_first(block)
+            exports = [n for n in others if n in exportable]
+            wanted.append((nonlocals, globals_, exports, [n for n in others if n not in exports]))
+        exported = {n for _, _, exports, _ in wanted for n in exports}
+        decided = []
+        for (block, _, _), (nonlocals, globals_, exports, pending) in zip(
+            blocks, wanted, strict=True
+        ):
+            if not set(pending) <= exported:
+                return block
+            decided.append((sorted({*nonlocals, *pending}), globals_, exports))
+        return decided
+
+    def _used_outside(self, block: cst.With) -> set[str]:
+        """Names the function reads or binds outside ``block`` (attributes excluded).
+
+        Not counted, for a name ``block`` binds on entry (before reading it, see
+        _binds_first): its uses in another `with` that also binds it on entry. Neither
+        block sees the other's value.
+        """
+        used = set()
+        entry = _binds_first(block)
+        for name, occs in self._occurrences.items():
+            for occ, parents in occs:
+                if block in parents or not parents:
+                    continue
+                parent = parents[-1]
+                if isinstance(parent, cst.Attribute) and parent.attr is occ:
+                    continue
+                if isinstance(parent, cst.Arg) and parent.keyword is occ:
+                    continue
+                if name in entry and _bound_on_entry(name, parents):
+                    continue
+                used.add(name)
+                break
+        return used
+
+    def _thread_safe(self, block: cst.With, tail: bool, handles: dict[str, list[_Site]]) -> bool:
+        """Whether ``block`` runs the same in a worker thread as in the event loop's."""
+        for node, parents in _walk(block, []):
+            if isinstance(node, _THREAD_REJECT) or type(node).__name__ == "Match":
+                return False
+            if isinstance(node, (cst.For, cst.CompFor, cst.With)) and node.asynchronous:
+                return False
+            if isinstance(node, cst.With) and node is not block:
+                if not all(self._is_open(i.item) for i in node.items):
+                    return False
+            if isinstance(node, cst.Return) and not tail:
+                return False
+            if isinstance(node, (cst.Break, cst.Continue)) and not _loop_inside(parents):
+                return False
+            if isinstance(node, cst.Name):
+                if node.value in SCOPE_NAMES:
+                    return False
+                if node.value in handles and not self._own_handle(node, parents):
+                    return False
+            if isinstance(node, cst.Call) and not self._thread_call(node):
+                return False
+            if isinstance(node, (cst.Name, cst.Attribute)):
+                known = self.name_of(node) or self.type_of(node)
+                if known and not self._ours(known):
+                    return False  # another codemod's value (`r.text` of a requests response)
+            if _may_stop(node) and not _stop_caught(parents):
+                # asyncio cannot carry a StopIteration out of a thread: the await would hang.
+                return False
+        return True
+
+    @staticmethod
+    def _own_handle(name: cst.Name, parents: list[cst.CSTNode]) -> bool:
+        """A handle's name in a block (``parents`` start there) names a file it opens."""
+        parent = parents[-1] if parents else None
+        if isinstance(parent, cst.Attribute) and parent.attr is name:
+            return True
+        if isinstance(parent, cst.Arg) and parent.keyword is name:
+            return True
+        return _binding_with(name.value, parents) is not None
+
+    def _thread_call(self, call: cst.Call) -> bool:
+        """A call whose code cannot tell which thread runs it (or file I/O, fine anywhere)."""
+        for arg in call.args:
+            keyword = arg.keyword.value if arg.keyword else ""
+            if keyword in CALLBACK_KEYWORDS and not self._plain_callable(arg.value):
+                return False
+        func = call.func
+        name = self.name_of(func)
+        if name:
+            return self._ours(name)
+        if isinstance(func, cst.Name):
+            if func.value in ("map", "filter") and call.args:
+                if not self._plain_callable(call.args[0].value):
+                    return False
+            return func.value in THREAD_BUILTINS and self._is_builtin(func.value)
+        if not isinstance(func, cst.Attribute):
+            return False
+        spelled = cst.helpers.get_full_name_for_node(func) or ""
+        root = spelled.split(".")[0]
+        if root and root in self.state.all_bindings and self._is_global(root):
+            module, obj, _ = self.state.all_bindings[root][-1]
+            base = f"{module}.{obj}" if obj else module
+            qualified = base + spelled[len(root) :]
+            return qualified.startswith((*THREAD_MODULES, *THREAD_STREAMS))
+        return func.attr.value in THREAD_METHODS
+
+    def _ours(self, name: str) -> bool:
+        """A qualified name (an API, a type or a member) this codemod's tables know: file
+        I/O, fine in a thread. Any other name the plan knows belongs to another codemod,
+        which would rewrite it (`await`, a renamed attribute)."""
+        return (
+            name in self.api_names()
+            or name in (FILE, PATH, "builtins.str")
+            or name.startswith((f"{FILE}.", f"{PATH}.", "builtins.str.", *THREAD_MODULES))
+        )
+
+    def _plain_callable(self, expr: cst.BaseExpression) -> bool:
+        """A callback that is a lambda (its calls are checked too) or a builtin."""
+        if isinstance(expr, cst.Lambda):
+            return True
+        root = expr
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        return isinstance(root, cst.Name) and (
+            root.value in THREAD_BUILTINS and self._is_builtin(root.value)
+        )
+
+    def _is_global(self, name: str) -> bool:
+        """``name`` is not bound in the function being analysed (it is the module's)."""
+        return name not in self._fn_locals
+
+    def _is_builtin(self, name: str) -> bool:
+        """``name`` is not bound in the module nor in the function: Python's builtin."""
+        if self._module_names is None:
+            table = _table(self.state.source)
+            self._module_names = frozenset(
+                s.get_name()
+                for s in (table.get_symbols() if table is not None else ())
+                if s.is_assigned() or s.is_imported() or s.is_namespace()
+            )
+            if table is None:  # cannot tell: nothing is known to be the builtin
+                self._module_names = THREAD_BUILTINS
+        return name not in self._module_names and self._is_global(name)
 
     def _classify(
         self, occ: cst.Name, parents: list[cst.CSTNode], open_calls: set[int], opens: list[cst.Call]
@@ -884,7 +1179,7 @@ class Files(Codemod):
         csv's writerows calls writerow (and write) once per row: the same writes, in order.
         """
         loop = self.plan.row_loops.get(id(original_node))
-        if loop is None or not isinstance(updated_node, cst.SimpleStatementLine):
+        if loop is None or self._quiet or not isinstance(updated_node, cst.SimpleStatementLine):
             return updated_node
         handle, var = loop
         stmt = updated_node.body[0]
@@ -917,7 +1212,7 @@ class Files(Codemod):
         self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler
     ) -> cst.ExceptHandler:
         """``except StopIteration`` around ``await anext(f)`` also catches StopAsyncIteration."""
-        if id(original_node) not in self.plan.excepts or updated_node.type is None:
+        if id(original_node) not in self.plan.excepts or self._quiet or updated_node.type is None:
             return updated_node
         extra = cst.Element(cst.Name("StopAsyncIteration"))
         kind = updated_node.type
@@ -935,26 +1230,92 @@ class Files(Codemod):
         )
         return updated_node.with_changes(type=both)
 
-    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
-        if id(original_node) in self.plan.withs:
+    def visit_With(self, node: cst.With) -> None:
+        if id(node) in self.plan.threads:
+            self._quiet += 1
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
+        thread = self.plan.threads.get(id(original_node))
+        if thread is not None:
+            self._quiet -= 1
+            if _has_async(updated_node):  # another transformer made the block async
+                raise RuntimeError("files: a block planned to run in a thread became async")
+            return self._run_in_thread(thread, updated_node)
+        if id(original_node) in self.plan.withs and not self._quiet:
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
 
+    def _run_in_thread(self, thread: _Thread, block: cst.With) -> cst.BaseStatement:
+        """``def helper(): <the block>`` then ``await asyncio.to_thread(helper)``.
+
+        The helper declares ``nonlocal``/``global`` the names the block binds that the
+        function binds elsewhere, so each assignment lands where it did (also when the
+        block fails halfway); names that only the block binds and later code reads are
+        returned and assigned from the result. The `with` becomes the ``await`` statement;
+        the def goes in front of it when its enclosing block is left (leave_IndentedBlock):
+        the codemods after this one see one statement in place of the `with`, as usual.
+        """
+        self.add_import("asyncio")
+        body: list[cst.BaseStatement] = []
+        for keyword, names in (("global", thread.globals), ("nonlocal", thread.nonlocals)):
+            if names:
+                body.append(cst.parse_statement(f"{keyword} {', '.join(names)}\n"))
+        body.append(block.with_changes(leading_lines=[]))
+        if thread.exports:
+            body.append(cst.parse_statement(f"return {', '.join(thread.exports)}\n"))
+        helper = cst.FunctionDef(
+            name=cst.Name(thread.helper),
+            params=cst.Parameters(),
+            body=cst.IndentedBlock(body=body),
+            leading_lines=block.leading_lines
+            or ([] if thread.first else [cst.EmptyLine(indent=False)]),
+        )
+        run = f"await asyncio.to_thread({thread.helper})"
+        if thread.returns:
+            code = f"return {run}\n"
+        elif thread.exports:
+            code = f"{', '.join(thread.exports)} = {run}\n"
+        else:
+            code = f"{run}\n"
+        call = cst.parse_statement(code)
+        self._helpers[id(call)] = helper
+        return call
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if self._helpers:  # a later codemod replaced an await statement: never emit a NameError
+            raise RuntimeError("files: a block run in a thread lost its helper def")
+        return updated_node
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        """Each helper def of a block run in a thread goes right before its ``await``."""
+        if not self._helpers:
+            return updated_node
+        body: list[cst.BaseStatement] = []
+        for stmt in updated_node.body:
+            helper = self._helpers.pop(id(stmt), None)
+            if helper is not None:
+                body.append(helper)
+                stmt = stmt.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+            body.append(stmt)
+        return updated_node.with_changes(body=body)
+
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.For:
-        if id(original_node) in self.plan.fors:
+        if id(original_node) in self.plan.fors and not self._quiet:
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
 
     def leave_CompFor(self, original_node: cst.CompFor, updated_node: cst.CompFor) -> cst.CompFor:
-        if id(original_node) in self.plan.comps:
+        if id(original_node) in self.plan.comps and not self._quiet:
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
 
     def leave_Call(
         self, original_node: cst.Call, updated_node: cst.BaseExpression
     ) -> cst.BaseExpression:
-        if not isinstance(updated_node, cst.Call):
-            return updated_node
+        if not isinstance(updated_node, cst.Call) or self._quiet:
+            return updated_node  # (a block run in a thread keeps its blocking calls)
         key = id(original_node)
         plan = self.plan
         if key in plan.opens:
@@ -1071,6 +1432,198 @@ class Files(Codemod):
             )
             return updated.with_changes(args=[args[0].with_changes(value=buffer), *args[1:]])
         return updated
+
+
+def _table(source: str) -> symtable.SymbolTable | None:
+    """Python's own symbol table of ``source`` (compiled, never run), or None."""
+    try:
+        return symtable.symtable(source, "<asyncify>", "exec")
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _function_table(source: str, name: str) -> symtable.SymbolTable | None:
+    """The symbol table of the function ``name`` defined at the top of ``source``."""
+    table = _table(source)
+    if table is None:
+        return None
+    return next(
+        (c for c in table.get_children() if c.get_name() == name and c.get_type() == "function"),
+        None,
+    )
+
+
+def _bound_names(block: cst.With) -> set[str] | None:
+    """The names ``block`` binds (Python's rules: not those of comprehensions, lambdas)."""
+    helper = cst.FunctionDef(
+        name=cst.Name("_block"), params=cst.Parameters(), body=cst.IndentedBlock(body=[block])
+    )
+    table = _function_table(cst.Module(body=[helper]).code, "_block")
+    if table is None:
+        return None
+    return {s.get_name() for s in table.get_symbols() if s.is_local()}
+
+
+class _Without(cst.CSTTransformer):
+    """The function without some of its `with` statements (each becomes ``pass``)."""
+
+    def __init__(self, blocks: set[int]) -> None:
+        super().__init__()
+        self.blocks = blocks
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
+        if id(original_node) in self.blocks:
+            return cst.SimpleStatementLine([cst.Pass()])
+        return updated_node
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    """Variable names mentioned in ``node`` (not attribute names nor keywords)."""
+    found = set()
+    for name, parents in _walk(node, []):
+        if not isinstance(name, cst.Name):
+            continue
+        parent = parents[-1] if parents else None
+        if isinstance(parent, cst.Attribute) and parent.attr is name:
+            continue
+        if isinstance(parent, cst.Arg) and parent.keyword is name:
+            continue
+        found.add(name.value)
+    return found
+
+
+def _binds_first(block: cst.With) -> set[str]:
+    """Names whose first mention in ``block`` binds them: its ``as`` targets, and
+    top-level assignments (``w = csv.writer(f)``, ``text = f.read()``) that come before
+    any other mention. The block never reads the value such a name had before, and every
+    normal end of the block has bound it (unless it deletes it)."""
+    bound: set[str] = set()
+    seen: set[str] = set()
+
+    def bind(target: cst.BaseExpression) -> None:
+        names = set(_target_names(target))
+        seen.update(_names_in(target) - names)  # d[k] = ...: reads d and k
+        bound.update(names - seen)
+        seen.update(names)
+
+    for item in block.items:
+        seen.update(_names_in(item.item))
+        if item.asname is not None:
+            bind(item.asname.name)
+    assert isinstance(block.body, cst.IndentedBlock)
+    for stmt in block.body.body:
+        smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt]
+        for small in smalls:
+            if isinstance(small, cst.Assign):
+                seen.update(_names_in(small.value))
+                for target in small.targets:
+                    bind(target.target)
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                seen.update(_names_in(small.value))
+                bind(small.target)
+            else:
+                seen.update(_names_in(small))
+    deleted = {
+        n
+        for node, _ in _walk(block, [])
+        if isinstance(node, cst.Del)
+        for n in _target_names(node.target)
+    }
+    return bound - deleted
+
+
+def _bound_on_entry(name: str, parents: list[cst.CSTNode]) -> bool:
+    """An occurrence (with its ``parents``) in the body of a `with` that binds ``name`` on
+    entry, or that binding itself."""
+    for i, node in enumerate(parents):
+        if isinstance(node, _SCOPES):
+            return False
+        if isinstance(node, cst.With) and i + 1 < len(parents):
+            inner = parents[i + 1]
+            in_body = inner is node.body
+            in_target = isinstance(inner, cst.WithItem) and any(
+                p is inner.asname for p in parents[i + 2 : i + 3]
+            )
+            if (in_body or in_target) and name in _binds_first(node):
+                return True
+    return False
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _target_names(e.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
+
+
+def _has_async(node: cst.CSTNode) -> bool:
+    return any(
+        isinstance(n, cst.Await)
+        or (isinstance(n, (cst.For, cst.With, cst.CompFor)) and n.asynchronous is not None)
+        for n, _ in _walk(node, [])
+    )
+
+
+def _may_stop(node: cst.CSTNode) -> bool:
+    """``next(it)`` without a default, ``it.__next__()``, ``raise StopIteration``."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            return func.attr.value == "__next__"
+        return isinstance(func, cst.Name) and func.value == "next" and len(node.args) < 2
+    if isinstance(node, cst.Raise) and node.exc is not None:
+        exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
+        return not (isinstance(exc, cst.Name) and exc.value != "StopIteration")
+    return False
+
+
+def _stop_caught(parents: list[cst.CSTNode]) -> bool:
+    """A ``try`` inside the block (``parents`` start there) catches StopIteration."""
+    for i, node in enumerate(parents):
+        if isinstance(node, cst.Try) and i + 1 < len(parents) and parents[i + 1] is node.body:
+            for handler in node.handlers:
+                names = set(_handler_names(handler))
+                if handler.type is None or names & {"StopIteration", "Exception", "BaseException"}:
+                    return True
+    return False
+
+
+def _loop_inside(parents: list[cst.CSTNode]) -> bool:
+    """A break/continue whose loop is inside the block (``parents`` start at the block)."""
+    for i in range(len(parents) - 1, 0, -1):
+        node = parents[i]
+        if isinstance(node, (cst.For, cst.While)):
+            child = parents[i + 1] if i + 1 < len(parents) else None
+            if child is node.body:
+                return True
+    return False
+
+
+def _in_tail(block: cst.With, parents: list[cst.CSTNode]) -> bool:
+    """Nothing runs after ``block`` in its function (``parents`` start at the function body).
+
+    Then ``return await asyncio.to_thread(helper)`` returns what the block returns, and
+    None when it ends without a return, as the function did.
+    """
+    node: cst.CSTNode = block
+    i = len(parents) - 1
+    while i >= 0:
+        body = parents[i]
+        if not isinstance(body, cst.IndentedBlock) or body.body[-1] is not node:
+            return False
+        if i == 0:
+            return True
+        i -= 1
+        if not isinstance(parents[i], (cst.If, cst.Else)):
+            return False
+        while i > 0 and isinstance(parents[i - 1], (cst.If, cst.Else)):
+            i -= 1
+        node = parents[i]
+        i -= 1
+    return False
 
 
 def _temp_args(call: cst.Call, opener: str) -> str:

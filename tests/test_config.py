@@ -22,11 +22,11 @@ def test_all_keys(tmp_path: Path) -> None:
         "[tool.asyncify]\n"
         'select = ["sleep"]\nignore = ["http"]\nexclude = ["legacy/"]\n'
         "jobs = 3\ntodo-comments = true\nto-thread = false\nkeep-sync-api = true\n"
-        'http-client = "aiohttp"\n',
+        'http-client = "aiohttp"\nthread-blocks = false\n',
     )
     loaded = load_config([tmp_path])
     assert loaded == Config(
-        config, ("sleep",), ("http",), ("legacy/",), 3, True, False, True, "aiohttp"
+        config, ("sleep",), ("http",), ("legacy/",), 3, True, False, True, "aiohttp", False
     )
     assert loaded.root == tmp_path
     assert merge(loaded) == Options(
@@ -38,6 +38,7 @@ def test_all_keys(tmp_path: Path) -> None:
         to_thread=False,
         keep_sync_api=True,
         http_client="aiohttp",
+        thread_blocks=False,
     )
     assert merge(loaded, keep_sync_api=False).keep_sync_api is False  # --no-keep-sync-api
 
@@ -97,6 +98,7 @@ def test_split_names() -> None:
             "http-client must be one of 'httpx', 'aiohttp', got 'urllib3'",
         ),
         ("http-client = true\n", "http-client must be one of 'httpx', 'aiohttp', got True"),
+        ("thread-blocks = 0\n", "thread-blocks must be true or false"),
         ("jobs = [\n", "invalid TOML"),
     ],
 )

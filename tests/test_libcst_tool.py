@@ -26,7 +26,7 @@ SAMPLES = {
     ),
     "files": (
         "# select: files\n\n\ndef f(p):\n    with open(p) as fh:\n        return fh.read()\n",
-        "async with aiofiles.open(p) as fh:",
+        "return await asyncio.to_thread(_file_block)",  # the block runs whole in a thread
     ),
     "db": (
         "import psycopg2\n\n\ndef f(dsn):\n    conn = psycopg2.connect(dsn)\n    conn.close()\n",

@@ -15,6 +15,7 @@ todo-comments = false       # put "# TODO(asyncify AFYnnn): ..." at each finding
 to-thread = true            # wrap calls that cannot be awaited in asyncio.to_thread
 keep-sync-api = false       # keep public functions callable synchronously (sync wrappers)
 http-client = "httpx"       # what requests becomes: "httpx" or "aiohttp"
+thread-blocks = true        # run a `with open(...)` block that only does file work in one thread
 ```
 """
 
@@ -52,6 +53,7 @@ class Config:
     to_thread: bool | None = None
     keep_sync_api: bool | None = None
     http_client: str | None = None
+    thread_blocks: bool | None = None
 
     @property
     def root(self) -> Path:
@@ -60,7 +62,7 @@ class Config:
 
 
 _STRING_LISTS = {"select", "ignore", "exclude"}
-_BOOLS = {"todo-comments", "to-thread", "keep-sync-api"}
+_BOOLS = {"todo-comments", "to-thread", "keep-sync-api", "thread-blocks"}
 KEYS = (
     "select",
     "ignore",
@@ -70,6 +72,7 @@ KEYS = (
     "to-thread",
     "keep-sync-api",
     "http-client",
+    "thread-blocks",
 )
 
 
@@ -195,4 +198,5 @@ def merge(
         to_thread=pick(to_thread, config.to_thread, True),
         keep_sync_api=pick(keep_sync_api, config.keep_sync_api, False),
         http_client=pick(http_client, config.http_client, HTTP_CLIENTS[0]),
+        thread_blocks=pick(None, config.thread_blocks, True),
     )

@@ -18,6 +18,9 @@ class Options:
     # --keep-sync-api: public functions that become async keep a synchronous wrapper under
     # their old name; the async implementation is renamed `<name>_async`.
     keep_sync_api: bool = False
+    # `with open(...)` blocks that only do file work run whole in one asyncio.to_thread
+    # (docs/files.md); False: aiofiles, one thread hop per file operation.
+    thread_blocks: bool = True
     blocking_audit: bool = (
         False  # check --blocking: report blocking calls reachable from async code
     )

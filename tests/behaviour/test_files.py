@@ -167,9 +167,31 @@ def _count(output: str, code: str) -> int:
     return len(re.findall(rf":\d+:\d+: {code} ", output))
 
 
-def test_files_program(tmp_path: Path) -> None:
+# `thread-blocks = false`: the aiofiles forms, one thread hop per file operation (with the
+# default, most blocks of these programs run whole in one `asyncio.to_thread`).
+AIOFILES_ONLY = {"pyproject.toml": "[tool.asyncify]\nthread-blocks = false\n"}
+
+
+def test_files_program_in_threads(tmp_path: Path) -> None:
+    """The same program with the default settings: blocks run whole in one thread each."""
     both = run_both(
         tmp_path, {"main.py": PROGRAM}, setup=SETUP, convert_args=("--select", "files,sleep")
+    )
+    both.assert_same()
+    assert both.before.returncode == 0, both.before.stderr
+    new = both.converted["main.py"]
+    assert new.count("await asyncio.to_thread(_file_block") >= 12, new
+    assert 'out = await aiofiles.open("log.txt", "a", encoding="utf-8")' in new  # no `with`
+    assert "first = await anext(f)" in new  # next(f) without default: kept aiofiles
+    assert len(both.before.files) >= 19 and len(both.before.stdout.splitlines()) > 40
+
+
+def test_files_program(tmp_path: Path) -> None:
+    both = run_both(
+        tmp_path,
+        {"main.py": PROGRAM, **AIOFILES_ONLY},
+        setup=SETUP,
+        convert_args=("--select", "files,sleep"),
     )
     both.assert_same()
     assert both.before.returncode == 0, both.before.stderr
@@ -353,8 +375,18 @@ if __name__ == "__main__":
 """
 
 
-def test_writers_temps_listings(tmp_path: Path) -> None:
+def test_writers_temps_listings_in_threads(tmp_path: Path) -> None:
     both = run_both(tmp_path, {"main.py": MORE}, convert_args=("--select", "files,sleep"))
+    both.assert_same()
+    assert both.before.returncode == 0, both.before.stderr
+    assert "await asyncio.to_thread(_file_block" in both.converted["main.py"]
+    assert "caught the end" in both.after.stdout
+
+
+def test_writers_temps_listings(tmp_path: Path) -> None:
+    both = run_both(
+        tmp_path, {"main.py": MORE, **AIOFILES_ONLY}, convert_args=("--select", "files,sleep")
+    )
     both.assert_same()
     assert both.before.returncode == 0, both.before.stderr
     new = both.converted["main.py"]
@@ -430,5 +462,224 @@ def test_file_report_example(tmp_path: Path) -> None:
     )
     both.assert_same()
     assert both.before.stdout == "2 files, 2 hits\n"
-    assert "async for line in f:" in both.converted["report.py"]
+    new = both.converted["report.py"]
+    assert "nonlocal hits, lines, words" in new and "async for" not in new, new
+    assert new.count("await asyncio.to_thread(_file_block") == 4, new
     assert both.after.files["out/report.tsv"].startswith(b"file\tlines\twords\thits\n")
+    aiofiles = run_both(
+        tmp_path / "aiofiles",
+        {**program, **AIOFILES_ONLY},
+        entry="report.py",
+        setup=inputs,
+        convert_args=("--select", "files"),
+    )
+    aiofiles.assert_same()
+    assert "async for line in f:" in aiofiles.converted["report.py"]
+    assert both.after.files["out/report.tsv"].startswith(b"file\tlines\twords\thits\n")
+
+
+THREADS = """
+import json
+import os
+import time
+
+COUNT = 0
+
+
+def load(path):
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        return json.load(f)
+
+
+def summarise(path, keyword):
+    lines = words = hits = 0
+    with open(path, encoding="latin-1") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            lines += 1
+            words += len(line.split())
+            hits += line.lower().count(keyword)
+    return lines, words, hits
+
+
+def newlines():
+    for i, mode in enumerate((None, "", "\\n", "\\r\\n", "\\r")):
+        name = "nl-%d.txt" % i
+        with open(name, "w", newline=mode, encoding="utf-16") as f:
+            f.write("a\\nb\\r\\nc\\rd")
+            f.writelines(["e\\n", "f"])
+        with open(name, newline=mode, encoding="utf-16") as f:
+            got = f.readlines()
+            seen = f.newlines
+        print(i, got, seen)
+
+
+def binary():
+    with open("data.bin", "wb") as f:
+        f.write(bytes(range(256)))
+        f.seek(10)
+        f.write(b"XY")
+        pos = f.tell()
+        f.truncate(100)
+    with open("data.bin", "rb") as f, open("copy.bin", "wb") as out:
+        head = f.read(4)
+        f.seek(-4, 2)
+        tail = f.read()
+        out.write(head + tail)
+    print(pos, head, tail, os.path.getsize("copy.bin"))
+
+
+def first_comment(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#"):
+                return line.strip()
+            print("skip", line.strip())
+
+
+def write_numbers(path, values):
+    written = 0
+    with open(path, "w") as out:
+        for v in values:
+            out.write("%d\\n" % int(v))
+            written += 1
+    return written
+
+
+def read_text(path):
+    with open(path, encoding="ascii") as f:
+        text = f.read()
+    return text.upper()
+
+
+def partial(path):
+    count = 0
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                count += 1
+    except UnicodeDecodeError as e:
+        print("decode error", e.reason, e.start, count)
+    return count
+
+
+def missing():
+    try:
+        with open("missing.txt") as f:
+            text = f.read()
+    except FileNotFoundError as e:
+        text = "missing %d %s" % (e.errno, e.filename)
+    print(text)
+
+
+def counted(path):
+    global COUNT
+    with open(path) as f:
+        COUNT += len(f.readlines())
+
+
+def first_lines(paths):
+    found = []
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                found.append(line.rstrip())
+                break
+    return found
+
+
+def copy_sorted(src, dst):
+    with open(src) as f:
+        lines = sorted(f, key=len)
+    with open(dst, "w", encoding="utf-8", newline="\\r\\n") as f:
+        f.writelines(lines)
+        print(len(lines), "lines", file=f)
+    return len(lines)
+
+
+def reuse(a, b):
+    with open(a) as f:
+        text = f.read()
+    with open(b) as f:
+        text = text + f.read()
+    return text
+
+
+def main():
+    time.sleep(0)
+    config = load("config.json")
+    print(config)
+    print(summarise("latin.txt", "caf"))
+    newlines()
+    binary()
+    with open("comments.txt", "w") as f:
+        f.write("one\\ntwo\\n# three\\nfour\\n")
+    print(first_comment("comments.txt"), first_comment("nums-in.txt"))
+    try:
+        write_numbers("nums.txt", ["1", "2", "x", "4"])
+    except ValueError as e:
+        print("ValueError", e)
+    print(repr(open("nums.txt").read()), write_numbers("nums2.txt", "123"))
+    for name in ("comments.txt", "latin.txt", "nope.txt"):
+        try:
+            print(read_text(name)[:20])
+        except UnicodeDecodeError as e:
+            print("UnicodeDecodeError", e.encoding, e.start, e.reason)
+        except OSError as e:
+            print(type(e).__name__, e.errno, e.filename)
+    print(partial("big.txt"))
+    missing()
+    counted("comments.txt")
+    counted("nums-in.txt")
+    print(COUNT)
+    print(first_lines(["nums-in.txt", "comments.txt"]))
+    print(copy_sorted("comments.txt", "sorted.txt"))
+    print(repr(reuse("nums-in.txt", "comments.txt")))
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+THREAD_SETUP = {
+    "config.json": b'{"name": "caf\\u00e9", "n": [1, 2.5, null]}',
+    "latin.txt": "\n caf\xe9 CAF\xc9\ncaf\xe9 au lait\n\nthe end\n".encode("latin-1"),
+    "nums-in.txt": b"1\n2\n",
+    # The undecodable byte comes after the first 8 KiB: some lines are read before it.
+    "big.txt": b"line\n" * 3000 + b"bad \xff byte\n" + b"after\n",
+}
+
+
+def test_blocks_run_in_one_thread(tmp_path: Path) -> None:
+    """Each `with open(...)` block becomes one `await asyncio.to_thread(...)`: same output,
+    files, exceptions (and when they happen), encodings and newline translation."""
+    both = run_both(
+        tmp_path,
+        {"main.py": THREADS},
+        setup=THREAD_SETUP,
+        convert_args=("--select", "files,sleep"),
+    )
+    both.assert_same()
+    assert both.before.returncode == 0, both.before.stderr
+    out = both.before.stdout
+    for seen in ("ValueError invalid literal", "UnicodeDecodeError ascii", "FileNotFoundError 2"):
+        assert seen in out, out
+    assert "decode error invalid start byte" in out and "missing 2 missing.txt" in out, out
+    new = both.converted["main.py"]
+    assert "async with" not in new and "async for" not in new, new
+    for expected in (
+        "return await asyncio.to_thread(_file_block)",  # load: tail return
+        "        nonlocal hits, lines, words\n",  # summarise
+        "got, seen = await asyncio.to_thread(_file_block_1)",  # newlines: exported
+        "        global COUNT\n",  # counted
+        "            nonlocal count\n",  # partial: assigned before the error, read after
+        "text = await asyncio.to_thread(_file_block)",  # read_text
+        "            nonlocal text\n",  # missing: also bound in `except`
+    ):
+        assert expected in new, expected
+    assert "        nonlocal text\n        with open(b) as f:" in new  # reuse
+    assert new.count("await asyncio.to_thread(_file_block") == 18, new
+    assert both.after.files["sorted.txt"].endswith(b"4 lines\r\n")
