@@ -2,17 +2,18 @@
 
 https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread. For calls with no
 async library mapping (MAPPING.md §D): ``input()``, ``os.system``,
-``subprocess.getoutput``/``getstatusoutput``, sockets, ``threading``/``queue`` waits and
-``Future.result``. Running the unchanged call in a worker thread keeps its semantics
-exactly (arguments, return value, exceptions) while the event loop goes on; each
-converted site gets a note (AFY701), since the call still occupies a thread and cannot be
-cancelled. These APIs are *weak*: a function that only calls them becomes async only when
-it is already on an async path (or with ``--select blocking``). ``--no-to-thread``
-(``to-thread = false``) leaves them blocking, with AFY702. :func:`in_thread` is that
-fallback for the other codemods too:
-``subprocess.run`` and friends (:mod:`process`) and ``urllib.request.urlopen``
-(:mod:`urlopen`) have native mappings and fall back to a thread only for arguments they
-cannot reproduce.
+``subprocess.getoutput``/``getstatusoutput``, sockets, ``threading``/``queue`` waits,
+``Future.result`` and PyMySQL connections and cursors (a PyMySQL connection may be used from
+one thread after another; ``with conn:`` still closes it in the event loop's thread, which
+sends one packet and does not wait for an answer). Running the unchanged call in a worker
+thread keeps its semantics exactly (arguments, return value, exceptions) while the event
+loop goes on; each converted site gets a note (AFY701), since the call still occupies a
+thread and cannot be cancelled. These APIs are *weak*: a function that only calls them
+becomes async only when it is already on an async path (or with ``--select blocking``).
+``--no-to-thread`` (``to-thread = false``) leaves them blocking, with AFY702.
+:func:`in_thread` is that fallback for the other codemods too: ``subprocess.run`` and
+friends (:mod:`process`) and ``urllib.request.urlopen`` (:mod:`urlopen`) have native
+mappings and fall back to a thread only for arguments they cannot reproduce.
 
 Not converted, with AFY703: ``subprocess.Popen`` (an object whose methods block),
 ``sqlite3`` (its connections refuse use from another thread by default).
@@ -51,6 +52,17 @@ TO_THREAD = (
     "queue.Queue.put",
     "queue.Queue.join",
     "concurrent.futures.Future.result",
+    # PyMySQL: a connection may be used from one thread after another (not at once), so
+    # each call can run in a worker thread; the program still waits for each in turn.
+    *(f"pymysql.{name}" for name in ("connect", "Connect", "connections.Connection")),
+    *(
+        f"pymysql.connections.Connection.{method}"
+        for method in ("commit", "rollback", "begin", "ping", "select_db", "close")
+    ),
+    *(
+        f"pymysql.cursors.Cursor.{method}"
+        for method in ("execute", "executemany", "callproc", "fetchone", "fetchmany", "fetchall")
+    ),
 )
 # What those return, so that methods on the result are recognised too.
 RETURNS = {
@@ -61,7 +73,13 @@ RETURNS = {
     "threading.Event": "threading.Event",
     "threading.Thread": "threading.Thread",
     "queue.Queue": "queue.Queue",
+    "pymysql.connect": "pymysql.connections.Connection",
+    "pymysql.Connect": "pymysql.connections.Connection",
+    "pymysql.connections.Connection": "pymysql.connections.Connection",
+    "pymysql.connections.Connection.cursor": "pymysql.cursors.Cursor",
+    "pymysql.cursors.Cursor.__enter__": "pymysql.cursors.Cursor",
 }
+_THREADED = frozenset(TO_THREAD)
 NOT_CONVERTED = {
     "subprocess.Popen": "its methods (wait, communicate, stdout reads) block one by one",
     "sqlite3.connect": "sqlite3 connections refuse use from another thread by default",
@@ -71,12 +89,13 @@ IN_THREAD = Code(
     "AFY701",
     "blocking call runs in a worker thread (asyncio.to_thread)",
     "fine for occasional calls; a native async library (asyncio.create_subprocess_exec, "
-    "httpx, asyncio streams) scales better and can be cancelled",
+    "httpx, asyncio streams, aiomysql) scales better and can be cancelled",
     "note",
     doc="""
     A blocking call with no async library in asyncify's mappings (`input()`, `os.system`,
-    `subprocess.getoutput`, socket calls, `queue.Queue.get`, `threading.Event.wait`, ...)
-    now runs in a worker thread with `asyncio.to_thread`. A note:
+    `subprocess.getoutput`, socket calls, `queue.Queue.get`, `threading.Event.wait`, PyMySQL
+    `connect`/`execute`/`fetch*`/`commit`, ...) now runs in a worker thread with
+    `asyncio.to_thread`. A note:
     the program behaves the same and the event loop is not blocked, but threads are a
     limited pool (the default executor) and a running thread cannot be cancelled.
 
@@ -181,6 +200,8 @@ class Blocking(Codemod):
         api = self.api_of(original_node)
         if not api or not isinstance(updated_node, cst.Call):
             return updated_node
+        if api not in _THREADED and api not in NOT_CONVERTED:
+            return updated_node  # a constructor or method that only gives a type
         if not self.should_convert(original_node):
             return updated_node
         if api in NOT_CONVERTED:
