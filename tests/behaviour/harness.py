@@ -126,3 +126,34 @@ def run_both(
             before_each()
         outcomes.append(run_program(folder, entry, args or [], env or {}, work))
     return Both(outcomes[0], outcomes[1], converted, convert_output)
+
+
+def run_project_tests(root: Path) -> subprocess.CompletedProcess[str]:
+    """The project's own pytest suite (``root/tests``), as its developers would run it: its
+    own rootdir, none of asyncify's conftest or config, a coroutine never awaited an error;
+    ``-rA`` lists each test's outcome."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+            "-W",
+            "error::RuntimeWarning",  # a coroutine never awaited
+            "--rootdir",
+            str(root),
+            "--confcutdir",  # asyncify's own tests/conftest.py is a parent folder's
+            str(root),
+            "-c",
+            os.devnull,
+            "tests",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )

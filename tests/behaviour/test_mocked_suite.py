@@ -15,11 +15,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.behaviour.harness import run_project_tests
 from tests.test_cli import asyncify_command
 
 PRICING = Path(__file__).parents[1] / "fixtures" / "projects" / "pricing"
@@ -110,31 +110,7 @@ MUTATIONS = [
 
 def outcomes(root: Path) -> dict[str, str]:
     """test id -> PASSED / FAILED / ERROR, from one pytest run of the project's suite."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-rA",
-            "-W",
-            "error::RuntimeWarning",  # a coroutine never awaited
-            "--rootdir",
-            str(root),
-            "--confcutdir",  # asyncify's own tests/conftest.py is a parent folder's
-            str(root),
-            "-c",
-            os.devnull,
-            "tests",
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
+    proc = run_project_tests(root)
     found = dict(
         (test, status)
         for status, test in re.findall(r"^(PASSED|FAILED|ERROR) (\S+)", proc.stdout, re.M)

@@ -8,41 +8,16 @@ with `asyncSetUp`. Both trees' suites run with the same pytest; results must mat
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.behaviour.harness import run_project_tests
 
 WEATHER = Path(__file__).parents[1] / "fixtures" / "projects" / "weather"
 
 
 def run_suite(root: Path) -> tuple[int, str]:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-rA",
-            "-W",
-            "error::RuntimeWarning",
-            "--rootdir",
-            str(root),
-            "--confcutdir",  # asyncify's own tests/conftest.py is a parent folder's
-            str(root),
-            "-c",
-            os.devnull,
-            "tests",
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
+    proc = run_project_tests(root)
     passed = sorted(re.findall(r"^PASSED (\S+)", proc.stdout, re.M))
     return proc.returncode, "\n".join(passed)
 
