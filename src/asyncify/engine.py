@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 
 import libcst as cst
 
-from asyncify import cache
+from asyncify import cache, pytest_config
 from asyncify.codemod import Codemod
 from asyncify.findings import SYNTAX_ERROR, UNSTABLE_OUTPUT, Finding
 from asyncify.index import ModuleIndex, index_module
@@ -406,7 +406,30 @@ def _convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
             mplan = plan.by_path.get(file.display)
             result.async_functions = len(mplan.async_functions) if mplan and result.new else 0
         results[file] = result
-    return ConvertResult(plan, [results[f] for f in files])
+    ordered = [results[f] for f in files]
+    return ConvertResult(plan, ordered + _pytest_setting(ordered, plan, options))
+
+
+def _pytest_setting(
+    results: Sequence[FileResult], plan: AsyncPlan, options: Options
+) -> list[FileResult]:
+    """Tests made async for pytest-asyncio: its setting in the project's pytest config
+    (:mod:`asyncify.pytest_config`), as one more changed file, or a note on a test file."""
+    tests = []
+    for result in results:
+        mplan = plan.by_path.get(result.file.display)
+        if result.new is not None and mplan and (mplan.pytest_tests or mplan.async_fixtures):
+            tests.append(result)
+    edit = pytest_config.plan_edit([r.file.path for r in tests])
+    if isinstance(edit, Finding):
+        tests[0].findings = sorted({*tests[0].findings, edit})
+        return []
+    if edit is None:
+        return []
+    config = SourceFile(edit.path, "")
+    if config.display in options.keep_files:
+        return []
+    return [FileResult(config, edit.original, edit.new)]
 
 
 def iter_findings(results: Iterable[FileResult]) -> list[Finding]:

@@ -133,6 +133,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "AFY" not in proc.stdout + proc.stderr  # everything converted, nothing to review
+    assert "[tool.pytest.ini_options]" in (root / "pyproject.toml").read_text()
     return root
 
 

@@ -1,0 +1,194 @@
+"""Tests converted to pytest-asyncio get its one setting, once, in the project's pytest config.
+
+pytest-asyncio (0.24 to at least 1.5) warns on every run while
+``asyncio_default_fixture_loop_scope`` is unset. When asyncify makes tests or fixtures async,
+it adds ``asyncio_default_fixture_loop_scope = function`` (each async fixture gets the
+test's event loop, the only scope that works without other settings) to the file pytest
+reads its configuration from, found as pytest finds it
+(https://docs.pytest.org/en/stable/reference/customize.html): from the folder holding the
+converted tests upwards, the first ``pytest.ini`` / ``.pytest.ini``, ``pyproject.toml`` with
+``[tool.pytest.ini_options]``, ``tox.ini`` with ``[pytest]`` or ``setup.cfg`` with
+``[tool:pytest]``. With none of these, a ``pyproject.toml`` found the same way gets a
+``[tool.pytest.ini_options]`` table; with no ``pyproject.toml`` either, nothing is written
+and AFY906 says what to add. The edit is text only: the rest of the file stays byte-identical.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from asyncify.findings import Code, Finding
+from asyncify.source import display_path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+KEY = "asyncio_default_fixture_loop_scope"
+
+NO_PYTEST_CONFIG = Code(
+    "AFY906",
+    "tests became async, but the project has no pytest configuration file for "
+    "pytest-asyncio's setting",
+    f'add `{KEY} = "function"` under [tool.pytest.ini_options] in pyproject.toml',
+    "note",
+    doc=f"""
+    Tests or fixtures were converted to pytest-asyncio (`@pytest.mark.asyncio`,
+    `@pytest_asyncio.fixture`). pytest-asyncio warns on every run while its setting
+    `{KEY}` is unset, so asyncify adds it to the
+    project's pytest configuration, but found none: no `pytest.ini`, `pyproject.toml`,
+    `tox.ini` or `setup.cfg` in the folder of the tests or above it. Creating one would
+    change where pytest puts its root folder, so asyncify leaves that to you. The
+    converted tests run as they are; only the warning remains.
+
+    Before (`pyproject.toml`):
+
+    ```toml
+    [project]
+    name = "shop"
+    ```
+
+    After:
+
+    ```toml
+    [project]
+    name = "shop"
+
+    [tool.pytest.ini_options]
+    {KEY} = "function"
+    ```
+    """,
+)
+
+# (file name, section, whether the file counts without the section, TOML?) in pytest's order.
+_CANDIDATES = (
+    ("pytest.ini", "pytest", True, False),
+    (".pytest.ini", "pytest", True, False),
+    ("pyproject.toml", "tool.pytest.ini_options", False, True),
+    ("tox.ini", "pytest", False, False),
+    ("setup.cfg", "tool:pytest", False, False),
+)
+
+
+@dataclass(frozen=True)
+class ConfigEdit:
+    path: Path
+    original: bytes
+    new: bytes
+
+
+def plan_edit(test_files: Sequence[Path]) -> ConfigEdit | Finding | None:
+    """The edit that sets the key for these converted test files; a finding when there is
+    no file to put it in; None when it is set already (or cannot be read)."""
+    if not test_files:
+        return None
+    start = _common_folder(test_files)
+    found = _pytest_config(start)
+    if found is None:
+        candidates = [d / "pyproject.toml" for d in [start, *start.parents]]
+        pyproject = next((p for p in candidates if p.is_file()), None)
+        if pyproject is None:
+            first = sorted(test_files)[0]
+            return NO_PYTEST_CONFIG.at(display_path(first), 1, 0)
+        found = (pyproject, "tool.pytest.ini_options", True)
+    path, section, is_toml = found
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    new_text = add_key(text, section, is_toml)
+    if new_text is None:
+        return None
+    return ConfigEdit(path, data, new_text.encode("utf-8"))
+
+
+def add_key(text: str, section: str, is_toml: bool) -> str | None:
+    """``text`` with the key in ``section`` (added at the end when the section is missing);
+    None when the key is there already or the result would not read back as intended."""
+    if _value(text, section, is_toml) is not None:
+        return None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    line = f'{KEY} = "function"' if is_toml else f"{KEY} = function"
+    lines = text.splitlines(keepends=True)
+    header = re.compile(r"^\s*\[\s*" + re.escape(section) + r"\s*\]\s*(#.*)?$")
+    at = next((i for i, raw in enumerate(lines) if header.match(raw.rstrip("\r\n"))), None)
+    if at is None:
+        body = text if not text or text.endswith(("\n", "\r")) else text + newline
+        gap = newline if body.strip() else ""
+        new = f"{body}{gap}[{section}]{newline}{line}{newline}"
+    else:
+        # After the section's last line with content (before blank lines and the next table).
+        end = at + 1
+        for i in range(at + 1, len(lines)):
+            stripped = lines[i].strip()
+            if stripped.startswith("["):
+                break
+            if stripped and not stripped.startswith(("#", ";")):
+                end = i + 1
+        if end > 0 and not lines[end - 1].endswith(("\n", "\r")):
+            lines[end - 1] += newline
+        lines.insert(end, line + newline)
+        new = "".join(lines)
+    return new if _value(new, section, is_toml) == "function" else None
+
+
+def _value(text: str, section: str, is_toml: bool) -> str | None:
+    try:
+        if is_toml:
+            table: object = tomllib.loads(text)
+            for part in section.split("."):
+                table = table.get(part, {}) if isinstance(table, dict) else {}
+            value = table.get(KEY) if isinstance(table, dict) else None
+            return value if isinstance(value, str) else None
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read_string(text)
+        return parser.get(section, KEY, fallback=None)
+    except (tomllib.TOMLDecodeError, configparser.Error):
+        return "unreadable"  # leave a file we cannot read alone
+
+
+def _pytest_config(start: Path) -> tuple[Path, str, bool] | None:
+    for folder in [start, *start.parents]:
+        for name, section, always, is_toml in _CANDIDATES:
+            path = folder / name
+            if not path.is_file():
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if always or _has_section(text, section, is_toml):
+                return path, section, is_toml
+    return None
+
+
+def _has_section(text: str, section: str, is_toml: bool) -> bool:
+    try:
+        if is_toml:
+            table: object = tomllib.loads(text)
+            for part in section.split("."):
+                if not isinstance(table, dict) or part not in table:
+                    return False
+                table = table[part]
+            return True
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read_string(text)
+        return parser.has_section(section)
+    except (tomllib.TOMLDecodeError, configparser.Error):
+        return False
+
+
+def _common_folder(paths: Sequence[Path]) -> Path:
+    folders = [p.resolve().parent for p in paths]
+    common = folders[0]
+    for folder in folders[1:]:
+        while common != folder and common not in folder.parents:
+            common = common.parent
+    return common
