@@ -459,6 +459,11 @@ class _Indexer:
                     cm, is_value = self.ref_of(item.context_expr)
                     self.bind(item.optional_vars, f"{cm}.__enter__()" if cm and is_value else None)
             self.statements(stmt.body, context)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.YieldFrom):
+            # A `yield from X` statement iterates X like a `for` loop (the rewrite makes it
+            # one when the generator becomes an async generator).
+            self.block(stmt.value.value, "for", context)
+            self.expr(stmt.value.value, "for" if context == "await" else context)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Yield):
             if stmt.value.value is not None:
                 self.expr(stmt.value.value, context)
@@ -1105,14 +1110,17 @@ def _generator_facts(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[bool
     is_gen = False
     blocker = ""
     stack: list[ast.AST] = list(node.body)
+    statements: set[int] = set()  # `yield from X` as a whole statement becomes a loop
     while stack:
         child = stack.pop()
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
+        if isinstance(child, ast.Expr) and isinstance(child.value, ast.YieldFrom):
+            statements.add(id(child.value))
         if isinstance(child, (ast.Yield, ast.YieldFrom)):
             is_gen = True
-            if isinstance(child, ast.YieldFrom):
-                blocker = "uses `yield from`, which async generators do not support"
+            if isinstance(child, ast.YieldFrom) and id(child) not in statements:
+                blocker = "uses the value of `yield from`, which async generators cannot"
         elif isinstance(child, ast.Return) and child.value is not None:
             if not (isinstance(child.value, ast.Constant) and child.value.value is None):
                 blocker = blocker or "returns a value, which async generators cannot"

@@ -261,12 +261,15 @@ WRAPPED = Code(
 GENERATOR = Code(
     "AFY107",
     "generator cannot become an async generator",
-    "replace `yield from`/`return value` with a loop, or consume it where it is created",
+    "return nothing and do not use the value of `yield from`, or consume it where it is created",
     doc="""
-    A generator reaches a blocking call but cannot become an async generator: it uses
-    `yield from` or returns a value (`return x`), which async generators do not support, or
-    its generator object is used as a value (stored, passed on, given to `next()`) instead of
-    being iterated where it is created, so asyncify cannot put `async for` at its uses.
+    A generator reaches a blocking call but cannot become an async generator: it returns a
+    value (`return x`) or uses the value of `yield from` (`total = yield from part()`),
+    which async generators cannot, or its generator object is used as a value (stored,
+    passed on, given to `next()`) instead of being iterated where it is created, so
+    asyncify cannot put `async for` at its uses. (A `yield from X` *statement* is fine: it
+    becomes `async for _yielded in X: yield _yielded`, or a plain `for` when X is not an
+    async generator.)
 
     asyncify keeps the generator (and what it calls) synchronous. Rewrite the part that has
     no async form, then run asyncify again.
@@ -275,17 +278,18 @@ GENERATOR = Code(
 
     ```python
     def all_rows(paths):
+        count = 0
         for path in paths:
-            yield from read_rows(path)   # read_rows reads files
+            count += yield from read_rows(path)   # read_rows reads files, returns a count
+        return count
     ```
 
-    After (asyncify can now convert it; `yield from` became a loop):
+    After (asyncify can now convert it; the count is kept by the caller):
 
     ```python
     def all_rows(paths):
         for path in paths:
-            for row in read_rows(path):
-                yield row
+            yield from read_rows(path)
     ```
     """,
 )

@@ -27,6 +27,7 @@ from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
 from asyncify.syncapi import RUNNER_IMPORTS, RUNNER_SOURCE, SUFFIX, sync_wrapper
 
 ITEM = "_item"  # loop variable of comprehensions asyncify writes
+YIELDED = "_yielded"  # loop variable of the loops that replace `yield from`
 
 
 @dataclass
@@ -178,6 +179,17 @@ class _AwaitCallsOf(cst.CSTTransformer):
         if isinstance(updated_node.func, cst.Name) and updated_node.func.value == self.name:
             return cst.Await(expression=updated_node)
         return updated_node
+
+
+def _yield_from(statement: cst.BaseSmallStatement) -> cst.BaseExpression | None:
+    """X of a ``yield from X`` statement (LibCST: ``Yield(value=From(item=X))``)."""
+    if (
+        isinstance(statement, cst.Expr)
+        and isinstance(statement.value, cst.Yield)
+        and isinstance(statement.value.value, cst.From)
+    ):
+        return statement.value.value.item
+    return None
 
 
 def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
@@ -548,6 +560,40 @@ class Propagate(Codemod):
             if site is not None and site.generator:
                 return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.BaseStatement
+    ) -> cst.BaseStatement:
+        """``yield from X`` in a generator that became an async generator (which cannot
+        ``yield from``) → ``for _yielded in X: yield _yielded``, ``async for`` when X is an
+        async generator. Only whole statements: the index keeps a generator that uses the
+        value of ``yield from`` synchronous. Consumers only iterate a converted generator
+        (one that is sent to or stored stays synchronous), so the loop yields the same."""
+        if not (
+            isinstance(updated_node, cst.SimpleStatementLine)
+            and len(original_node.body) == 1
+            and len(updated_node.body) == 1
+            and self.state.in_async()
+        ):
+            return updated_node
+        source = _yield_from(original_node.body[0])
+        new_source = _yield_from(updated_node.body[0])
+        if source is None or new_source is None:
+            return updated_node
+        asynchronous = self._async_block(source) or (
+            isinstance(source, cst.Call)
+            and (site := self._site(source)) is not None
+            and site.generator
+        )
+        item = cst.Name(YIELDED)
+        yield_line = cst.SimpleStatementLine([cst.Expr(cst.Yield(value=item))])
+        return cst.For(
+            target=item,
+            iter=new_source,
+            body=cst.IndentedBlock(body=[yield_line], header=updated_node.trailing_whitespace),
+            asynchronous=cst.Asynchronous() if asynchronous else None,
+            leading_lines=updated_node.leading_lines,
+        )
 
     def leave_CompFor(self, original_node: cst.CompFor, updated_node: cst.CompFor) -> cst.CompFor:
         if self._async_block(original_node.iter):
