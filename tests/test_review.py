@@ -282,3 +282,17 @@ def test_interactive_needs_run_and_text(tmp_path: Path) -> None:
         assert done.returncode == 2
         assert "--interactive" in done.stderr
         assert (root / "app.py").read_text() == APP
+
+
+def test_rejecting_the_pytest_setting_keeps_only_the_config_file(tmp_path: Path) -> None:
+    lib = "import time\n\n\ndef fetch():\n    time.sleep(0)\n    return 1\n"
+    test = "import lib\n\n\ndef test_fetch():\n    assert lib.fetch() == 1\n"
+    config = '[project]\nname = "lib"\n'
+    root = project(
+        tmp_path, {"pyproject.toml": config, "lib/__init__.py": lib, "tests/test_lib.py": test}
+    )
+    code, out, err = drive(root, lambda hunk: "n" if "+++ b/pyproject.toml" in hunk else "y")
+    assert code == 0, err
+    assert "pyproject.toml is left unchanged" in out
+    assert (root / "pyproject.toml").read_text() == config
+    assert "async def test_fetch" in (root / "tests" / "test_lib.py").read_text()

@@ -204,6 +204,10 @@ class Review:
         self, entry: FileResult, hunk: Hunk, result: ConvertResult, options: Options
     ) -> Options:
         """Options under which the rejected hunk's change is not made, or its file kept."""
+        keep = replace(options, keep_files=options.keep_files | {hunk.path})
+        if result.plan.by_path.get(hunk.path) is None:  # not Python: the pytest config
+            self.out.write(f"{hunk.path} is left unchanged\n")
+            return keep
         names = _owner_names(entry, hunk, result.plan)
         new = names - options.declined
         if new:
@@ -221,7 +225,7 @@ class Review:
             f"{hunk.path}: this change cannot be left out alone: {why}; "
             f"{hunk.path} is left unchanged, and its functions stay synchronous\n"
         )
-        return replace(options, keep_files=options.keep_files | {hunk.path})
+        return keep
 
 
 def _async_labels(plan: AsyncPlan) -> set[str]:
