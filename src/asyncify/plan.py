@@ -18,6 +18,7 @@ whole-program analysis to the per-file rewrite.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -634,6 +635,10 @@ class _Resolver:
                 self.classes[cls.name] = cls
         self._global: dict[str, str] = {}
         self._value: dict[str, str] = {}
+        self._callee: dict[str, str] = {}  # per resolution pass, like _value
+        self._mro: dict[str, list[str]] = {}
+        self._family: dict[str, list[str]] = {}
+        self._methods = {name: frozenset(c.methods) for name, c in self.classes.items()}
         self.callers: dict[str, list[CallSite]] = {}
         self.module_of = {fn.name: mod.module for mod in modules.values() for fn in mod.functions}
         self.children: dict[str, set[str]] = {}
@@ -653,6 +658,12 @@ class _Resolver:
 
     def family(self, name: str) -> list[str]:
         """A method and every method it overrides or is overridden by (one dispatch family)."""
+        found = self._family.get(name)
+        if found is None:
+            found = self._family[name] = self._find_family(name)
+        return found
+
+    def _find_family(self, name: str) -> list[str]:
         fn = self.functions.get(name)
         if fn is None or not fn.cls or fn.kind == "staticmethod":
             return []
@@ -671,6 +682,7 @@ class _Resolver:
         """Start a new resolution pass that knows the call sites of every function."""
         self.callers = callers
         self._value = {}
+        self._callee = {}
 
     def canonical(self, name: str, depth: int = 0) -> str:
         """Follow re-exports through project modules and codemod aliases."""
@@ -696,6 +708,13 @@ class _Resolver:
         return result
 
     def mro(self, cls: str) -> list[str]:
+        """The class and its project base classes, breadth first (callers only read it)."""
+        cached = self._mro.get(cls)
+        if cached is None:
+            cached = self._mro[cls] = self._linearize(cls)
+        return cached
+
+    def _linearize(self, cls: str) -> list[str]:
         seen: list[str] = []
         queue = [cls]
         while queue:
@@ -708,12 +727,18 @@ class _Resolver:
 
     def method(self, cls: str, name: str, skip_first: bool = False) -> str | None:
         for klass in self.mro(cls)[1 if skip_first else 0 :]:
-            if name in self.classes[klass].methods:
+            if name in self._methods[klass]:
                 return f"{klass}.{name}"
         return None
 
     def callee(self, ref: str) -> str:
         """A callee ref -> a project function/class name or an external qualified name."""
+        found = self._callee.get(ref)
+        if found is None:
+            found = self._callee[ref] = self._resolve_callee(ref)
+        return found
+
+    def _resolve_callee(self, ref: str) -> str:
         if ref.startswith("super:"):
             cls, _, name = ref[len("super:") :].rpartition(".")
             return self.method(cls, name, skip_first=True) or ""
@@ -835,12 +860,15 @@ class _Resolver:
         return ""
 
 
+_VALUE_MARKS = re.compile(r"[()#@{]")
+
+
 def _split_member(ref: str) -> tuple[str | None, str]:
     """Split ``<value-ref>.member``; (None, ref) if ``ref`` is a global dotted name."""
     base, dot, member = ref.rpartition(".")
     if not dot:
         return None, ref
-    if any(mark in base for mark in "()#@{"):  # global dotted names have none of these
+    if _VALUE_MARKS.search(base):  # global dotted names have none of these
         return base, member
     return None, ref
 
@@ -1069,17 +1097,17 @@ def build_plan(
                 detail = "an `__iter__` that returns an iterator cannot await"
                 pins.setdefault(fn.name, Pin("dunder", detail, path_of[fn.name], fn.line, fn.col))
     # Methods of subclasses of library classes are called by the library, without await.
+    methods_of: dict[str, list[FunctionInfo]] = {}
+    for fn in functions.values():
+        if fn.cls:
+            methods_of.setdefault(fn.cls, []).append(fn)
     for cls in r.classes.values():
         for base in (r.canonical(b) for b in cls.bases):
             if base in r.classes:
                 continue
             called = _library_callbacks(base, tables)
-            for fn in functions.values():
-                if (
-                    fn.cls == cls.name
-                    and not fn.is_async
-                    and called(fn.qualname.rpartition(".")[2])
-                ):
+            for fn in methods_of.get(cls.name, ()):
+                if not fn.is_async and called(fn.qualname.rpartition(".")[2]):
                     detail = f"a method of a subclass of `{base}`, which calls it without await"
                     pins.setdefault(
                         fn.name, Pin("library", detail, path_of[fn.name], fn.line, fn.col)
@@ -1218,6 +1246,11 @@ def build_plan(
 
     # Per-module plans.
     module_plans: dict[str, ModulePlan] = {}
+    wrappers_by_path: dict[str, set[str]] = {}  # decorators that get an async branch
+    for fn_name, makers in wrapped.items():
+        if fn_name in hop:
+            for maker in makers:
+                wrappers_by_path.setdefault(path_of[maker], set()).add(functions[maker].qualname)
     awaits: dict[str, dict[Pos, AwaitSite]] = {}
     names: dict[str, dict[Pos, str]] = {}
     interesting = _interest(tables)
@@ -1301,13 +1334,7 @@ def build_plan(
         # An __iter__ that returns an iterator (not a generator) becomes a plain __aiter__.
         sync_renames = {q for q in renames if q.endswith(".__iter__") and q not in gens}
         module_plans[mod.module] = ModulePlan(
-            async_wrappers=frozenset(
-                functions[maker].qualname
-                for fn_name, makers in wrapped.items()
-                if fn_name in hop
-                for maker in makers
-                if path_of[maker] == mod.path
-            ),
+            async_wrappers=frozenset(wrappers_by_path.get(mod.path, ())),
             module=mod.module,
             path=mod.path,
             async_functions=frozenset(mine - sync_renames),
