@@ -178,28 +178,35 @@ class Progress(Protocol):
 
 
 _progress: Progress | None = None
+# One pool of worker processes for a whole convert(): started (forked) at the first stage
+# that uses it, while this process is still small, and reused by the later stages.
+_pool: ProcessPoolExecutor | None = None
 
 
 def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int, stage: str) -> list[R]:
+    global _pool
     if _progress is not None:
         _progress.start(stage, len(items))
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     results: list[R] = []
     if workers <= 1 or len(items) < 8:
         iterator: Iterable[R] = map(fn, items)
-        pool = None
     else:
-        pool = ProcessPoolExecutor(max_workers=workers)
-        iterator = pool.map(fn, items, chunksize=max(1, len(items) // (workers * 8)))
-    try:
-        for result in iterator:
-            results.append(result)
-            if _progress is not None:
-                _progress.advance()
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if _pool is None:
+            _pool = ProcessPoolExecutor(max_workers=workers)
+        iterator = _pool.map(fn, items, chunksize=max(1, len(items) // (workers * 8)))
+    for result in iterator:
+        results.append(result)
+        if _progress is not None:
+            _progress.advance()
     return results
+
+
+def _close_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(cancel_futures=True)
+        _pool = None
 
 
 Outcome = tuple[str, list[Finding]] | Finding
@@ -236,13 +243,16 @@ def convert_texts(
     sources: Sequence[tuple[SourceFile, str, str]], options: Options
 ) -> tuple[AsyncPlan, dict[str, Outcome]]:
     """Convert (file, display path, text) triples; returns the plan and per-path outcomes."""
-    plans: list[AsyncPlan] = []
-    outcomes: dict[str, Outcome] = {}
-    for program in programs(sources):
-        plan, done = _convert_program(program, options)
-        plans.append(plan)
-        outcomes.update(done)
-    return merge_plans(plans), outcomes
+    try:
+        plans: list[AsyncPlan] = []
+        outcomes: dict[str, Outcome] = {}
+        for program in programs(sources):
+            plan, done = _convert_program(program, options)
+            plans.append(plan)
+            outcomes.update(done)
+        return merge_plans(plans), outcomes
+    finally:
+        _close_pool()  # its workers are forked copies of this process as it was then
 
 
 def _convert_program(
@@ -373,6 +383,7 @@ def convert(
         return _convert(files, options)
     finally:
         _progress = None
+        _close_pool()
 
 
 def _convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
