@@ -113,3 +113,12 @@ def test_explicit_file(tmp_path: Path) -> None:
     assert load_config([tmp_path], settings).jobs == 2
     with pytest.raises(ConfigError, match="not found"):
         load_config([tmp_path], tmp_path / "missing.toml")
+
+
+def test_blocking_still_covers_the_codemods_split_out_of_it() -> None:
+    """`--select blocking` in an existing CI script keeps converting subprocess and urlopen."""
+    options = merge(Config(), select=("blocking",), ignore=("sleep",))
+    assert options.select == {"blocking", "subprocess", "urllib"}
+    assert options.codemod_enabled("subprocess") and options.codemod_enabled("urllib")
+    assert not merge(Config(), ignore=("blocking",)).codemod_enabled("subprocess")
+    assert merge(Config(), select=("subprocess",)).select == {"subprocess"}

@@ -170,6 +170,15 @@ def split_names(values: Sequence[str] | None) -> tuple[str, ...] | None:
     return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
 
 
+# Codemods split out of another one: selecting or ignoring the old name still covers them,
+# so `--select blocking` in a CI script keeps converting subprocess and urlopen calls.
+PARTS = {"blocking": ("subprocess", "urllib")}
+
+
+def _with_parts(names: Sequence[str]) -> frozenset[str]:
+    return frozenset(names).union(*(PARTS.get(name, ()) for name in names))
+
+
 def merge(
     config: Config,
     *,
@@ -190,8 +199,8 @@ def merge(
         return file if file is not None else default
 
     return Options(
-        select=frozenset(pick(select, config.select, ())),
-        ignore=frozenset(pick(ignore, config.ignore, ())),
+        select=_with_parts(pick(select, config.select, ())),
+        ignore=_with_parts(pick(ignore, config.ignore, ())),
         exclude=tuple(pick(exclude, config.exclude, ())),
         jobs=pick(jobs, config.jobs, 0),
         todo_comments=pick(todo_comments, config.todo_comments, False),
