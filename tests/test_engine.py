@@ -129,3 +129,22 @@ def test_nul_byte_and_undecodable_files_are_errors(tmp_path: Path) -> None:
     results = convert([SourceFile(nul, "nul"), SourceFile(bad, "bad")], Options()).files
     assert [r.error.code if r.error else None for r in results] == ["AFY002", "AFY002"]
     assert all(r.new is None for r in results)
+
+
+def test_decorator_from_another_module_gets_its_async_branch() -> None:
+    """The decorated function's module is not the decorator's: both must be rewritten."""
+    files = {
+        "deco.py": "import functools\n\n\ndef translate(func):\n"
+        "    @functools.wraps(func)\n    def wrapper(*a, **k):\n"
+        "        try:\n            return func(*a, **k)\n"
+        "        except KeyError as e:\n            raise LookupError(e) from e\n\n"
+        "    return wrapper\n",
+        "app.py": "import time\n\nfrom deco import translate\n\n\n@translate\n"
+        "def lookup(key):\n    time.sleep(0)\n    return {}[key]\n",
+    }
+    _, outcomes = convert_texts(sources(files), Options())
+    deco, app = outcomes["deco.py"], outcomes["app.py"]
+    assert not isinstance(deco, Finding) and not isinstance(app, Finding)
+    assert "async def lookup" in app[0]
+    assert "if inspect.iscoroutinefunction(func):" in deco[0]
+    assert "return await func(*a, **k)" in deco[0]

@@ -563,7 +563,7 @@ class ModulePlan:
     def changes_anything(self) -> bool:
         return bool(
             self.async_functions or self.awaits or self.maps or self.renames or self.anywhere
-        ) or bool(self.testcases or self.reexports or self.patches)
+        ) or bool(self.testcases or self.reexports or self.patches or self.async_wrappers)
 
 
 @dataclass(frozen=True)
