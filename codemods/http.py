@@ -875,6 +875,9 @@ class Http(Codemod):
         ),
         *(Api(name, blocking=False) for name in sorted(ADAPTERS)),
         *(Api(name, blocking=False) for name in sorted(AUTH_CLASSES)),
+        # Named so that a module that only catches them (around calls converted in another
+        # module) gets this codemod too, and its `except` clauses the mapping.
+        *(Api(name, blocking=False) for name in sorted(EXCEPTIONS.keys() - AUTH_CLASSES)),
     )
 
     @classmethod
@@ -2173,12 +2176,18 @@ class Http(Codemod):
             return
         error = node.name.name.value
         parents = _parents(node.body)
+        # Only this module's own calls are sure to raise aiohttp's errors; a handler for
+        # other modules' errors keeps requests' too, whose `e.response` has no `status`.
+        own = self._own_requests_calls()
         for inner in _walk(node.body):
             if not (
                 isinstance(inner, cst.Attribute)
                 and inner.attr.value == "response"
                 and _is_literal(inner.value, error)
             ):
+                continue
+            if not own:
+                self.report(aio.ERROR_RESPONSE_USE, inner, f"`{error}.response`")
                 continue
             outer = parents.get(id(inner))
             if isinstance(outer, cst.Attribute) and outer.value is inner:
@@ -2197,6 +2206,11 @@ class Http(Codemod):
         if mapped_type is None:
             return updated_node
         return updated_node.with_changes(type=mapped_type)
+
+    def _own_requests_calls(self) -> bool:
+        """Whether this module makes requests calls itself (else it only catches errors)."""
+        calls = ONE_SHOT | SESSION_CALLS | SESSION_CONSTRUCTORS
+        return any(name in calls for name in self.state.plan.names.values())
 
     def _raises(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         """``pytest.raises(requests.HTTPError)`` / ``self.assertRaises(...)`` in a test that
@@ -2224,7 +2238,9 @@ class Http(Codemod):
         for element in elements:
             name = self.qualified(element)
             if name in exceptions:
-                if self._scope() in self.kept_functions:  # kept requests calls raise here too
+                # Kept requests calls raise here too; and a module with no requests calls of
+                # its own catches what other modules raise, some of which may keep requests.
+                if self._scope() in self.kept_functions or not self._own_requests_calls():
                     mapped.append(cst.Module([]).code_for_node(element))
                 else:
                     self.remove_import_of(element)

@@ -148,3 +148,20 @@ def test_decorator_from_another_module_gets_its_async_branch() -> None:
     assert "async def lookup" in app[0]
     assert "if inspect.iscoroutinefunction(func):" in deco[0]
     assert "return await func(*a, **k)" in deco[0]
+
+
+def test_except_in_a_module_without_requests_calls_catches_both() -> None:
+    """The error comes from another module's converted call: httpx's error is caught, and
+    requests' still is (another module might keep a requests call)."""
+    files = {
+        "w.py": "import requests\n\n\ndef fetch(url):\n    r = requests.get(url)\n"
+        "    r.raise_for_status()\n    return r.json()\n",
+        "main.py": "import requests\n\nimport w\n\n\ndef main():\n    try:\n"
+        "        return w.fetch('http://x')\n    except requests.HTTPError as e:\n"
+        "        return e.response.status_code\n",
+    }
+    _, outcomes = convert_texts(sources(files), Options())
+    main = outcomes["main.py"]
+    assert not isinstance(main, Finding)
+    assert "except (requests.HTTPError, httpx.HTTPStatusError) as e:" in main[0]
+    assert "await w.fetch(" in main[0]
