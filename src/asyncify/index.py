@@ -756,6 +756,11 @@ class _Indexer:
             self.values.append(
                 ValueSite(self.end(node), line, col, ref, isinstance(node, ast.Attribute))
             )
+            method = self.bound_method(node)
+            if method and context != "callee":  # `f = self.get`, `key=self.get`
+                self.refs.setdefault(self.scope_owner(), []).append(
+                    FunctionRef(self.end(node), line, col, method, "value")
+                )
         elif context != "callee" and (ref.startswith(self.module + ".") or "." in ref):
             # A function used as a value: the plan checks whether it is a project function.
             line, col = self.start(node)
@@ -872,10 +877,25 @@ class _Indexer:
             refs.append(self.value_ref(arg))
         return tuple(refs)
 
+    def bound_method(self, node: ast.expr) -> Ref:
+        """``self.m`` inside a method: the ref of method ``m`` of this class (the plan finds
+        whether there is one), else ""."""
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and self.scope.cls
+            and node.value.id == self.scope.first_param
+            and self.scope.kind not in ("classmethod", "staticmethod")
+        ):
+            return f"{self.scope.cls}.{node.attr}"
+        return ""
+
     def map_call(self, node: ast.Call, context: str) -> None:
         fn, iterable = node.args
         self.expr(iterable, _inner(context))
         ref, is_value = self.ref_of(fn)
+        if is_value and self.bound_method(fn):
+            ref, is_value = self.bound_method(fn), False
         if ref is not None and not is_value and isinstance(fn, (ast.Name, ast.Attribute)):
             line, col = self.start(fn)
             self.refs.setdefault(self.scope_owner(), []).append(
