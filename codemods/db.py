@@ -1387,10 +1387,17 @@ class Db(Codemod):
                 and func.value.value == scan.methods[scope][1]
             ):
                 callee = top.get(f"{scan.methods[scope][0]}.{func.attr.value}")
+            # `conn = connect()`, or `conn = await connect()` (code that is async already).
+            assign = parents[-2] if len(parents) > 1 and isinstance(parents[-1], cst.Await) else (
+                parents[-1] if parents else None
+            )
             carried = any(self.type_of(a.value) in (CONNECTION, POOL) for a in call.args) or (
-                bool(parents)
-                and isinstance(parents[-1], cst.Assign)
-                and any(self.type_of(t.target) in (CONNECTION, POOL) for t in parents[-1].targets)
+                isinstance(assign, cst.Assign)
+                and any(
+                    self.type_of(t.target) in (CONNECTION, POOL)
+                    or self._assigned_type(t.target, scope) in (CONNECTION, POOL)
+                    for t in assign.targets
+                )
             )
             if callee is None or not carried:
                 continue
@@ -1410,6 +1417,23 @@ class Db(Codemod):
             if where and not flow.reason:
                 flow.reason = f"{where} (line {self.pos(call)[0]})"
         return list(flows.values())
+
+    def _assigned_type(self, target: cst.BaseExpression, scope: cst.CSTNode | None) -> str:
+        """The type the plan gives the uses of a name assigned in ``scope`` (``conn =
+        connect()``: the target itself is not typed, its later reads are)."""
+        if not isinstance(target, cst.Name) or scope is None:
+            return ""
+        found = ""
+        type_of, name = self.type_of, target.value
+
+        class Reads(cst.CSTVisitor):
+            def visit_Name(self, node: cst.Name) -> None:
+                nonlocal found
+                if not found and node.value == name and node is not target:
+                    found = type_of(node)
+
+        scope.visit(Reads())
+        return found
 
     def find_groups(self, scan: _Scan) -> list[_Group]:
         root: dict[str, str] = {}

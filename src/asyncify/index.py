@@ -304,6 +304,8 @@ class _Indexer:
             if is_value:
                 return f"{base}.{node.attr}", True
             return f"{base}.{node.attr}", False
+        if isinstance(node, ast.Await):  # `x = await f()`: what f returns (async code)
+            return self.ref_of(node.value)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
             left, is_value = self.ref_of(node.left)  # path / "name" is a path again
             return (left, True) if is_value else (None, False)
