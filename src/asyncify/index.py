@@ -174,6 +174,7 @@ class FunctionInfo:
     # A decorator written in the project that only wraps calls: "decorator:W" when it
     # returns its local wrapper W, "factory:D" when it returns such a local decorator D.
     wraps: str = ""
+    cleanup: bool = False  # a generator with try/finally or with: closing it runs code
 
 
 @dataclass(frozen=True, slots=True)
@@ -638,6 +639,7 @@ class _Indexer:
                 kind=kind,
                 params=tuple(a.arg for a in [*params, *args.kwonlyargs]),
                 wraps=wrapper_role(node),
+                cleanup=is_gen and _has_cleanup(node),
             )
         )
 
@@ -996,6 +998,21 @@ def _is_main_guard(test: ast.expr) -> bool:
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value == "__main__"
     )
+
+
+def _has_cleanup(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether closing this generator early runs code of its own (a finally, a with)."""
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(child, (ast.With, ast.AsyncWith)) or (
+            isinstance(child, ast.Try) and child.finalbody
+        ):
+            return True
+        stack.extend(ast.iter_child_nodes(child))
+    return False
 
 
 def _is_type_checking(test: ast.expr) -> bool:

@@ -518,6 +518,10 @@ class AwaitSite:
 
     context: str  # "await" | "for" | "comp" | "consume:<f>" | "genexp:<f>" | "main"
     generator: bool  # the callee becomes an async generator
+    # A `for` loop over a generator with cleanup (try/finally, with): the sync generator
+    # was closed as the loop ended (break, return, an exception); the async one is closed
+    # by `contextlib.aclosing` at the same point, not later by the event loop.
+    closing: bool = False
 
 
 @dataclass(frozen=True)
@@ -1264,8 +1268,11 @@ def build_plan(
         elif name in hop:
             # Callers that become async, callers that were async already, the main block.
             if awaiting or (not owner and site.context == "main"):
+                callee = functions[name]
                 awaits.setdefault(mod.module, {})[site.pos] = AwaitSite(
-                    site.context, functions[name].is_generator
+                    site.context,
+                    callee.is_generator,
+                    closing=callee.is_generator and callee.cleanup and site.context == "for",
                 )
                 if name in sync.renames:
                     call_renames.setdefault(mod.module, {})[site.pos] = sync.renames[name]

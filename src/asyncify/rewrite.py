@@ -29,6 +29,7 @@ from asyncify.syncapi import RUNNER_IMPORTS, RUNNER_SOURCE, SUFFIX, sync_wrapper
 
 ITEM = "_item"  # loop variable of comprehensions asyncify writes
 YIELDED = "_yielded"  # loop variable of the loops that replace `yield from`
+AGEN = "_agen"  # the generator an `aclosing` block holds
 
 
 @dataclass
@@ -553,14 +554,35 @@ class Propagate(Codemod):
             return _collect(consumer, elt, cst.CompFor(target=item, iter=iterable), updated)
         return None
 
-    def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.For:
+    def leave_For(
+        self, original_node: cst.For, updated_node: cst.For
+    ) -> cst.For | cst.With:
         if self._async_block(original_node.iter):
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
         if isinstance(original_node.iter, cst.Call):
             site = self._site(original_node.iter)
+            if site is not None and site.closing:
+                return self._closing(updated_node)
             if site is not None and site.generator:
                 return updated_node.with_changes(asynchronous=cst.Asynchronous())
         return updated_node
+
+    def _closing(self, loop: cst.For) -> cst.With:
+        """``async with contextlib.aclosing(gen()) as _agen: async for x in _agen: ...``:
+        the generator's cleanup runs when the loop ends, as it did for the sync one."""
+        self.add_import("contextlib")
+        aclosing = cst.parse_expression("contextlib.aclosing")
+        closing = cst.Call(func=aclosing, args=[cst.Arg(loop.iter)])
+        item = cst.WithItem(item=closing, asname=cst.AsName(name=cst.Name(AGEN)))
+        inner = loop.with_changes(
+            iter=cst.Name(AGEN), asynchronous=cst.Asynchronous(), leading_lines=[]
+        )
+        return cst.With(
+            items=[item],
+            body=cst.IndentedBlock(body=[inner]),
+            asynchronous=cst.Asynchronous(),
+            leading_lines=loop.leading_lines,
+        )
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.BaseStatement
