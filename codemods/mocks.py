@@ -194,6 +194,67 @@ PATCH_CLASS = Code(
     ```
     """,
 )
+REQUESTS_ERROR = Code(
+    "AFY907",
+    "a mock raises a requests exception into code converted to httpx or aiohttp",
+    "raise the exception the converted code catches (e.g. httpx.HTTPStatusError), "
+    "or build it from a real response",
+    doc="""
+    A `mock.patch(..., side_effect=requests.HTTPError(...))` (or `return_value=`) makes the
+    patched function raise one of requests' exceptions. After the conversion the code around
+    it catches httpx's (or aiohttp's) exceptions instead, so the exception goes uncaught and
+    the test fails. asyncify cannot build the new exception for you: httpx's
+    `HTTPStatusError` needs the request and the response it is about.
+
+    Before (the code under test catches `requests.HTTPError`):
+
+    ```python
+    @mock.patch("weather.fetch_temp", side_effect=requests.HTTPError("x"))
+    def test_fallback(fetch):
+        assert weather.report("Oslo") == "unknown"
+    ```
+
+    After (it catches `httpx.HTTPStatusError`):
+
+    ```python
+    @mock.patch("weather.fetch_temp", new_callable=AsyncMock)
+    async def test_fallback(fetch):
+        request = httpx.Request("GET", "http://test")
+        fetch.side_effect = httpx.HTTPStatusError(
+            "x", request=request, response=httpx.Response(500, request=request)
+        )
+        assert await weather.report("Oslo") == "unknown"
+    ```
+    """,
+)
+REQUESTS_EXCEPTIONS = frozenset(
+    {
+        *(
+            f"requests.{n}"
+            for n in (
+                "HTTPError",
+                "ConnectionError",
+                "Timeout",
+                "RequestException",
+                "ConnectTimeout",
+                "ReadTimeout",
+                "TooManyRedirects",
+            )
+        ),
+        *(
+            f"requests.exceptions.{n}"
+            for n in (
+                "HTTPError",
+                "ConnectionError",
+                "Timeout",
+                "RequestException",
+                "ConnectTimeout",
+                "ReadTimeout",
+                "TooManyRedirects",
+            )
+        ),
+    }
+)
 HTTP_MOCK_KEPT = Code(
     "AFY904",
     "requests mock not converted to respx",
@@ -518,6 +579,11 @@ class Mocks(Codemod):
             methods = ", ".join(f"`{m}`" for m in change[len("class:") :].split(","))
             self.report(PATCH_CLASS, original, f"its {methods} became async")
             return updated
+        for arg in original.args:
+            if arg.keyword and arg.keyword.value in ("side_effect", "return_value"):
+                raised = arg.value.func if isinstance(arg.value, cst.Call) else arg.value
+                if self.imported_name(raised) in REQUESTS_EXCEPTIONS:
+                    self.report(REQUESTS_ERROR, arg.value, f"`{self.imported_name(raised)}`")
         kind, _, api = change.partition(":")
         api, _, new = api.partition(":")
         if kind in ("retarget", "replaced", "partial"):
