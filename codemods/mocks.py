@@ -227,6 +227,36 @@ REQUESTS_ERROR = Code(
     ```
     """,
 )
+PLAIN_MOCK_AWAITED = Code(
+    "AFY908",
+    "a plain Mock is passed to code that became async",
+    "give the mock AsyncMock methods for what the code awaits (`m.load = AsyncMock(...)`)",
+    doc="""
+    A test builds a `Mock()` / `MagicMock()` and passes it to a function that became async.
+    The converted function awaits the methods it calls on that object (`await
+    cache.load(key)`), but a plain Mock's methods return plain values, so the await raises
+    `TypeError: object ... can't be used in 'await' expression`. asyncify cannot tell which
+    of the mock's methods the code awaits; set those to `AsyncMock`.
+
+    Before:
+
+    ```python
+    def test_warm():
+        cache = mock.Mock()
+        cache.load.return_value = 5
+        assert warm(cache, ["a"]) == {"a": 5}
+    ```
+
+    After:
+
+    ```python
+    async def test_warm():
+        cache = mock.Mock()
+        cache.load = mock.AsyncMock(return_value=5)
+        assert await warm(cache, ["a"]) == {"a": 5}
+    ```
+    """,
+)
 REQUESTS_EXCEPTIONS = frozenset(
     {
         *(
@@ -311,6 +341,8 @@ class _Function:
     converting: bool  # its requests calls became httpx, and its HTTP mocks convert
     mockers: set[str] = field(default_factory=set)  # names bound to requests_mock mockers
     rename: str = ""  # the mocker parameter that becomes `respx_mock`
+    plain_mocks: set[str] = field(default_factory=set)  # names bound to `Mock()`/`MagicMock()`
+    reported: set[str] = field(default_factory=set)
 
 
 class _Uses(cst.CSTVisitor):
@@ -361,7 +393,34 @@ class Mocks(Codemod):
 
     @classmethod
     def concerns_plan(cls, plan: ModulePlan) -> bool:
-        return bool(plan.patches) or any("requests" in r for r in plan.reaches.values())
+        return bool(plan.patches or plan.pytest_tests or plan.testcases) or any(
+            "requests" in r for r in plan.reaches.values()
+        )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """``m = Mock()`` in a test: remembered, in case it is handed to code that awaits."""
+        if (
+            self.functions
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and isinstance(node.value, cst.Call)
+            and self.imported_name(node.value.func) in PLAIN_MOCKS
+        ):
+            self.functions[-1].plain_mocks.add(node.targets[0].target.value)
+
+    def _plain_mock_passed(self, call: cst.Call) -> None:
+        """A plain Mock passed to a function that became async: the converted function
+        awaits the mock's methods, which return plain values (TypeError at the await)."""
+        here = self.functions[-1] if self.functions else None
+        pos = self.state.end(call.func)
+        site = self.state.plan.awaits.get(pos) if pos and here and here.plain_mocks else None
+        if site is None or site.generator or here is None:
+            return
+        for arg in call.args:
+            name = arg.value.value if isinstance(arg.value, cst.Name) else ""
+            if name in here.plain_mocks and name not in here.reported:
+                here.reported.add(name)
+                self.report(PLAIN_MOCK_AWAITED, arg.value, f"`{name}`")
 
     def _here(self) -> _Function | None:
         here = self.functions[-1] if self.functions else None
@@ -520,6 +579,7 @@ class Mocks(Codemod):
     ) -> cst.BaseExpression:
         if not isinstance(updated_node, cst.Call):
             return updated_node
+        self._plain_mock_passed(original_node)
         pos = self.state.end(original_node.func)
         change = self.state.plan.patches.get(pos) if pos else None
         if change:
