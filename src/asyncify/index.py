@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 Pos = tuple[int, int]
 Ref = str
 
+NAME_ATTRIBUTES = frozenset({"__name__", "__qualname__", "__doc__", "__module__"})
 SKIP_COMMENT = re.compile(r"#\s*asyncify:\s*skip\b")
 
 # Functions that consume an iterable completely, in order, with no side effects of their
@@ -736,7 +737,10 @@ class _Indexer:
             self.comprehension(node, context)
         elif isinstance(node, (ast.Name, ast.Attribute)):
             self.value_site(node, context)
-            if isinstance(node, ast.Attribute):
+            if isinstance(node, ast.Attribute) and not (
+                # `f.__doc__`, `f.__name__`: the same for an async function; not a use of f
+                isinstance(node.value, ast.Name) and node.attr in NAME_ATTRIBUTES
+            ):
                 self.expr(node.value, context)
         elif isinstance(node, ast.NamedExpr):
             self.expr(node.value, context)
