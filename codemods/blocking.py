@@ -15,11 +15,17 @@ becomes async only when it is already on an async path (or with ``--select block
 friends (:mod:`process`) and ``urllib.request.urlopen`` (:mod:`urlopen`) have native
 mappings and fall back to a thread only for arguments they cannot reproduce.
 
-Not converted, with AFY703: ``subprocess.Popen`` (an object whose methods block),
-``sqlite3`` (its connections refuse use from another thread by default).
+sqlite3 connections are opened with ``check_same_thread=False`` so that each call may run in
+another worker thread (the program still makes them one after another); a
+``sqlite3.connect`` that sets ``check_same_thread`` itself is AFY703.
+
+Not converted, with AFY703: ``subprocess.Popen`` (an object whose methods block).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -27,6 +33,10 @@ from asyncify.codemod import Api, Codemod, dotted
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
+if TYPE_CHECKING:
+    from asyncify.rewrite import RewriteState
+
+SQLITE_CONNECT = "sqlite3.connect"
 # Calls that block and are run unchanged in a worker thread.
 TO_THREAD = (
     "builtins.input",
@@ -63,6 +73,18 @@ TO_THREAD = (
         f"pymysql.cursors.Cursor.{method}"
         for method in ("execute", "executemany", "callproc", "fetchone", "fetchmany", "fetchall")
     ),
+    # sqlite3: the connection is opened with check_same_thread=False (each call may run in
+    # another worker thread; the program still makes them one after another).
+    SQLITE_CONNECT,
+    *(
+        f"sqlite3.Connection.{method}"
+        for method in ("execute", "executemany", "executescript", "commit", "rollback", "close")
+    ),
+    *(
+        f"sqlite3.Cursor.{method}"
+        for method in ("execute", "executemany", "executescript", "fetchone", "fetchmany")
+    ),
+    "sqlite3.Cursor.fetchall",
 )
 # What those return, so that methods on the result are recognised too.
 RETURNS = {
@@ -78,11 +100,17 @@ RETURNS = {
     "pymysql.connections.Connection": "pymysql.connections.Connection",
     "pymysql.connections.Connection.cursor": "pymysql.cursors.Cursor",
     "pymysql.cursors.Cursor.__enter__": "pymysql.cursors.Cursor",
+    SQLITE_CONNECT: "sqlite3.Connection",
+    "sqlite3.Connection.__enter__": "sqlite3.Connection",
+    "sqlite3.Connection.cursor": "sqlite3.Cursor",
+    "sqlite3.Connection.execute": "sqlite3.Cursor",
+    "sqlite3.Connection.executemany": "sqlite3.Cursor",
+    "sqlite3.Cursor.execute": "sqlite3.Cursor",
+    "sqlite3.Cursor.executemany": "sqlite3.Cursor",
 }
 _THREADED = frozenset(TO_THREAD)
 NOT_CONVERTED = {
     "subprocess.Popen": "its methods (wait, communicate, stdout reads) block one by one",
-    "sqlite3.connect": "sqlite3 connections refuse use from another thread by default",
 }
 
 IN_THREAD = Code(
@@ -147,12 +175,14 @@ LEFT_BLOCKING = Code(
 NOT_THREADABLE = Code(
     "AFY703",
     "blocking API without a faithful async form is left blocking in async code",
-    "subprocess.Popen: use asyncio.create_subprocess_exec; sqlite3: use aiosqlite",
+    "subprocess.Popen: use asyncio.create_subprocess_exec; sqlite3: drop check_same_thread "
+    "or use aiosqlite",
     doc="""
     A blocking API that has no faithful async form through a thread is left blocking in
     async code: `subprocess.Popen` (its methods `wait`, `communicate` and its pipes block
-    one by one, so no single call can be moved to a thread) and `sqlite3.connect` (a sqlite3
-    connection refuses use from another thread by default).
+    one by one, so no single call can be moved to a thread), and a `sqlite3.connect` that
+    sets `check_same_thread` itself or passes `**kwargs` (asyncify runs sqlite3 calls in
+    worker threads on a connection opened with `check_same_thread=False`, and cannot here).
 
     Use an async library.
 
@@ -194,9 +224,33 @@ class Blocking(Codemod):
     )
     ALIASES = {"subprocess.Popen.__enter__": "subprocess.Popen"}
 
+    def __init__(self, state: RewriteState) -> None:
+        super().__init__(state)
+        # Names of sqlite3 connections (and their cursors) that stay in the thread that
+        # opened them: their calls are not moved to worker threads either.
+        self.thread_bound: set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if _stays_in_thread(self, node.value):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self.thread_bound.add(target.target.value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if _stays_in_thread(self, node.item) and node.asname is not None:
+            if isinstance(node.asname.name, cst.Name):
+                self.thread_bound.add(node.asname.name.value)
+
     def leave_Call(
         self, original_node: cst.Call, updated_node: cst.BaseExpression
     ) -> cst.BaseExpression:
+        func = original_node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.thread_bound
+        ):
+            return updated_node
         api = self.api_of(original_node)
         if not api or not isinstance(updated_node, cst.Call):
             return updated_node
@@ -207,7 +261,54 @@ class Blocking(Codemod):
         if api in NOT_CONVERTED:
             self.report(NOT_THREADABLE, original_node, f"`{api}`: {NOT_CONVERTED[api]}")
             return updated_node
+        if api == SQLITE_CONNECT:
+            same_thread = next(
+                (
+                    a
+                    for a in updated_node.args
+                    if a.keyword and a.keyword.value == "check_same_thread"
+                ),
+                None,
+            )
+            if same_thread is not None or any(a.star for a in updated_node.args):
+                detail = "`sqlite3.connect` with check_same_thread or **kwargs given"
+                self.report(NOT_THREADABLE, original_node, detail)
+                return updated_node
+            any_thread = cst.Arg(
+                keyword=cst.Name("check_same_thread"),
+                value=cst.Name("False"),
+                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+            )
+            updated_node = updated_node.with_changes(
+                args=[*_with_comma(updated_node.args), any_thread]
+            )
         return in_thread(self, original_node, updated_node, IN_THREAD, f"`{api}`")
+
+
+def _stays_in_thread(codemod: Blocking, value: cst.BaseExpression) -> bool:
+    """A ``sqlite3.connect`` asyncify cannot open for any thread, or a cursor of one."""
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        if func.value.value in codemod.thread_bound:
+            return True
+    if codemod.api_of(value) != SQLITE_CONNECT:
+        return False
+    return any(
+        a.star or (a.keyword is not None and a.keyword.value == "check_same_thread")
+        for a in value.args
+    )
+
+
+def _with_comma(args: Sequence[cst.Arg]) -> list[cst.Arg]:
+    """``args`` with a comma after the last one, so that another can follow."""
+    if not args:
+        return []
+    last = args[-1]
+    if isinstance(last.comma, cst.MaybeSentinel):
+        last = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return [*args[:-1], last]
 
 
 def in_thread(
