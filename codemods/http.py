@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from asyncify.codemod import Api, Codemod, after_header, dotted
+from asyncify.codemod import Api, Codemod, add_helpers, after_header, dotted
 from asyncify.codemods import http_aiohttp as aio
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
@@ -1148,23 +1148,15 @@ class Http(Codemod):
         if not self.one_shot and not self.hook:
             return updated_node
         # After the leading docstring and imports: LibCST adds `import httpx` before it.
-        body = list(updated_node.body)
-        at = after_header(body)
-        blank = cst.EmptyLine()
-        added: list[cst.SimpleStatementLine | cst.BaseCompoundStatement] = []
-        if self.one_shot:
-            line = f"{SSL_CONTEXT} = httpx.create_ssl_context()  # shared by the one-shot clients\n"
-            added.append(cst.parse_statement(line))
         if self.hook:
             self.add_import("charset_normalizer")
-            hook = cst.parse_statement(ENCODING_HOOK_SOURCE.lstrip())
-            added.append(hook.with_changes(leading_lines=[blank, blank]))
-            if at < len(body):  # two blank lines after the function
-                following = body[at]
-                comments = [ln for ln in following.leading_lines if ln.comment is not None]
-                body[at] = following.with_changes(leading_lines=[blank, blank, *comments])
-        body[at:at] = added
-        return updated_node.with_changes(body=body)
+            updated_node = add_helpers(updated_node, [ENCODING_HOOK_SOURCE])
+        if self.one_shot:
+            line = f"{SSL_CONTEXT} = httpx.create_ssl_context()  # shared by the one-shot clients\n"
+            body = list(updated_node.body)
+            body.insert(after_header(body), cst.parse_statement(line))
+            updated_node = updated_node.with_changes(body=body)
+        return updated_node
 
     def _add_aiohttp_helpers(self, module: cst.Module) -> cst.Module:
         """The helpers of http_aiohttp.py this module uses, after its imports."""
@@ -1180,19 +1172,7 @@ class Http(Codemod):
             self.add_import("collections.abc", "Awaitable")
         if aio.CHARSET_HELPER in self.helpers:
             self.add_import("charset_normalizer")
-        body = list(module.body)
-        at = after_header(body)
-        blank = cst.EmptyLine()
-        added = [
-            cst.parse_statement(source.lstrip()).with_changes(leading_lines=[blank, blank])
-            for source in wanted
-        ]
-        if at < len(body):  # two blank lines after the last helper
-            following = body[at]
-            comments = [ln for ln in following.leading_lines if ln.comment is not None]
-            body[at] = following.with_changes(leading_lines=[blank, blank, *comments])
-        body[at:at] = added
-        return module.with_changes(body=body)
+        return add_helpers(module, wanted)
 
     # -- calls ----------------------------------------------------------------------
     def leave_Call(

@@ -19,7 +19,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from asyncify.codemod import Codemod, after_header
+from asyncify.codemod import Codemod, add_helpers
 from asyncify.findings import Code, Finding
 from asyncify.imports import remove_unused_imports
 from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
@@ -233,16 +233,7 @@ class Propagate(Codemod):
             return updated_node
         for module in RUNNER_IMPORTS:
             self.add_import(module)
-        body = list(updated_node.body)
-        at = after_header(body)
-        blank = cst.EmptyLine(indent=False)
-        runner = cst.parse_statement(RUNNER_SOURCE.lstrip())
-        body.insert(at, runner.with_changes(leading_lines=[blank, blank]))
-        if at + 1 < len(body):
-            following = body[at + 1]
-            comments = [ln for ln in following.leading_lines if ln.comment is not None]
-            body[at + 1] = following.with_changes(leading_lines=[blank, blank, *comments])
-        return updated_node.with_changes(body=body)
+        return add_helpers(updated_node, [RUNNER_SOURCE])
 
     def leave_ImportFrom(
         self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
