@@ -1173,23 +1173,7 @@ class Db(Codemod):
 
     def qualified(self, node: cst.BaseExpression) -> str:
         """Dotted name of ``node`` through this file's imports (``errors.X``: psycopg2.errors.X)."""
-        parts: list[str] = []
-        while isinstance(node, cst.Attribute):
-            parts.insert(0, node.attr.value)
-            node = node.value
-        if not isinstance(node, cst.Name):
-            return ""
-        binding = self.state.bindings.get(node.value)
-        if binding is None:
-            return ""
-        module, obj, asname = binding
-        if obj is not None:
-            head = f"{module}.{obj}"
-        elif asname is not None:
-            head = module
-        else:
-            head = node.value
-        name = ".".join([head, *parts])
+        name = self.imported_name(node)
         return ALIASES.get(name, name)
 
     def pos(self, node: cst.CSTNode) -> tuple[int, int]:

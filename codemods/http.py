@@ -962,16 +962,9 @@ class Http(Codemod):
         return self.client_names[index]
 
     def qualified(self, node: cst.BaseExpression) -> str:
-        """Qualified name of a ``Name``/``a.b`` expression from this file's imports."""
-        parts: list[str] = []
-        while isinstance(node, cst.Attribute):
-            parts.append(node.attr.value)
-            node = node.value
-        if not isinstance(node, cst.Name) or node.value not in self.state.bindings:
-            return ""
-        module, obj, _ = self.state.bindings[node.value]
-        head = f"{module}.{obj}" if obj else module
-        name = ".".join([head, *reversed(parts)])
+        """Qualified name of a ``Name``/``a.b`` expression from this file's imports, with
+        requests' aliases (``requests.exceptions.X`` is ``requests.X``)."""
+        name = self.imported_name(node)
         for alias, target in self.ALIASES.items():
             if name == alias or name.startswith(alias + "."):
                 return target + name[len(alias) :]

@@ -115,8 +115,9 @@ class Codemod(cst.CSTTransformer):
 
     def imported_name(self, node: cst.BaseExpression) -> str:
         """Qualified name of a ``Name`` / ``a.b`` expression from this file's imports only
-        (``mock.patch`` after ``from unittest import mock`` is ``unittest.mock.patch``),
-        for names the plan does not record because no codemod maps them."""
+        (``mock.patch`` after ``from unittest import mock`` is ``unittest.mock.patch``;
+        ``requests.exceptions.X`` after ``import requests.exceptions`` is itself), for names
+        the plan does not record; the codemods' ``qualified`` add their aliases to it."""
         parts: list[str] = []
         while isinstance(node, cst.Attribute):
             parts.append(node.attr.value)
