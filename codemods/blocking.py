@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from asyncify.codemod import Api, Codemod, dotted
+from asyncify.codemod import COMMA, Api, Codemod, dotted, keyword_arg
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
@@ -274,11 +274,7 @@ class Blocking(Codemod):
                 detail = "`sqlite3.connect` with check_same_thread or **kwargs given"
                 self.report(NOT_THREADABLE, original_node, detail)
                 return updated_node
-            any_thread = cst.Arg(
-                keyword=cst.Name("check_same_thread"),
-                value=cst.Name("False"),
-                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
-            )
+            any_thread = keyword_arg("check_same_thread", cst.Name("False"))
             updated_node = updated_node.with_changes(
                 args=[*_with_comma(updated_node.args), any_thread]
             )
@@ -302,13 +298,8 @@ def _stays_in_thread(codemod: Blocking, value: cst.BaseExpression) -> bool:
 
 
 def _with_comma(args: Sequence[cst.Arg]) -> list[cst.Arg]:
-    """``args`` with a comma after the last one, so that another can follow."""
-    if not args:
-        return []
-    last = args[-1]
-    if isinstance(last.comma, cst.MaybeSentinel):
-        last = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    return [*args[:-1], last]
+    """``args`` with a comma after the last one (and the user's own commas kept)."""
+    return [*args[:-1], args[-1].with_changes(comma=COMMA)] if args else []
 
 
 def in_thread(

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from asyncify.codemod import Api, Codemod, after_header, dotted
+from asyncify.codemod import Api, Codemod, after_header, dotted, keyword_arg
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
@@ -2206,10 +2206,10 @@ class Db(Codemod):
             original.with_changes(args=rest), updated.with_changes(args=rest_u)
         )
         for keyword, arg in zip(("min_size", "max_size"), sizes_u, strict=True):
-            args.append(_keyword_arg(keyword, arg.value))
+            args.append(keyword_arg(keyword, arg.value))
         if self.json:
             self.use_helper("_json_codecs")
-            args.append(_keyword_arg("init", cst.Name("_json_codecs")))
+            args.append(keyword_arg("init", cst.Name("_json_codecs")))
         return cst.Await(cst.Call(func=dotted("asyncpg.create_pool"), args=args))
 
     def pool_value(self, pool: cst.BaseExpression) -> cst.BaseExpression:
@@ -2726,16 +2726,6 @@ def _pool_args(call: cst.Call) -> tuple[list[cst.Arg], list[cst.Arg]]:
     return sizes, rest
 
 
-def _keyword_arg(key: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(
-        value,
-        keyword=cst.Name(key),
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
-    )
-
-
 def _keyword(key: str, value: str) -> cst.Arg:
     expr: cst.BaseExpression
     if key in ("port",) and value.isdigit():
@@ -2744,13 +2734,7 @@ def _keyword(key: str, value: str) -> cst.Arg:
         expr = cst.Float(f"{int(value)}.0")
     else:
         expr = cst.SimpleString(repr(value))
-    return cst.Arg(
-        expr,
-        keyword=cst.Name(key),
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
-    )
+    return keyword_arg(key, expr)
 
 
 Command = command_for(Db)  # python -m libcst.tool codemod db.Command

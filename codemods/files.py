@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from asyncify.codemod import Api, Codemod, dotted
+from asyncify.codemod import Api, Codemod, dotted, keyword_arg
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
@@ -1420,14 +1420,7 @@ class Files(Codemod):
                 func=dotted("io.StringIO"),
                 args=[
                     cst.Arg(cst.Await(expression=_method(handle, "read"))),
-                    cst.Arg(
-                        cst.SimpleString('""'),
-                        keyword=cst.Name("newline"),
-                        equal=cst.AssignEqual(
-                            whitespace_before=cst.SimpleWhitespace(""),
-                            whitespace_after=cst.SimpleWhitespace(""),
-                        ),
-                    ),
+                    keyword_arg("newline", cst.SimpleString('""')),
                 ],
             )
             return updated.with_changes(args=[args[0].with_changes(value=buffer), *args[1:]])

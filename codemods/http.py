@@ -29,7 +29,16 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from asyncify.codemod import Api, Codemod, add_helpers, after_header, dotted
+from asyncify.codemod import (
+    NO_SPACES,
+    Api,
+    Codemod,
+    add_helpers,
+    after_header,
+    commas,
+    dotted,
+    keyword_arg,
+)
 from asyncify.codemods import http_aiohttp as aio
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
@@ -1255,9 +1264,7 @@ class Http(Codemod):
         """``r.text(errors="replace")``: requests decodes with errors="replace"."""
         return cst.Call(
             func=cst.Attribute(value=response, attr=cst.Name("text")),
-            args=[
-                cst.Arg(keyword=cst.Name("errors"), value=cst.SimpleString('"replace"'), equal=_EQ)
-            ],
+            args=[keyword_arg("errors", cst.SimpleString('"replace"'))],
         )
 
     def _request(self, original: cst.Call, updated: cst.Call, name: str) -> cst.BaseExpression:
@@ -1398,9 +1405,7 @@ class Http(Codemod):
         if self.aiohttp:
             return self._aiohttp_extra(args, method, follow_given), client_args
         if method == "head" and not follow_given:
-            args.append(
-                cst.Arg(keyword=cst.Name("follow_redirects"), value=cst.Name("False"), equal=_EQ)
-            )
+            args.append(keyword_arg("follow_redirects", cst.Name("False")))
         return args, client_args
 
     def _aiohttp_argument(self, key: str, orig: cst.Arg, arg: cst.Arg) -> list[cst.Arg] | None:
@@ -1433,11 +1438,7 @@ class Http(Codemod):
             out = [self._drop_none(key, arg)]
             if kind == "raw":  # requests sends a raw body without a Content-Type
                 out.append(
-                    cst.Arg(
-                        keyword=cst.Name("skip_auto_headers"),
-                        value=cst.parse_expression('["Content-Type"]'),
-                        equal=_EQ,
-                    )
+                    keyword_arg("skip_auto_headers", cst.parse_expression('["Content-Type"]'))
                 )
             return out
         if key in DROPS_NONE:
@@ -1453,9 +1454,7 @@ class Http(Codemod):
             follows is not None and _is_literal(follows, "False")
         ):
             return args
-        redirects = cst.Arg(
-            keyword=cst.Name("max_redirects"), value=cst.Integer(aio.MAX_REDIRECTS), equal=_EQ
-        )
+        redirects = keyword_arg("max_redirects", cst.Integer(aio.MAX_REDIRECTS))
         return [*args, redirects]
 
     def _aiohttp_timeout(self, value: cst.BaseExpression) -> cst.BaseExpression:
@@ -2190,9 +2189,13 @@ class Http(Codemod):
         became async: the same exception mapping as an ``except`` clause."""
         spelled = cst.Module([]).code_for_node(original.func)
         if (
-            spelled not in ("pytest.raises", "raises")
-            and not spelled.startswith("self.assertRaises")
-        ) or not original.args or original.args[0].keyword is not None:
+            (
+                spelled not in ("pytest.raises", "raises")
+                and not spelled.startswith("self.assertRaises")
+            )
+            or not original.args
+            or original.args[0].keyword is not None
+        ):
             return updated
         mapped_type = self._mapped_exceptions(original.args[0].value)
         if mapped_type is None:
@@ -2259,21 +2262,9 @@ class _Statement:
         self.clients: list[tuple[str, list[cst.Arg]]] = []
 
 
-_EQ = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
-
-
 def _commas(args: Sequence[cst.Arg]) -> list[cst.Arg]:
-    out = []
-    for i, arg in enumerate(args):
-        if arg.keyword is not None:
-            arg = arg.with_changes(equal=_EQ)
-        comma: cst.Comma | cst.MaybeSentinel = (
-            cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            if i < len(args) - 1
-            else cst.MaybeSentinel.DEFAULT
-        )
-        out.append(arg.with_changes(comma=comma))
-    return out
+    """Arguments as PEP 8 writes them: ``k=v``, separated by ", "."""
+    return commas([a.with_changes(equal=NO_SPACES) if a.keyword else a for a in args])
 
 
 def _flatten(expr: cst.BaseExpression) -> list[cst.BaseExpression]:

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import libcst as cst
 
-from asyncify.codemod import Api, Codemod, dotted
+from asyncify.codemod import COMMA, Api, Codemod, commas, dotted, keyword_arg
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
@@ -697,7 +697,7 @@ class Mocks(Codemod):
             return self._async_value(call, original, keyword["new_callable"], instance=False)
         if SPEC_ARGS & keyword.keys():
             return call  # patch makes an AsyncMock from an async spec itself
-        added = _keyword("new_callable", self._async_mock_for(call.func))
+        added = keyword_arg("new_callable", self._async_mock_for(call.func))
         if args and isinstance(args[-1].comma, cst.Comma):  # a trailing comma: keep it last
             between = call.whitespace_before_args
             comma = cst.Comma(
@@ -708,7 +708,7 @@ class Mocks(Codemod):
             added = added.with_changes(comma=args[-1].comma)
             args[-1] = args[-1].with_changes(comma=comma)
         elif args:
-            args[-1] = args[-1].with_changes(comma=_comma())
+            args[-1] = args[-1].with_changes(comma=COMMA)
         args.append(added)
         return call.with_changes(args=args)
 
@@ -816,7 +816,8 @@ class Mocks(Codemod):
         if problem:
             return problem
         out = [cst.Arg(given.get("status_code", cst.Integer("200")))]
-        out += [_keyword(k, given[k]) for k in ("json", "text", "content", "headers") if k in given]
+        keys = ("json", "text", "content", "headers")
+        out += [keyword_arg(k, given[k]) for k in keys if k in given]
         return method, url, out
 
     def _route(
@@ -832,10 +833,10 @@ class Mocks(Codemod):
         route = cst.Call(
             func=cst.Attribute(value=router, attr=cst.Name(method)), args=[cst.Arg(url)]
         )
-        value = cst.Call(func=dotted("httpx.Response"), args=_commas(response))
+        value = cst.Call(func=dotted("httpx.Response"), args=commas(response))
         return cst.Call(
             func=cst.Attribute(value=route, attr=cst.Name("mock")),
-            args=[_keyword("return_value", value)],
+            args=[keyword_arg("return_value", value)],
         )
 
 
@@ -867,14 +868,14 @@ def _responses_response(given: dict[str, cst.BaseExpression]) -> list[cst.Arg] |
     if "json" in given and "body" in given:
         return "both `json=` and `body=`"
     if "json" in given:
-        out.append(_keyword("json", given["json"]))
+        out.append(keyword_arg("json", given["json"]))
     if "body" in given:
         body = given["body"]
         if not isinstance(body, cst.SimpleString):
             return "a `body=` that is not a string or bytes literal"
         if "b" not in body.prefix.lower():
             body = cst.Call(func=cst.Attribute(value=body, attr=cst.Name("encode")))
-        out.append(_keyword("content", body))
+        out.append(keyword_arg("content", body))
     default = "application/json" if "json" in given else "text/plain"
     text = _literal(given["body"]) if "body" in given else None
     if isinstance(text, str) and not text.isascii():  # responses/__init__.py, Response
@@ -900,7 +901,7 @@ def _responses_response(given: dict[str, cst.BaseExpression]) -> list[cst.Arg] |
         else:
             return "`headers=` that asyncify cannot merge the content type into"
     if headers is not None:
-        out.append(_keyword("headers", headers))
+        out.append(keyword_arg("headers", headers))
     return out
 
 
@@ -976,30 +977,6 @@ def _url_problem(url: cst.BaseExpression, exact_query: bool) -> str:
     if not exact_query and parts.path != parts.path.lower():
         return "an upper-case path (requests_mock matches it case-insensitively)"
     return ""
-
-
-def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(
-        keyword=cst.Name(name),
-        value=value,
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
-    )
-
-
-def _comma() -> cst.Comma:
-    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-
-
-def _commas(args: Sequence[cst.Arg]) -> list[cst.Arg]:
-    last = len(args) - 1
-    return [
-        a.with_changes(comma=_comma())
-        if i < last
-        else a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        for i, a in enumerate(args)
-    ]
 
 
 Command = command_for(Mocks)  # python -m libcst.tool codemod mocks.Command

@@ -190,6 +190,25 @@ def dotted(name: str) -> cst.Attribute | cst.Name:
     return parsed
 
 
+# `name=value` as PEP 8 writes keyword arguments, and ", " between arguments.
+NO_SPACES = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def keyword_arg(name: str, value: cst.BaseExpression) -> cst.Arg:
+    """``name=value``."""
+    return cst.Arg(value, keyword=cst.Name(name), equal=NO_SPACES)
+
+
+def commas(args: Sequence[cst.Arg]) -> list[cst.Arg]:
+    """``args`` separated by ", ", with no comma after the last."""
+    last = len(args) - 1
+    return [
+        a.with_changes(comma=COMMA if i < last else cst.MaybeSentinel.DEFAULT)
+        for i, a in enumerate(args)
+    ]
+
+
 def call(name: str, *args: cst.Arg) -> cst.Call:
     return cst.Call(func=dotted(name), args=args)
 
