@@ -141,17 +141,29 @@ def add_key(text: str, section: str, is_toml: bool) -> str | None:
 
 def _value(text: str, section: str, is_toml: bool) -> str | None:
     try:
+        table = _section(text, section, is_toml)
+    except ValueError:
+        return "unreadable"  # leave a file we cannot read alone
+    value = table.get(KEY) if table is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _section(text: str, section: str, is_toml: bool) -> dict[str, object] | None:
+    """``section`` of a TOML or INI text as a mapping, None when it is missing; ValueError
+    when the text does not parse."""
+    try:
         if is_toml:
             table: object = tomllib.loads(text)
             for part in section.split("."):
-                table = table.get(part, {}) if isinstance(table, dict) else {}
-            value = table.get(KEY) if isinstance(table, dict) else None
-            return value if isinstance(value, str) else None
+                if not isinstance(table, dict) or part not in table:
+                    return None
+                table = table[part]
+            return table if isinstance(table, dict) else None
         parser = configparser.ConfigParser(interpolation=None)
         parser.read_string(text)
-        return parser.get(section, KEY, fallback=None)
-    except (tomllib.TOMLDecodeError, configparser.Error):
-        return "unreadable"  # leave a file we cannot read alone
+        return dict(parser[section]) if parser.has_section(section) else None
+    except (tomllib.TOMLDecodeError, configparser.Error) as error:
+        raise ValueError(str(error)) from error
 
 
 def _pytest_config(start: Path) -> tuple[Path, str, bool] | None:
@@ -164,25 +176,13 @@ def _pytest_config(start: Path) -> tuple[Path, str, bool] | None:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
-            if always or _has_section(text, section, is_toml):
+            try:
+                found = always or _section(text, section, is_toml) is not None
+            except ValueError:
+                found = False
+            if found:
                 return path, section, is_toml
     return None
-
-
-def _has_section(text: str, section: str, is_toml: bool) -> bool:
-    try:
-        if is_toml:
-            table: object = tomllib.loads(text)
-            for part in section.split("."):
-                if not isinstance(table, dict) or part not in table:
-                    return False
-                table = table[part]
-            return True
-        parser = configparser.ConfigParser(interpolation=None)
-        parser.read_string(text)
-        return parser.has_section(section)
-    except (tomllib.TOMLDecodeError, configparser.Error):
-        return False
 
 
 def _common_folder(paths: Sequence[Path]) -> Path:
