@@ -96,12 +96,12 @@ def test_a_method_also_called_on_an_unknown_value_stays_sync() -> None:
             "m": """
             import time
             class A:
-                def go(self):
+                def run(self):
                     time.sleep(0)
                 def get(self):
                     time.sleep(0)
             def use_mixed(x):
-                x.go()
+                x.run()
                 x.get()
             def main():
                 use_mixed(A())
@@ -109,10 +109,36 @@ def test_a_method_also_called_on_an_unknown_value_stays_sync() -> None:
             """
         }
     )
-    # x may be an A or not: A.go would hand use_mixed a coroutine, so it stays sync.
-    # `get` is a dict method too: A.get converts, and the call gets a finding.
+    # x may be an A or not, and `run` is a method of library types too (threading.Thread):
+    # A.run would hand use_mixed a coroutine, so it stays sync. `get` is a dict method
+    # too: A.get converts, and the call gets a finding.
     assert p.async_functions == {"m.A.get"}
     assert sorted(f.code for f in p.findings()) == ["AFY109", "AFY109"]
+
+
+def test_a_name_only_project_classes_define_is_taken_to_call_them() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            class Store:
+                def save_all(self):
+                    time.sleep(0)
+            class Memory:
+                def save_all(self):
+                    return None
+            def use(x):
+                x.save_all()
+            def main(x):
+                use(x)
+            """
+        }
+    )
+    # Only Store and Memory define save_all: the unknown x is one of them, and the two
+    # methods become async together (a call cannot await one and not the other).
+    assert p.async_functions == {"m.Store.save_all", "m.Memory.save_all", "m.use", "m.main"}
+    assert [f.code for f in p.findings()] == ["AFY111"]
+    assert "or one of 1 more method" in p.findings()[0].message
 
 
 def test_pinned_functions_and_their_callees_stay_sync() -> None:
@@ -456,3 +482,82 @@ def test_a_sleep_patch_is_retargeted_only_when_it_intercepts_the_same_calls() ->
     # A special method keeps its time.sleep: the patch still intercepts that one.
     slow = "class Slow:\n    def __len__(self):\n        time.sleep(1)\n        return 0\n"
     assert change(slow) == ["partial:time.sleep"]
+
+
+def test_names_from_star_imports_resolve() -> None:
+    p = plan(
+        {
+            "pkg.__init__": "",
+            "pkg.objects.__init__": "from .projects import *\nfrom .users import *\n",
+            "pkg.objects.projects": """
+            import time
+            __all__ = ["ProjectManager"]
+            class ProjectManager:
+                def fetch(self):
+                    time.sleep(0)
+            class Hidden:
+                def fetch(self):
+                    time.sleep(0)
+            """,
+            "pkg.objects.users": "class UserManager:\n    def fetch(self):\n        return 1\n",
+            "pkg.client": """
+            from pkg import objects
+            class Client:
+                def __init__(self):
+                    self.projects = objects.ProjectManager()
+                    self.users = objects.UserManager()
+                def run(self):
+                    self.projects.fetch()
+                    self.users.fetch()
+            """,
+        }
+    )
+    assert "pkg.client.Client.run" in p.async_functions
+    assert "pkg.objects.users.UserManager.fetch" not in p.async_functions
+    assert not p.findings()
+
+
+def test_a_module_kept_in_an_attribute_resolves_its_classes() -> None:
+    p = plan(
+        {
+            "app.__init__": "",
+            "app.objects": """
+            import time
+            class CurrentUser:
+                def get(self):
+                    time.sleep(0)
+            """,
+            "app.client": """
+            class Client:
+                def __init__(self):
+                    from app import objects
+                    self._objects = objects
+                def auth(self):
+                    self.user = self._objects.CurrentUser().get()
+            """,
+        }
+    )
+    # Without the module's type `.get()` is a dict's as likely: not awaited (AFY109).
+    assert p.async_functions == {"app.objects.CurrentUser.get", "app.client.Client.auth"}
+    assert not p.findings()
+
+
+def test_classes_tested_with_isinstance_are_not_used_as_values() -> None:
+    p = plan(
+        {
+            "m": """
+            import time
+            class Page:
+                def __init__(self, url):
+                    time.sleep(0)
+                    self.url = url
+            def load(url):
+                page = Page(url)
+                assert isinstance(page, Page)
+                return page
+            """
+        }
+    )
+    # isinstance's class argument is no factory passed around: Page gets an async factory.
+    assert p.async_functions == {"m.Page.__init__", "m.load"}
+    assert not p.findings()

@@ -152,7 +152,9 @@ class FunctionRef:
     line: int
     col: int
     target: Ref
-    context: str  # "map:list" (list(map(f, xs)), rewritable) or "value"
+    # "map:list" (list(map(f, xs)), rewritable), "value", or "held:<value ref>": assigned
+    # to a local (or returned) whose value ref that is; the plan follows it to its calls.
+    context: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,11 @@ class ModuleIndex:
     blocks: dict[str, tuple[BlockSite, ...]] = field(default_factory=dict)
     exports: tuple[str, ...] | None = None  # `__all__` when it is a literal list of strings
     patches: tuple[PatchSite, ...] = ()
+    stars: tuple[str, ...] = ()  # modules imported with `from <module> import *`
+    # Values handed on where calls cannot be followed (arguments, containers, attributes):
+    # by owner, (value ref, line, col). A held function (FunctionRef "held:") found in one
+    # is used as a value after all.
+    escapes: dict[str, tuple[tuple[Ref, int, int], ...]] = field(default_factory=dict)
 
 
 # Call contexts. "await": an ordinary expression. "for"/"comp": the iterable of a for
@@ -223,6 +230,10 @@ class _Scope:
     assigned: set[str] = field(default_factory=set)
     returned: set[Ref | None] = field(default_factory=set)  # value refs of `return` statements
     yielded: set[Ref | None] = field(default_factory=set)  # value refs of `yield` statements
+    # `assert isinstance(x, C)` / `if isinstance(self.a, C):`: "x" / "self.a" -> "C()"
+    narrowed: dict[str, Ref] = field(default_factory=dict)
+    # Functions assigned to a local ("name") or returned (""): (ref args, local name)
+    held: list[tuple[Pos, int, int, Ref, str]] = field(default_factory=list)
 
 
 class _Indexer:
@@ -246,6 +257,9 @@ class _Indexer:
         self.class_attrs: dict[str, dict[str, Ref | None]] = {}
         self.scopes: list[_Scope] = []
         self.class_stack: list[str] = []
+        self.stars: list[str] = []
+        self.escapes: dict[str, list[tuple[Ref, int, int]]] = {}
+        self.holder: tuple[ast.expr, str] | None = None  # (value node, local name)
 
     # -- positions ---------------------------------------------------------------
     def col(self, line: int, byte_col: int) -> int:
@@ -285,10 +299,14 @@ class _Indexer:
                 return None, False
         if name in _BUILTINS:
             return f"builtins.{name}", False
+        if self.stars:  # maybe a name of a `from m import *`: the plan looks there
+            return f"{self.module}.{name}", False
         return None, False
 
     def ref_of(self, node: ast.expr) -> tuple[Ref | None, bool]:
         """Resolve an expression to (ref, is_value)."""
+        if self.scope.narrowed and (key := _narrow_key(node)) in self.scope.narrowed:
+            return self.scope.narrowed[key], True
         if isinstance(node, ast.Name):
             return self.lookup(node.id)
         if isinstance(node, ast.Attribute):
@@ -308,6 +326,10 @@ class _Indexer:
             return f"{base}.{node.attr}", False
         if isinstance(node, ast.Await):  # `x = await f()`: what f returns (async code)
             return self.ref_of(node.value)
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            # `session or requests.Session()`: the default says what the value is.
+            last, is_value = self.ref_of(node.values[-1])
+            return (last, True) if is_value else (None, False)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
             left, is_value = self.ref_of(node.left)  # path / "name" is a path again
             return (left, True) if is_value else (None, False)
@@ -402,6 +424,8 @@ class _Indexer:
             blocks={k: tuple(v) for k, v in self.blocks.items()},
             exports=_exports(tree.body),
             patches=tuple(self.patches),
+            stars=tuple(self.stars),
+            escapes={k: tuple(v) for k, v in self.escapes.items()},
         )
 
     def class_alias(self, stmt: ast.Assign, assigned: Counter[str]) -> Ref:
@@ -434,6 +458,8 @@ class _Indexer:
                 for alias in stmt.names:
                     if alias.name != "*":
                         scope.names[alias.asname or alias.name] = f"{base}.{alias.name}"
+                    elif scope is self.scopes[0]:
+                        self.stars.append(base)
 
     # -- statements --------------------------------------------------------------
     def statements(self, body: Sequence[ast.stmt], context: str) -> None:
@@ -463,6 +489,19 @@ class _Indexer:
                     cm, is_value = self.ref_of(item.context_expr)
                     self.bind(item.optional_vars, f"{cm}.__enter__()" if cm and is_value else None)
             self.statements(stmt.body, context)
+        elif isinstance(stmt, ast.Assert):
+            self.expr(stmt.test, context)
+            if stmt.msg is not None:
+                self.expr(stmt.msg, context)
+            self.narrow(stmt.test, self.scope.narrowed)
+        elif isinstance(stmt, ast.If) and self.isinstance_test(stmt.test):
+            self.expr(stmt.test, context)
+            outer = self.scope.narrowed
+            self.scope.narrowed = dict(outer)
+            self.narrow(stmt.test, self.scope.narrowed)
+            self.statements(stmt.body, context)
+            self.scope.narrowed = outer
+            self.statements(stmt.orelse, context)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.YieldFrom):
             # A `yield from X` statement iterates X like a `for` loop (the rewrite makes it
             # one when the generator becomes an async generator).
@@ -471,16 +510,24 @@ class _Indexer:
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Yield):
             if stmt.value.value is not None:
                 self.expr(stmt.value.value, context)
+                self.escape(stmt.value.value)
                 self.scope.yielded.add(self.value_ref(stmt.value.value) or None)
         elif isinstance(stmt, ast.Return):
             if stmt.value is not None:
-                self.expr(stmt.value, context)
+                self.hold(stmt.value, "", context)
+                if not isinstance(stmt.value, (ast.Name, ast.Call, ast.Attribute)):
+                    self.escape(stmt.value)
                 self.scope.returned.add(self.value_ref(stmt.value) or None)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             value = stmt.value
-            if value is not None:
-                self.expr(value, context)
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if value is not None:
+                only = targets[0] if len(targets) == 1 else None
+                self.hold(value, only.id if isinstance(only, ast.Name) else "", context, True)
+                if not all(isinstance(t, ast.Name) for t in targets):
+                    self.escape(value)
+                elif not isinstance(value, (ast.Name, ast.Call, ast.Attribute)):
+                    self.escape(value)  # `x = a or b`, `x = [a]`: not followed
             ref: Ref | None = None
             if isinstance(stmt, ast.AnnAssign):
                 klass = self.class_annotation(stmt.annotation)
@@ -492,6 +539,8 @@ class _Indexer:
             if ref is None and value is not None:
                 vref, is_value = self.ref_of(value)
                 ref = vref if is_value else None
+                if vref and not is_value and len(self.scopes) > 1 and "." in vref:
+                    ref = f"={vref}"  # `m = module`, `f = helper`: that object itself
             if isinstance(value, ast.Constant) and value.value is None and ref is None:
                 # `x = None` / `self.conn = None` keep the type the name already has.
                 targets = [t for t in targets if not isinstance(t, (ast.Name, ast.Attribute))]
@@ -514,8 +563,64 @@ class _Indexer:
                 elif isinstance(child, ast.match_case):
                     self.statements(child.body, context)
 
+    def hold(self, value: ast.expr, local: str, context: str, assigned: bool = False) -> None:
+        """Visit the value of an assignment or `return`: a function or bound method that is
+        the whole value is *held* by the local (or the return value), not used as a value."""
+        inside = len(self.scopes) > 1 and bool(self.scope.name)
+        if inside and (local or not assigned) and isinstance(value, (ast.Name, ast.Attribute)):
+            self.holder = (value, local)
+        try:
+            self.expr(value, context)
+        finally:
+            self.holder = None
+
+    def escape(self, node: ast.expr) -> None:
+        """``node`` (or a value inside it) is handed on where its calls cannot be followed."""
+        if isinstance(node, (ast.Name, ast.Call)):
+            ref = self.value_ref(node)
+            if ref:
+                line, col = self.start(node)
+                self.escapes.setdefault(self.scope_owner(), []).append((ref, line, col))
+            return
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            parts: list[ast.expr | None] = list(node.elts)
+        elif isinstance(node, ast.Dict):
+            parts = list(node.values)
+        elif isinstance(node, ast.Starred):
+            parts = [node.value]
+        elif isinstance(node, ast.IfExp):
+            parts = [node.body, node.orelse]
+        elif isinstance(node, ast.BoolOp):
+            parts = list(node.values)
+        else:
+            return
+        for part in parts:
+            if part is not None:
+                self.escape(part)
+
+    def isinstance_test(self, test: ast.expr) -> bool:
+        return (
+            isinstance(test, ast.Call)
+            and self.callee_ref(test.func) == "builtins.isinstance"
+            and len(test.args) == 2
+        )
+
+    def narrow(self, test: ast.expr, narrowed: dict[str, Ref]) -> None:
+        """``isinstance(x, C)`` holds: ``x`` (a name or ``a.b`` attribute chain) is a C."""
+        if not self.isinstance_test(test):
+            return
+        assert isinstance(test, ast.Call)
+        key = _narrow_key(test.args[0])
+        cls, is_value = self.ref_of(test.args[1])
+        if key is not None and cls and not is_value and not cls.startswith("builtins."):
+            narrowed[key] = f"{cls}()"
+
     def bind(self, target: ast.expr, ref: Ref | None) -> None:
         scope = self.scope
+        if scope.narrowed and (key := _narrow_key(target)) is not None:
+            # Assigned again: the isinstance no longer holds, for it or attributes read off it.
+            for known in [k for k in scope.narrowed if k == key or k.startswith(f"{key}.")]:
+                del scope.narrowed[known]
         if isinstance(target, ast.Name) and len(self.scopes) == 1:
             if target.id in self.class_aliases:
                 return  # the module-level alias stays a name for its class
@@ -617,6 +722,12 @@ class _Indexer:
             reason = "marked `# asyncify: skip`"
         self.statements(node.body, body_context)
         self.scopes.pop()
+        returned = next(iter(scope.returned)) or "" if len(scope.returned) == 1 else ""
+        for pos, line, col, target, local in scope.held:
+            holder = (scope.values.get(local) or "") if local else returned
+            self.refs.setdefault(name, []).append(
+                FunctionRef(pos, line, col, target, f"held:{holder}")
+            )
         body_lines = self.lines[node.lineno - 1 : node.end_lineno]
         # Walk the body again only if the text can hold a yield at all.
         is_gen, blocker = (
@@ -634,7 +745,7 @@ class _Indexer:
                 generator_blocker=blocker,
                 decorators=decorators,
                 returns=self.annotation_ref(node.returns),
-                returns_value=next(iter(scope.returned)) or "" if len(scope.returned) == 1 else "",
+                returns_value=returned,
                 yields_value=next(iter(scope.yielded)) or "" if len(scope.yielded) == 1 else "",
                 cls=cls,
                 kind=kind,
@@ -764,16 +875,21 @@ class _Indexer:
             self.values.append(
                 ValueSite(self.end(node), line, col, ref, isinstance(node, ast.Attribute))
             )
-            method = self.bound_method(node)
-            if method and context != "callee":  # `f = self.get`, `key=self.get`
-                self.refs.setdefault(self.scope_owner(), []).append(
-                    FunctionRef(self.end(node), line, col, method, "value")
-                )
+            # `f = self.get`, `key=self.get`, `obj.method` (the plan resolves the method)
+            method = self.bound_method(node) or (ref if isinstance(node, ast.Attribute) else "")
+            if method and context != "callee":
+                self.function_ref(node, line, col, method)
         elif context != "callee" and (ref.startswith(self.module + ".") or "." in ref):
             # A function used as a value: the plan checks whether it is a project function.
             line, col = self.start(node)
+            self.function_ref(node, line, col, ref)
+
+    def function_ref(self, node: ast.expr, line: int, col: int, target: Ref) -> None:
+        if self.holder is not None and self.holder[0] is node:
+            self.scope.held.append((self.end(node), line, col, target, self.holder[1]))
+        else:
             self.refs.setdefault(self.scope_owner(), []).append(
-                FunctionRef(self.end(node), line, col, ref, "value")
+                FunctionRef(self.end(node), line, col, target, "value")
             )
 
     def scope_owner(self) -> str:
@@ -823,6 +939,16 @@ class _Indexer:
         # Arguments.
         name = callee.removeprefix("builtins.") if callee and callee.startswith("builtins.") else ""
         args = node.args
+        if name in ("isinstance", "issubclass") and len(args) == 2:
+            # The classes tested against are not used as values (not factories, callbacks).
+            self.expr(args[0], _inner(context))
+            classes = args[1].elts if isinstance(args[1], ast.Tuple) else [args[1]]
+            for cls in classes:
+                if isinstance(cls, (ast.Name, ast.Attribute)):
+                    self.value_site(cls, "callee")
+                else:
+                    self.expr(cls, _inner(context))
+            return
         if name == "map" and len(args) == 2 and not node.keywords:
             self.map_call(node, context)
             return
@@ -842,8 +968,10 @@ class _Indexer:
             return
         for arg in args:
             self.expr(arg, arg_context)
+            self.escape(arg.value if isinstance(arg, ast.Starred) else arg)
         for kw in node.keywords:
             self.expr(kw.value, arg_context)
+            self.escape(kw.value)
 
     def patch_site(self, node: ast.Call, callee: Ref | None) -> None:
         """Record a ``mock.patch``/``patch.object`` (or pytest-mock ``mocker.``) target."""
@@ -942,6 +1070,16 @@ class _Indexer:
         else:
             self.expr(node.elt, inner)
         self.scopes.pop()
+
+
+def _narrow_key(node: ast.expr) -> str | None:
+    """``x`` / ``self.a.b``: the spelling an isinstance narrowing is keyed by."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _narrow_key(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
 
 
 def _union(a: Ref | None, b: Ref | None) -> Ref | None:

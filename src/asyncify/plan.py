@@ -369,11 +369,14 @@ UNKNOWN_RECEIVER = Code(
     has a method of that name that would become async. If the value is an instance of that
     class, the call would need `await`; if not, it must not get one.
 
-    asyncify does not guess, because a wrong `await` breaks as surely as a missing one: the
-    methods of that name stay synchronous (with everything they call), so the program keeps
-    working. For names that builtin containers and strings share (`get`, `pop`, `read`,
-    `write`, `close`, …) the value is more likely a dict or a file: those methods are
-    converted, and the call gets this finding for you to check. Annotate the value so
+    This finding is for method names that builtin, standard library or converted library
+    types also have (`execute`, `connect`, `run`, `send`, …): there the value may well be
+    such an object, and a wrong `await` breaks as surely as a missing one, so the methods of
+    that name stay synchronous (with everything they call) and the program keeps working.
+    For names that builtin containers and strings share (`get`, `pop`, `read`, `write`,
+    `close`, …) the value is more likely a dict or a file: those methods are converted, and
+    the call gets this finding for you to check. (A name only your classes define is
+    AFY111.) Annotate the value, or narrow it with `assert isinstance(value, Store)`, so
     asyncify can resolve it, then run it again.
 
     Before:
@@ -390,6 +393,37 @@ UNKNOWN_RECEIVER = Code(
     def save_all(store: Store, items):
         for item in items:
             store.write(item)
+    ```
+    """,
+)
+ASSUMED_RECEIVER = Code(
+    "AFY111",
+    "method call on a value of unknown type awaited: only project classes define the method",
+    "check that the value is one of your objects; annotate it to make the call certain",
+    doc="""
+    A method is called on a value whose type asyncify could not determine, and the method's
+    name is one that only classes of your project define (no builtin, standard library or
+    converted library type has it): the value is taken to be one of those objects. All
+    methods of that name become async together, or none does, and the call is awaited.
+
+    If the value is in fact some other library's object with a method of the same name, the
+    converted code fails loudly (`TypeError: object ... can't be used in 'await'
+    expression`) where it runs. Check the call; annotate the value (or
+    `assert isinstance(value, Backend)`) to make it certain, or put `# asyncify: skip` on the
+    line to keep the methods of that name synchronous (AFY109).
+
+    Before:
+
+    ```python
+    def migrate(backend, migrations):   # backend: from a plugin registry
+        backend.apply_migrations(migrations)
+    ```
+
+    After:
+
+    ```python
+    async def migrate(backend, migrations):
+        await backend.apply_migrations(migrations)
     ```
     """,
 )
@@ -541,6 +575,9 @@ class ModulePlan:
     sync_renames: frozenset[str] = frozenset()  # renamed but stay `def` (__aiter__ returning self)
     async_blocks: frozenset[Pos] = frozenset()  # with items / iterables needing async with/for
     context_managers: frozenset[str] = frozenset()  # @contextmanager -> @asynccontextmanager
+    # Functions returning a function that became async: `-> Callable[..., T]` gets
+    # `Awaitable[T]`.
+    callable_returns: frozenset[str] = frozenset()
     factories: Mapping[str, str] = field(default_factory=dict)  # class qualname -> factory name
     anywhere: bool = False  # holds an API that is rewritten even outside async code
     pytest_tests: frozenset[str] = frozenset()  # async tests: add @pytest.mark.asyncio
@@ -567,7 +604,13 @@ class ModulePlan:
     def changes_anything(self) -> bool:
         return bool(
             self.async_functions or self.awaits or self.maps or self.renames or self.anywhere
-        ) or bool(self.testcases or self.reexports or self.patches or self.async_wrappers)
+        ) or bool(
+            self.testcases
+            or self.reexports
+            or self.patches
+            or self.async_wrappers
+            or self.callable_returns
+        )
 
 
 @dataclass(frozen=True)
@@ -642,6 +685,12 @@ class _Resolver:
         self._callee: dict[str, str] = {}  # per resolution pass, like _value
         self._mro: dict[str, list[str]] = {}
         self._family: dict[str, list[str]] = {}
+        # Methods of one name joined into one family: `x.m()` on a value of unknown type
+        # may call any of them (_join_unknown).
+        self.joined: dict[str, frozenset[str]] = {}
+        # Calls of a value that may be a project function or something else: ref -> those
+        self.partial_calls: dict[str, frozenset[str]] = {}
+        self.project_roots = frozenset(m.partition(".")[0] for m in modules)
         self._methods = {name: frozenset(c.methods) for name, c in self.classes.items()}
         self.callers: dict[str, list[CallSite]] = {}
         self.module_of = {fn.name: mod.module for mod in modules.values() for fn in mod.functions}
@@ -679,6 +728,8 @@ class _Resolver:
             for m in (method, PARTNER.get(method, method))
             if k in self.classes and m in self.classes[k].methods
         }
+        for member in list(members) + [name]:
+            members |= self.joined.get(member, frozenset())
         members.discard(name)
         return sorted(members)
 
@@ -698,7 +749,7 @@ class _Resolver:
             for i in range(len(parts) - 1, 0, -1):
                 mod = self.modules.get(".".join(parts[:i]))
                 if mod is not None:
-                    target = mod.aliases.get(parts[i])
+                    target = mod.aliases.get(parts[i]) or self._starred(mod, parts[i])
                     if target is not None:
                         result = self.canonical(".".join([target, *parts[i + 1 :]]), depth + 1)
                     break
@@ -710,6 +761,24 @@ class _Resolver:
                         break
         self._global[name] = result
         return result
+
+    def _starred(self, mod: ModuleIndex, name: str, depth: int = 0) -> str | None:
+        """The module a ``from m import *`` of ``mod`` took ``name`` from, if it did."""
+        if f"{mod.module}.{name}" in self.functions or f"{mod.module}.{name}" in self.classes:
+            return None  # defined here (after the star import, it wins)
+        for star in mod.stars:
+            source = self.modules.get(star)
+            if source is None or depth > 10:
+                continue
+            public = name in source.exports if source.exports is not None else name[:1] != "_"
+            if not public:
+                continue
+            full = f"{star}.{name}"
+            if full in self.functions or full in self.classes or name in source.aliases:
+                return full
+            if self._starred(source, name, depth + 1):
+                return full
+        return None
 
     def mro(self, cls: str) -> list[str]:
         """The class and its project base classes, breadth first (callers only read it)."""
@@ -743,6 +812,16 @@ class _Resolver:
         return found
 
     def _resolve_callee(self, ref: str) -> str:
+        if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
+            return self.callee(ref[1:])  # `f = helper; f()`
+        if _holds_callable(ref):  # `m = self.get; m()`, `self.pick()(...)`
+            found, complete = self.held(ref)
+            if not found:
+                return ""
+            if not complete:
+                self.partial_calls[ref] = found
+                return ""
+            return self.join(found)
         if ref.startswith("super:"):
             cls, _, name = ref[len("super:") :].rpartition(".")
             return self.method(cls, name, skip_first=True) or ""
@@ -751,6 +830,8 @@ class _Resolver:
             owner = self.value(base)
             if not owner:
                 return f"?.{member}"
+            if owner.startswith(MODULE):  # `self._objects.Manager`: a module kept in a value
+                return self.callee(f"{owner[len(MODULE) :]}.{member}")
             if owner in self.classes:
                 return self.method(owner, member) or self.inherited(owner, member)
             return self.canonical(f"{owner}.{member}")
@@ -760,6 +841,44 @@ class _Resolver:
             if cls in self.classes:
                 return self.method(cls, meth) or self.inherited(cls, meth) or name
         return name
+
+    def held(self, ref: str, depth: int = 0) -> tuple[frozenset[str], bool]:
+        """The project functions a callable value may be, and whether it can be nothing
+        else: a function (`=f`), a bound method (`C#m`, `x.m`), what a function returns."""
+        if depth > 10:
+            return frozenset(), False
+        if ref.startswith("{"):
+            parts = [self.held(part, depth + 1) for part in split_union(ref)]
+            return frozenset().union(*(f for f, _ in parts)), all(c for _, c in parts)
+        if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
+            name = self.callee(ref[1:])
+            return (frozenset({name}), True) if name in self.functions else (frozenset(), False)
+        if ref.endswith("()"):
+            fn = self.functions.get(self.callee(ref[:-2]))
+            if fn is None or not fn.returns_value:
+                return frozenset(), False
+            return self.held(fn.returns_value, depth + 1)
+        last = ref.rpartition(".")[2]
+        if "#" in last:  # `self.get` read as a value, in a method of the class
+            cls, _, attr = ref.rpartition("#")
+            name = self.method(self.canonical(cls), attr) or ""
+        else:
+            base, member = _split_member(ref)
+            owner = self.value(base) if base is not None else ""
+            name = self.method(owner, member) or "" if owner in self.classes else ""
+        fn = self.functions.get(name)
+        if fn is None or _is_property(fn):
+            return frozenset(), False
+        return frozenset({name}), True
+
+    def join(self, names: frozenset[str]) -> str:
+        """Make functions that one call may reach one family; its representative."""
+        if len(names) > 1:
+            group = frozenset(names).union(*(self.joined.get(n, ()) for n in names))
+            for name in group:
+                self.joined[name] = group
+            self._family.clear()
+        return min(names)
 
     def inherited(self, cls: str, name: str) -> str:
         """``self.get()`` in a subclass of ``requests.Session`` is ``requests.Session.get``."""
@@ -776,7 +895,10 @@ class _Resolver:
         self._value[ref] = ""  # cycles resolve to unknown
         result = ""
         if depth < 20:
-            if ref.startswith("{") and ref.endswith("}"):
+            if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
+                name = self.canonical(ref[1:])
+                result = f"{MODULE}{name}" if name in self.modules else ""
+            elif ref.startswith("{") and ref.endswith("}"):
                 found = {self.value(part, depth + 1) for part in split_union(ref)}
                 result = found.pop() if len(found) == 1 else ""
             elif ref.endswith("()"):
@@ -818,7 +940,24 @@ class _Resolver:
         if name in self.tables.returns:
             return self.tables.returns[name]
         # An instance of a type the codemods know (`r: requests.Response`).
-        return name if name in self.tables.types else ""
+        if name in self.tables.types:
+            return name
+        # An instance of another library's class (`gql.Client(...)`): not a project object,
+        # so its methods are that library's, whatever their names.
+        return f"{EXTERNAL}{name}" if self.external_class(name) else ""
+
+    def external_class(self, name: str) -> bool:
+        """A class (by its CapWords spelling) of a module outside the project."""
+        root, _, last = name.rpartition(".")
+        return (
+            bool(root)
+            and last[:1].isupper()
+            and not last.isupper()  # a CONSTANT holding who knows what
+            and not name.startswith(("builtins.", EXTERNAL))
+            and root.partition(".")[0] not in self.project_roots
+            and name not in self.tables.apis
+            and not _VALUE_MARKS.search(root)
+        )
 
     def _parameter(self, fn_name: str, param: str, depth: int) -> str:
         """The type every call passes for an unannotated parameter, if they all agree."""
@@ -864,7 +1003,17 @@ class _Resolver:
         return ""
 
 
-_VALUE_MARKS = re.compile(r"[()#@{]")
+_VALUE_MARKS = re.compile(r"[()#@{=]")
+EXTERNAL = "external:"  # a value type: an instance of a library class no table describes
+MODULE = "module:"  # a value type: a module object (`self._objects = objects`)
+
+
+def _holds_callable(ref: str) -> bool:
+    """A callee ref that is a value being called (a local, a call's result), not a name or
+    a method looked up on a value."""
+    if ref.startswith(("{", "=")) or ref.endswith("()"):
+        return True
+    return "#" in ref.rpartition(".")[2]
 
 
 def _split_member(ref: str) -> tuple[str | None, str]:
@@ -974,6 +1123,12 @@ def build_plan(
             if name in functions:
                 known.setdefault(name, []).append(site)
         r.reset(known)
+
+    # `x.m()` on a value of unknown type, m a name no builtin, stdlib or converted library
+    # type has: it calls one of the project's methods named m, which become one family.
+    joined = _join_unknown(r, resolved, tables)
+    assumed = {(mod.path, site.pos) for mod, _, site, name in resolved if name in joined}
+    resolved = [(mod, owner, site, joined.get(name, name)) for mod, owner, site, name in resolved]
 
     callers: dict[str, list[tuple[str, CallSite, ModuleIndex]]] = {}
     callees: dict[str, set[str]] = {}
@@ -1091,8 +1246,23 @@ def build_plan(
                     and not used.is_generator
                 ):
                     maps.setdefault(mod.module, {})[ref.pos] = consumer
+                elif ref.context.startswith("held:") and r.held(ref.context[5:])[1]:
+                    continue  # every call of the value it is held in is followed
                 elif name not in pins:
                     pins[name] = Pin("value", "used as a value", mod.path, ref.line, ref.col)
+    # A function value handed on (an argument, stored, in a container), or called where it
+    # may also be something else, is used as a value after all.
+    for mod in indexes:
+        for escapes in mod.escapes.values():
+            for value_ref, line, col in escapes:
+                for name in r.held(value_ref)[0]:
+                    if not functions[name].is_async:
+                        pins.setdefault(name, Pin("value", "used as a value", mod.path, line, col))
+    for mod, _, site, _name in resolved:
+        for name in r.partial_calls.get(site.callee, ()):
+            if not functions[name].is_async:
+                detail = "called through a value that may be something else"
+                pins.setdefault(name, Pin("value", detail, mod.path, site.line, site.col))
     # An __iter__ that returns an iterator cannot await (its __aiter__ must be a plain
     # method): if it does blocking work itself, it stays as it is.
     for fn in functions.values():
@@ -1109,6 +1279,8 @@ def build_plan(
         for base in (r.canonical(b) for b in cls.bases):
             if base in r.classes:
                 continue
+            if base.partition(".")[0] in r.project_roots:
+                continue  # a project name asyncify could not follow
             called = _library_callbacks(base, tables)
             for fn in methods_of.get(cls.name, ()):
                 if not fn.is_async and called(fn.qualname.rpartition(".")[2]):
@@ -1219,6 +1391,16 @@ def build_plan(
     if audit:
         findings.extend(_audit(functions, resolved, callees, hop, tables, pinned))
 
+    # Calls on values of unknown type taken to call the project's methods of that name.
+    for mod, owner, site, name in resolved:
+        caller = functions.get(owner)
+        awaited = owner in hop or (caller is not None and caller.is_async)
+        if (mod.path, site.pos) in assumed and name in hop and awaited:
+            detail = f"`.{name.rpartition('.')[2]}()`, taken to be `{functions[name].qualname}`"
+            others = len(r.family(name))
+            if others:
+                detail += f" or one of {others} more method{'s' if others > 1 else ''} of that name"
+            findings.append(ASSUMED_RECEIVER.at(mod.path, site.line, site.col, detail))
     # Calls on values of unknown type to a method name that became async.
     async_methods = {n.rpartition(".")[2] for n in hop if functions[n].cls}
     for mod, owner, site, name in resolved:
@@ -1361,6 +1543,9 @@ def build_plan(
                 fn.qualname
                 for fn in mod.functions
                 if fn.name in hop and CONTEXT_MANAGER in fn.decorators
+            ),
+            callable_returns=frozenset(
+                fn.qualname for fn in mod.functions if _returns_async(r, fn, hop)
             ),
             awaits=awaits.get(mod.module, {}),
             maps=maps.get(mod.module, {}) if mine or awaits.get(mod.module) else {},
@@ -1576,6 +1761,111 @@ def _test_roles(r: _Resolver, mod: ModuleIndex, hop: Mapping[str, str]) -> _Test
     return roles
 
 
+def _join_unknown(
+    r: _Resolver, resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]], tables: _Tables
+) -> dict[str, str]:
+    """``?.m`` -> the project method that stands for every method named m.
+
+    For a name that only project classes define (not a method of builtin or standard
+    library types, nor of a type a codemod converts), a call on a value of unknown type
+    calls one of those methods; they are joined into one dispatch family, async together
+    or not at all, so the call is awaited exactly when whichever one it reaches is async.
+    """
+    library = _library_method_names(tables)
+    wanted = {
+        name[2:]
+        for _, _, site, name in resolved
+        if name.startswith("?.") and not site.skip and name[2:] not in library
+    }
+    if not wanted:
+        return {}
+    candidates: dict[str, list[str]] = {}
+    for fn in r.functions.values():
+        method = fn.qualname.rpartition(".")[2]
+        if fn.cls and method in wanted and not _is_property(fn):
+            candidates.setdefault(method, []).append(fn.name)
+    joined: dict[str, str] = {}
+    for method, names in candidates.items():
+        group = frozenset(names).union(*(r.family(n) for n in names))
+        for name in group:
+            r.joined[name] = group
+        joined[f"?.{method}"] = min(names)
+    r._family.clear()  # families computed before the join are stale
+    return joined
+
+
+def _returns_async(r: _Resolver, fn: FunctionInfo, hop: Mapping[str, str]) -> bool:
+    """``fn`` returns a function (or bound method) that is async in the converted code."""
+    if not fn.returns_value:
+        return False
+    found, complete = r.held(fn.returns_value)
+    return bool(found) and complete and all(n in hop or r.functions[n].is_async for n in found)
+
+
+def _is_property(fn: FunctionInfo) -> bool:
+    return any(
+        d.endswith(("property", ".setter", ".getter", ".deleter")) for d in fn.decorators
+    )
+
+
+def _library_method_names(tables: _Tables) -> frozenset[str]:
+    """Method names of builtin and standard library types and of the converted libraries'
+    types: on a value of unknown type, such a call may well be the library's."""
+    found = set(_STDLIB_METHOD_NAMES)
+    for name in tables.apis:
+        owner, _, method = name.rpartition(".")
+        if owner in tables.types or owner.rpartition(".")[2][:1].isupper():
+            found.add(method)
+    return frozenset(found)
+
+
+def _stdlib_method_names() -> frozenset[str]:
+    import argparse
+    import collections
+    import concurrent.futures
+    import configparser
+    import contextlib
+    import datetime
+    import hashlib
+    import http.client
+    import io
+    import logging
+    import multiprocessing.pool
+    import pathlib
+    import queue
+    import random
+    import socket
+    import sqlite3
+    import ssl
+    import subprocess
+    import tarfile
+    import threading
+    import unittest.mock
+    import xml.etree.ElementTree
+    import zipfile
+
+    types: list[type] = [
+        str, bytes, bytearray, list, dict, set, frozenset, tuple, int, float, complex,
+        memoryview, io.IOBase, io.TextIOWrapper, io.BufferedReader, io.BufferedWriter,
+        io.StringIO, io.BytesIO, io.FileIO, socket.socket, ssl.SSLContext, ssl.SSLSocket,
+        threading.Thread, threading.Event, threading.Condition, threading.Semaphore,
+        threading.Timer, type(threading.Lock()), type(threading.RLock()), queue.Queue,
+        subprocess.Popen, collections.deque, collections.OrderedDict, collections.Counter,
+        collections.defaultdict, logging.Logger, logging.Handler, argparse.ArgumentParser,
+        argparse.Namespace, pathlib.Path, re.Pattern, re.Match, datetime.datetime,
+        datetime.date, datetime.timedelta, concurrent.futures.Executor,
+        concurrent.futures.Future, multiprocessing.pool.Pool, sqlite3.Connection,
+        sqlite3.Cursor, configparser.ConfigParser, http.client.HTTPConnection,
+        http.client.HTTPResponse, zipfile.ZipFile, tarfile.TarFile, contextlib.ExitStack,
+        unittest.mock.Mock, xml.etree.ElementTree.Element, xml.etree.ElementTree.ElementTree,
+        type(hashlib.sha256()), random.Random,
+    ]
+    return frozenset(name for t in types for name in dir(t) if not name.startswith("_"))
+
+
+_STDLIB_METHOD_NAMES = _stdlib_method_names()
+
+
 def _factories(
     r: _Resolver,
     resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]],
@@ -1725,7 +2015,23 @@ def _library_callbacks(base: str, tables: _Tables) -> Callable[[str], bool]:
         return lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
     if base in tables.types or base in tables.apis:  # requests.Session, a psycopg2 cursor
         return lambda name: True
-    return lambda name: False
+    if base.partition(".")[0] in PLAIN_BASE_MODULES or base in PLAIN_BASES:
+        return lambda name: False
+    # Another library's class (urllib3's HTTPConnection, a framework's handler): it calls
+    # its hooks, and they are named like the standard library's (`connect`, `run`, `get`)
+    # or are protected (`_new_conn`); other methods are the project's own.
+    return lambda name: name in _STDLIB_METHOD_NAMES or (
+        name.startswith("_") and not name.startswith("__")
+    )
+
+
+# Bases that call no methods of their subclasses (or whose subclasses asyncify handles).
+PLAIN_BASE_MODULES = frozenset(
+    {"builtins", "typing", "typing_extensions", "abc", "enum", "dataclasses", "collections"}
+)
+PLAIN_BASES = frozenset(
+    {"unittest.TestCase", "unittest.IsolatedAsyncioTestCase", "unittest.case.TestCase"}
+)
 
 
 def _protocol_targets(r: _Resolver, block: BlockSite) -> list[str]:

@@ -19,7 +19,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from asyncify.codemod import Codemod, add_helpers
+from asyncify.codemod import COMMA, Codemod, add_helpers
 from asyncify.findings import Code, Finding
 from asyncify.imports import remove_unused_imports
 from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
@@ -331,6 +331,11 @@ class Propagate(Codemod):
             updated_node = updated_node.with_changes(
                 decorators=[self._async_cm(d) for d in updated_node.decorators]
             )
+        if qualname in plan.callable_returns and updated_node.returns is not None:
+            returns = self._awaitable_result(updated_node.returns.annotation)
+            updated_node = updated_node.with_changes(
+                returns=updated_node.returns.with_changes(annotation=returns)
+            )
         if qualname in plan.async_fixtures:
             updated_node = updated_node.with_changes(
                 decorators=[self._async_fixture(d) for d in updated_node.decorators]
@@ -343,6 +348,35 @@ class Propagate(Codemod):
             mark = cst.Decorator(decorator=cst.parse_expression("pytest.mark.asyncio"))
             updated_node = updated_node.with_changes(decorators=[mark, *updated_node.decorators])
         return updated_node
+
+    def _awaitable_result(self, annotation: cst.BaseExpression) -> cst.BaseExpression:
+        """``Callable[..., T]`` -> ``Callable[..., Awaitable[T]]`` (typing or collections.abc,
+        spelled as the file spells Callable); anything else stays."""
+        if not isinstance(annotation, cst.Subscript) or len(annotation.slice) != 2:
+            return annotation
+        callable_name = self.imported_name(annotation.value)
+        module, _, last = callable_name.rpartition(".")
+        if last != "Callable" or module not in ("typing", "collections.abc"):
+            return annotation
+        result = annotation.slice[1].slice
+        if not isinstance(result, cst.Index):
+            return annotation
+        if isinstance(result.value, cst.Subscript) and self.imported_name(
+            result.value.value
+        ).rpartition(".")[2] in ("Awaitable", "Coroutine"):
+            return annotation  # converted before
+        if isinstance(annotation.value, cst.Attribute):  # `typing.Callable`
+            awaitable: cst.BaseExpression = annotation.value.with_changes(
+                attr=cst.Name("Awaitable")
+            )
+        else:
+            self.add_import(module, "Awaitable")
+            awaitable = cst.Name("Awaitable")
+        wrapped = cst.Subscript(
+            value=awaitable, slice=[cst.SubscriptElement(cst.Index(result.value))]
+        )
+        second = annotation.slice[1].with_changes(slice=cst.Index(wrapped))
+        return annotation.with_changes(slice=[annotation.slice[0], second])
 
     def _async_branch(self, node: cst.FunctionDef) -> cst.FunctionDef:
         """A decorator whose wrapper only calls the wrapped function gets an async copy of
@@ -439,10 +473,23 @@ class Propagate(Codemod):
         )
         return decorator.with_changes(decorator=expr)
 
-    def leave_Raise(self, original_node: cst.Raise, updated_node: cst.Raise) -> cst.Raise:
-        """Inside a new ``__anext__``, the end of iteration is StopAsyncIteration."""
+    def _now_async(self) -> bool:
+        """The function being rewritten becomes a coroutine here (not a generator)."""
         frame = next((f for f in reversed(self.state.frames) if f.is_function), None)
-        if frame is None or self.state.plan.renames.get(frame.qualname) != "__anext__":
+        plan = self.state.plan
+        return frame is not None and (
+            plan.renames.get(frame.qualname) == "__anext__"
+            or (
+                frame.qualname in plan.async_functions
+                and frame.qualname not in plan.async_generators
+            )
+        )
+
+    def leave_Raise(self, original_node: cst.Raise, updated_node: cst.Raise) -> cst.Raise:
+        """In a function that becomes a coroutine (a new ``__anext__``, or a helper such as
+        ``next()`` it awaits), the end of iteration is StopAsyncIteration: a coroutine that
+        raises StopIteration raises RuntimeError instead (PEP 479)."""
+        if not self._now_async():
             return updated_node
         exc = updated_node.exc
         target = exc.func if isinstance(exc, cst.Call) else exc
@@ -451,6 +498,46 @@ class Propagate(Codemod):
             new_exc = exc.with_changes(func=new_target) if isinstance(exc, cst.Call) else new_target
             return updated_node.with_changes(exc=new_exc)
         return updated_node
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
+        """``except StopIteration`` around calls that now await a coroutine that ends with
+        StopAsyncIteration (leave_Raise) catches that too."""
+        if not self._now_async() or not self._awaits_project(original_node.body):
+            return updated_node
+        handlers = []
+        for handler in updated_node.handlers:
+            kind = handler.type
+            if isinstance(kind, cst.Name) and kind.value == "StopIteration":
+                both = cst.Tuple(
+                    [
+                        cst.Element(kind, comma=COMMA),
+                        cst.Element(cst.Name("StopAsyncIteration")),
+                    ]
+                )
+                handler = handler.with_changes(type=both)
+            handlers.append(handler)
+        return updated_node.with_changes(handlers=handlers)
+
+    def _awaits_project(self, body: cst.BaseSuite) -> bool:
+        """Whether ``body`` (original nodes) calls a project function that becomes async
+        (outside nested functions)."""
+        awaits = self.state.plan.awaits
+        found = False
+        state = self.state
+
+        class Find(cst.CSTVisitor):
+            def visit_Call(self, node: cst.Call) -> None:
+                nonlocal found
+                found = found or state.end(node.func) in awaits
+
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+                return False
+
+            def visit_Lambda(self, node: cst.Lambda) -> bool:
+                return False
+
+        body.visit(Find())
+        return found
 
     def _async_block(self, expr: cst.BaseExpression) -> bool:
         pos = self.state.end(expr)
@@ -759,7 +846,9 @@ def rewrite_module(
         state.relative_bindings = _relative_bindings(module)
     mentioned = {*plan.names.values(), *plan.types.values()}
     transformers: list[cst.CSTTransformer] = [
-        c(state) for c in codemods if c.concerns(mentioned) or c.concerns_plan(plan)
+        c.variant(state.options)(state)
+        for c in codemods
+        if c.concerns(mentioned) or c.concerns_plan(plan)
     ]
     transformers.append(Propagate(state))
     new = wrapper.visit(_Pipeline(state, transformers))
