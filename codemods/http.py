@@ -40,6 +40,7 @@ from asyncify.codemod import (
     keyword_arg,
 )
 from asyncify.codemods import http_aiohttp as aio
+from asyncify.codemods.blocking import in_thread
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
@@ -816,6 +817,38 @@ SYNC_SESSION = Code(
     ```
     """,
 )
+CALLER_SESSION = Code(
+    "AFY216",
+    "a session given by the caller must now be an httpx.AsyncClient",
+    "pass an httpx.AsyncClient where callers passed a requests.Session (callers in the "
+    "project are converted; document the change for others)",
+    doc="""
+    A function or class takes a `requests.Session` from its caller (a parameter annotated
+    `requests.Session`, or `session or requests.Session()`), and the session it uses became
+    an `httpx.AsyncClient`. The parameter now takes an `httpx.AsyncClient`: code outside
+    the converted tree that passes a `requests.Session` gets an error at the first request
+    (`TypeError: object Response can't be used in 'await' expression`).
+
+    This is part of the public API change that converting a library makes anyway (its
+    functions became async); say so in its changelog.
+
+    Before:
+
+    ```python
+    class Backend:
+        def __init__(self, session: Optional[requests.Session] = None) -> None:
+            self._client = session or requests.Session()
+    ```
+
+    After:
+
+    ```python
+    class Backend:
+        def __init__(self, session: Optional[httpx.AsyncClient] = None) -> None:
+            self._client = session or httpx.AsyncClient(...)
+    ```
+    """,
+)
 APPROXIMATE_EXCEPTION = Code(
     "AFY212",
     "requests exception without an exact httpx counterpart",
@@ -893,7 +926,9 @@ class Http(Codemod):
     def apis_for(cls, options: Options) -> Sequence[Api]:
         """With aiohttp, ``r.json()`` awaits (``await r.text()``), and so does creating a
         session: ``ClientSession()`` needs a running loop, so a class creating one in
-        ``__init__`` gets an async factory."""
+        ``__init__`` gets an async factory. With ``thread``, requests stays (HttpThreads)."""
+        if options.http_client == "thread":
+            return HttpThreads.APIS
         if options.http_client != "aiohttp":
             return cls.APIS
         awaits = {f"{RESPONSE}.json", *SESSION_CONSTRUCTORS}
@@ -901,6 +936,10 @@ class Http(Codemod):
             dataclasses.replace(api, blocking=True) if api.name in awaits else api
             for api in cls.APIS
         )
+
+    @classmethod
+    def variant(cls, options: Options) -> type[Codemod]:
+        return HttpThreads if options.http_client == "thread" else cls
 
     ALIASES = {
         "requests.api": "requests",
@@ -933,6 +972,9 @@ class Http(Codemod):
         # Sessions (one decision per session object, _analyse_sessions).
         self.session_uses: dict[tuple[str, str, str], list[cst.CSTNode]] = {}
         self.kept_constructors: set[int] = set()
+        self.defaults: dict[int, str] = {}  # `x or requests.Session()`: id(call) -> "x"
+        self.in_param = False
+        self.session_params: set[int] = set()  # functions whose parameter got AFY216
         self.kept_calls: set[int] = set()  # ids of calls/with items on kept sessions
         self.kept_functions: set[str] = set()  # qualnames holding such calls
         self.kept_responses: set[tuple[str, str]] = set()  # (function, local name)
@@ -1201,6 +1243,9 @@ class Http(Codemod):
             if not self.state.plan.async_functions or id(original_node) in self.kept_constructors:
                 return updated_node
             self._import_client(original_node.func)
+            if id(original_node) in self.defaults and not self._session_param_reported():
+                given = self.defaults[id(original_node)]
+                self.report(CALLER_SESSION, original_node, f"`{given}`")
             if self.aiohttp:
                 return self._session_constructor()
             self.hook = True
@@ -1687,6 +1732,8 @@ class Http(Codemod):
         """Responses here come from httpx: inside async code, or in a synchronous function
         of a converting module (a helper taking a response as a parameter) unless that
         function keeps its own requests calls (pinned)."""
+        if self.kept_constructors:  # a session of this file stays requests: so may responses
+            return False
         if self.in_async():
             return True
         return bool(self.state.plan.async_functions) and not any(self.keeps_requests)
@@ -1732,11 +1779,53 @@ class Http(Codemod):
             if self.aiohttp
             else {RESPONSE: "httpx.Response", SESSION: "httpx.AsyncClient"}
         )
-        target = targets.get(self.qualified(original_node.annotation))
-        if target is None or not self._responses_converted():
+        if not self._responses_converted():
             return updated_node
-        self._import_client(original_node.annotation)
-        return updated_node.with_changes(annotation=dotted(target))
+        target = targets.get(self.qualified(original_node.annotation))
+        if target is not None:
+            self._import_client(original_node.annotation)
+            if target == targets[SESSION] and self.in_param:
+                self._report_session_param(original_node)
+            return updated_node.with_changes(annotation=dotted(target))
+        # `Optional[requests.Session]`, `list[requests.Response]`: the names inside
+        codemod = self
+        found: list[str] = []
+
+        class Inner(cst.CSTTransformer):
+            def leave_Attribute(  # noqa: N802
+                inner, original: cst.Attribute, updated: cst.Attribute
+            ) -> cst.BaseExpression:
+                name = targets.get(codemod.qualified(original))
+                if name is None:
+                    return updated
+                found.append(name)
+                codemod._import_client(original)
+                return dotted(name)
+
+            leave_Name = leave_Attribute  # type: ignore[assignment]  # noqa: N815
+
+        changed = updated_node.annotation.visit(Inner())
+        if not found:
+            return updated_node
+        if targets[SESSION] in found and self.in_param:
+            self._report_session_param(original_node)
+        assert isinstance(changed, cst.BaseExpression)
+        return updated_node.with_changes(annotation=changed)
+
+    def _report_session_param(self, annotation: cst.Annotation) -> None:
+        if self.functions:
+            self.session_params.add(id(self.functions[-1]))
+        self.report(CALLER_SESSION, annotation, "a parameter annotated `requests.Session`")
+
+    def _session_param_reported(self) -> bool:
+        return bool(self.functions) and id(self.functions[-1]) in self.session_params
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.in_param = True
+
+    def leave_Param(self, original_node: cst.Param, updated_node: cst.Param) -> cst.Param:
+        self.in_param = False
+        return updated_node
 
     # -- sessions: one decision per Session object of the file ------------------------
     def _analyse_sessions(self, survey: _Survey) -> None:
@@ -1759,9 +1848,19 @@ class Http(Codemod):
             scope = scopes.get(id(node), "")
             if name in SESSION_CONSTRUCTORS:
                 parent = parents.get(id(node))
+                # `session or requests.Session()`: the default of a session given by a caller
+                while isinstance(parent, cst.BooleanOperation):
+                    given = parent.left if parent.left is not node else parent.right
+                    self.defaults[id(node)] = cst.Module([]).code_for_node(given)
+                    parent = parents.get(id(parent))
                 key = ("expr", str(id(node)), scope)
+                assigned: cst.BaseExpression | None = None
                 if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
-                    target = parent.targets[0].target
+                    assigned = parent.targets[0].target
+                elif isinstance(parent, cst.AnnAssign):
+                    assigned = parent.target
+                if assigned is not None:
+                    target = assigned
                     if isinstance(target, cst.Name):
                         key = ("name", target.value, scope)
                     elif isinstance(target, cst.Attribute):
@@ -1815,6 +1914,17 @@ class Http(Codemod):
                     return []
                 scope = scope.rpartition(".<locals>.")[0] if ".<locals>." in scope else ""
 
+        # `asyncio.to_thread(session.get, url)`: a session asyncify (or you) kept before.
+        for node in survey.nodes:
+            if (
+                isinstance(node, cst.Call)
+                and node.args
+                and self.qualified(node.func) == "asyncio.to_thread"
+                and isinstance(method := node.args[0].value, cst.Attribute)
+                and method.attr.value in request_methods
+                and (spelled := _spelled(method.value))
+            ):
+                uses.append((node, scopes.get(id(node), ""), spelled, False))
         # `with <session>:` on an existing session stays a sync `with`: not convertible.
         for node in survey.nodes:
             if isinstance(node, cst.WithItem) and (spelled := _spelled(node.item)):
@@ -2547,6 +2657,78 @@ def _spelled(receiver: cst.BaseExpression) -> str:
             return ".self." + receiver.attr.value
         return "." + receiver.attr.value
     return ""
+
+
+THREADED = Code(
+    "AFY217",
+    "requests call runs in a worker thread (asyncio.to_thread): requests stays",
+    "resolve the AFY215 findings (or drop --http-client thread) for native async requests",
+    "note",
+    doc="""
+    The program keeps using requests, and each blocking requests call in async code runs
+    unchanged in a worker thread (`await asyncio.to_thread(session.get, url)`). Everything
+    requests does stays exactly as it was (sessions, adapters, auth classes, hooks,
+    encodings, exceptions); the event loop is not blocked while a request runs.
+
+    This happens with `--http-client thread` (config `http-client = "thread"`), and by
+    itself when some `requests.Session` cannot become an async client (AFY215, reported
+    with it): requests and httpx objects must not meet (a session, an auth class or a
+    response handed from converted code to code that keeps requests), so the whole program
+    then keeps requests. Fix what AFY215 names and run asyncify again for native httpx
+    calls. A streamed response (`stream=True`) still reads its body in the event loop's
+    thread when iterated (AFY211).
+
+    Before:
+
+    ```python
+    def fetch(session, url):
+        return session.get(url, timeout=5).json()
+    ```
+
+    After:
+
+    ```python
+    async def fetch(session, url):
+        return (await asyncio.to_thread(session.get, url, timeout=5)).json()
+    ```
+    """,
+)
+
+
+class HttpThreads(Codemod):
+    """The ``http`` codemod with ``--http-client thread``: requests calls in async code run
+    in worker threads, and nothing else of requests changes."""
+
+    NAME = ""  # not a codemod of its own: Http.variant picks it
+    DESCRIPTION = "requests calls in async code → await asyncio.to_thread(...)"
+    APIS = (
+        *(Api(name, returns=RESPONSE, keeps_callee=True) for name in sorted(ONE_SHOT)),
+        *(
+            Api(name, returns=SESSION, blocking=False)
+            for name in sorted(SESSION_CONSTRUCTORS)
+        ),
+        *(Api(name, returns=RESPONSE, keeps_callee=True) for name in sorted(SESSION_CALLS)),
+        Api(f"{SESSION}.close", keeps_callee=True),
+        Api(f"{SESSION}.__enter__", returns=SESSION, blocking=False),
+        Api(f"{RESPONSE}.__enter__", returns=RESPONSE, blocking=False),
+        *(Api(f"{RESPONSE}.{m}", blocking=False) for m in sorted(RESPONSE_STREAMING)),
+    )
+    ALIASES = Http.ALIASES
+
+    def leave_Call(
+        self, original_node: cst.Call, updated_node: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        api = self.api_of(original_node)
+        if not api or not isinstance(updated_node, cst.Call) or not self.should_convert(
+            original_node
+        ):
+            return updated_node
+        if api.rpartition(".")[2] in RESPONSE_STREAMING:
+            self.report(STREAMING, original_node, f"`.{api.rpartition('.')[2]}()`")
+            return updated_node
+        if api in SESSION_CONSTRUCTORS or api == f"{SESSION}.__enter__":
+            return updated_node
+        return in_thread(self, original_node, updated_node, THREADED, f"`{api}`")
 
 
 Command = command_for(Http)  # python -m libcst.tool codemod http.Command

@@ -95,9 +95,12 @@ def test_split_names() -> None:
         ("keep-sync-api = 1\n", "keep-sync-api must be true or false"),
         (
             'http-client = "urllib3"\n',
-            "http-client must be one of 'httpx', 'aiohttp', got 'urllib3'",
+            "http-client must be one of 'httpx', 'aiohttp', 'thread', got 'urllib3'",
         ),
-        ("http-client = true\n", "http-client must be one of 'httpx', 'aiohttp', got True"),
+        (
+            "http-client = true\n",
+            "http-client must be one of 'httpx', 'aiohttp', 'thread', got True",
+        ),
         ("thread-blocks = 0\n", "thread-blocks must be true or false"),
         ("jobs = [\n", "invalid TOML"),
     ],

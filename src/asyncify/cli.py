@@ -146,13 +146,15 @@ class HttpClientChoice(str, Enum):
 
     HTTPX = "httpx"
     AIOHTTP = "aiohttp"
+    THREAD = "thread"
 
 
 HttpClient = Annotated[
     HttpClientChoice | None,
     typer.Option(
         "--http-client",
-        help="What requests code becomes: httpx.AsyncClient (default) or aiohttp.ClientSession.",
+        help="What requests code becomes: httpx.AsyncClient (default), aiohttp.ClientSession, "
+        "or thread (requests stays; its calls run in asyncio.to_thread).",
         show_default=False,
     ),
 ]

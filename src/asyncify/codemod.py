@@ -93,6 +93,12 @@ class Codemod(cst.CSTTransformer):
         return cls.APIS
 
     @classmethod
+    def variant(cls, options: Options) -> type[Codemod]:
+        """The class that does this codemod's work in a run with ``options`` (the ``http``
+        codemod's ``--http-client thread`` keeps requests and only moves calls to threads)."""
+        return cls
+
+    @classmethod
     def api_names(cls) -> frozenset[str]:
         return frozenset(api.name for api in cls.APIS)
 

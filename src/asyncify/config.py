@@ -14,7 +14,7 @@ jobs = 0                    # worker processes; 0 = one per core
 todo-comments = false       # put "# TODO(asyncify AFYnnn): ..." at each finding
 to-thread = true            # wrap calls that cannot be awaited in asyncio.to_thread
 keep-sync-api = false       # keep public functions callable synchronously (sync wrappers)
-http-client = "httpx"       # what requests becomes: "httpx" or "aiohttp"
+http-client = "httpx"       # what requests becomes: "httpx", "aiohttp" or "thread"
 thread-blocks = true        # run a `with open(...)` block that only does file work in one thread
 ```
 """

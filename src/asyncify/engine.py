@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -256,6 +256,38 @@ def convert_texts(
 
 
 def _convert_program(
+    sources: Sequence[tuple[SourceFile, str, str]], options: Options
+) -> tuple[AsyncPlan, dict[str, Outcome]]:
+    """Convert one program; if a requests session must stay requests (AFY215), the whole
+    program keeps requests and runs its calls in worker threads (``--http-client thread``):
+    requests and httpx objects must not meet."""
+    plan, outcomes = _convert_once(sources, options)
+    if options.http_client == "thread" or not options.codemod_enabled("http"):
+        return plan, outcomes
+    kept = {
+        path: [f for f in outcome[1] if f.code in KEEPS_REQUESTS]
+        for path, outcome in outcomes.items()
+        if not isinstance(outcome, Finding)
+    }
+    if not any(kept.values()):
+        return plan, outcomes
+    plan, outcomes = _convert_once(sources, replace(options, http_client="thread"))
+    for path, findings in kept.items():
+        outcome = outcomes.get(path)
+        if findings and outcome is not None and not isinstance(outcome, Finding):
+            outcomes[path] = (outcome[0], sorted({*outcome[1], *findings}))
+        elif findings and outcome is None:  # a file the second run leaves unchanged
+            text = next(t for _, p, t in sources if p == path)
+            outcomes[path] = (text, findings)
+    return plan, outcomes
+
+
+# Findings of the http codemod that keep a requests session (and so the program's requests),
+# reported with the run that keeps requests everywhere.
+KEEPS_REQUESTS = frozenset({"AFY215", "AFY236", "AFY240"})
+
+
+def _convert_once(
     sources: Sequence[tuple[SourceFile, str, str]], options: Options
 ) -> tuple[AsyncPlan, dict[str, Outcome]]:
     """Convert one program.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-HTTP_CLIENTS = ("httpx", "aiohttp")  # --http-client / http-client values; the first is the default
+# --http-client / http-client values; the first is the default. "thread": requests stays,
+# its calls in async code run in worker threads (also chosen when a session must stay).
+HTTP_CLIENTS = ("httpx", "aiohttp", "thread")
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class Options:
     # rejected; they stay synchronous, and so the rest of the program stays consistent.
     declined: frozenset[str] = frozenset()
     keep_files: frozenset[str] = frozenset()
-    http_client: str = "httpx"  # target of the http codemod: "httpx" or "aiohttp"
+    http_client: str = "httpx"  # target of the http codemod: one of HTTP_CLIENTS
     extra: dict[str, str] = field(default_factory=dict)
 
     def codemod_enabled(self, name: str) -> bool:

@@ -312,3 +312,141 @@ def test_streaming_text_arguments(tmp_path: Path, http_server: str) -> None:
     assert "line bytes b'alpha'" in before and "str line 'trois café'" in before
     assert "text latin-1 plain 'café'" in before and "text utf-8 plain 'cafÃ©'" in before
     both.assert_same()
+
+
+# A program that must keep requests: a session used at import time (AFY215), a custom
+# AuthBase and an adapter with retries. asyncify keeps requests everywhere and runs the
+# calls in worker threads (AFY217); requests' own objects (auth, adapters, responses,
+# exceptions) all keep working as they did.
+KEPT_SESSION = {
+    "client.py": '''
+import os
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+
+BASE = os.environ["BASE"]
+SHARED = requests.Session()
+SHARED.headers["X-Token"] = "shared"
+print("at import", SHARED.get(BASE + "/echo").json()["x-token"])
+
+
+class TokenAuth(AuthBase):
+    def __call__(self, r):
+        r.headers["X-Token"] = "from-auth"
+        return r
+
+
+class Backend:
+    def __init__(self, session=None):
+        self._client = session or requests.Session()
+        self._client.mount("http://", HTTPAdapter(max_retries=2))
+
+    def request(self, method, path, **kwargs):
+        response = self._client.request(method, BASE + path, auth=TokenAuth(), **kwargs)
+        return response.reason, response.json()
+
+
+def shared(path):
+    return SHARED.get(BASE + path).json()
+''',
+    "main.py": '''
+import requests
+
+import client
+
+
+def main():
+    backend = client.Backend()
+    print(backend.request("GET", "/echo", params={"q": "1"}))
+    print(backend.request("POST", "/echo", data=b"abc"))
+    print(client.shared("/echo")["x-token"])
+    try:
+        r = requests.get(client.BASE + "/status/404")
+        r.raise_for_status()
+    except requests.HTTPError as e:
+        print("http error", e.response.status_code, e.response.reason)
+
+
+if __name__ == "__main__":
+    main()
+''',
+}
+
+
+def test_a_kept_session_keeps_requests_in_threads(tmp_path: Path, http_server: str) -> None:
+    both = run_both(tmp_path, KEPT_SESSION, env={"BASE": http_server})
+    converted = "".join(both.converted.values())
+    assert "httpx" not in converted, converted
+    assert "await asyncio.to_thread(self._client.request" in both.converted["client.py"]
+    assert "AFY215" in both.convert_output and "AFY217" in both.convert_output
+    assert "from-auth" in both.before.stdout, both.before.stderr
+    both.assert_same()
+
+
+def test_http_client_thread_keeps_requests(tmp_path: Path, http_server: str) -> None:
+    both = run_both(
+        tmp_path,
+        {"main.py": SESSION},
+        env={"BASE": http_server},
+        convert_args=("--http-client", "thread"),
+    )
+    assert "httpx" not in both.converted["main.py"], both.converted["main.py"]
+    assert "asyncio.to_thread(self.session.get" in both.converted["main.py"]
+    both.assert_same()
+
+
+# A backend that takes its session from the caller: it becomes an httpx.AsyncClient, and
+# the parameter says so (AFY216).
+CALLER_SESSION = '''
+import os
+from typing import Optional
+
+import requests
+
+BASE = os.environ["BASE"]
+
+
+class Response:
+    def __init__(self, response: requests.Response) -> None:
+        self._response: requests.Response = response
+
+    @property
+    def reason(self) -> str:
+        return self._response.reason
+
+    def json(self):
+        return self._response.json()
+
+
+class Backend:
+    def __init__(self, session: Optional[requests.Session] = None) -> None:
+        self._client: requests.Session = session or requests.Session()
+
+    def http_request(self, method: str, path: str) -> Response:
+        response: requests.Response = self._client.request(method=method, url=BASE + path)
+        return Response(response=response)
+
+
+def main():
+    backend = Backend()
+    r = backend.http_request("GET", "/echo")
+    print(r.reason, r.json()["path"])
+    print(backend.http_request("GET", "/status/418").reason)
+    shared = Backend(requests.Session())
+    print(shared.http_request("GET", "/cookie").json())
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_a_session_given_by_the_caller(tmp_path: Path, http_server: str) -> None:
+    both = run_both(tmp_path, {"main.py": CALLER_SESSION}, env={"BASE": http_server})
+    main = both.converted["main.py"]
+    assert "session: Optional[httpx.AsyncClient] = None" in main, main
+    assert "Backend(httpx.AsyncClient(" in main, main
+    assert "AFY216" in both.convert_output
+    both.assert_same()

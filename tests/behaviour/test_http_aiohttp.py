@@ -111,7 +111,7 @@ if __name__ == "__main__":
     sys.exit(main())
 """
 
-SESSION = """\
+SHARED_SESSION = """\
 import os
 
 import requests
@@ -171,6 +171,12 @@ def run():
 if __name__ == "__main__":
     run()
 """
+# The same program without the module-level session: nothing keeps requests.
+SESSION = (
+    SHARED_SESSION.replace("SHARED = requests.Session()\n", "")
+    .replace('def shared():\n    return SHARED.get(BASE + "/echo").status_code\n\n\n', "")
+    .replace('    print("shared", shared())\n', "")
+)
 
 CONFIG = """\
 [tool.asyncify]
@@ -210,16 +216,28 @@ def test_one_shot_calls(tmp_path: Path, http_server: str) -> None:
 
 def test_sessions(tmp_path: Path, http_server: str) -> None:
     """A session in __init__ (async factory), reused across calls with its headers and
-    cookies, a `with` session, close(); a module-level session stays requests (AFY236).
-    The target comes from [tool.asyncify] here."""
+    cookies, a `with` session, close(). The target comes from [tool.asyncify] here."""
+    assert "SHARED" not in SESSION
     files = {"main.py": SESSION, "pyproject.toml": CONFIG}
     both = run_both(tmp_path, files, env={"BASE": http_server})
     converted = both.converted["main.py"]
     assert 'api = await Api.create(BASE, "secret")' in converted, converted
     assert "self.session = aiohttp.ClientSession(" in converted
     assert "async with aiohttp.ClientSession(" in converted
-    assert "SHARED = requests.Session()" in converted
-    assert "AFY236" in both.convert_output
+    assert "import requests" not in converted
     assert "kept {'cookie': 'flavour=oat'}" in both.before.stdout, both.before.stderr
     assert "http error 500" in both.before.stdout
+    both.assert_same()
+
+
+def test_an_import_time_session_keeps_requests(tmp_path: Path, http_server: str) -> None:
+    """aiohttp cannot open a session at import time (AFY236): the program keeps requests,
+    its calls in worker threads (AFY217), rather than mixing the two libraries."""
+    files = {"main.py": SHARED_SESSION, "pyproject.toml": CONFIG}
+    both = run_both(tmp_path, files, env={"BASE": http_server})
+    converted = both.converted["main.py"]
+    assert "aiohttp" not in converted, converted
+    assert "await asyncio.to_thread(SHARED.get, BASE" in converted
+    assert "AFY236" in both.convert_output and "AFY217" in both.convert_output
+    assert "shared 200" in both.before.stdout, both.before.stderr
     both.assert_same()
