@@ -7,7 +7,10 @@ installed ``asyncify run`` on ``after/``, then judge:
 * no crash (no traceback on stderr, exit code 0, 1 or 2),
 * every output file compiles,
 * a second ``asyncify run`` changes nothing,
-* ruff and pyright (``tests/judges.py``) find nothing new in ``after/`` versus ``before/``.
+* ruff and pyright (``tests/judges.py``) find nothing new in ``after/`` versus ``before/``,
+* where a project has a behaviour scenario (``benchmarks/corpus_scenarios.py``: python-gitlab
+  against a fake GitLab API), the original and the converted package print the same and
+  send the server the same requests.
 
 One line per project and a total line; the exit code is 1 if any judge failed.
 
@@ -41,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import corpus_scenarios as scenarios  # noqa: E402
 from tests import judges  # noqa: E402  (the repository root is put on sys.path above)
 
 
@@ -66,7 +70,7 @@ PROJECTS: dict[str, Project] = {
         Project("yoyo-migrations", "8.2.0", ("yoyo",)),
     ]
 }
-SUBSET = ("docker", "python-jenkins")  # both convert something (docs/corpus.md)
+SUBSET = ("python-gitlab", "python-jenkins")  # both convert something (docs/corpus.md)
 DEFAULT_CACHE = Path(os.environ.get("ASYNCIFY_CORPUS_CACHE", "~/.cache/asyncify-corpus"))
 JUDGE_MODULES = ("httpx", "aiofiles", "asyncpg")
 
@@ -85,6 +89,7 @@ class Row:
     unstable: int = 0
     new_ruff: int = 0
     new_pyright: int = 0
+    behaviour: str = "-"  # "same" / "differs" where the project has a scenario
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)  # details of every judge failure
     errors: list[str] = field(default_factory=list)  # asyncify's AFY0xx lines
@@ -98,6 +103,7 @@ class Row:
             or self.unstable
             or self.new_ruff
             or self.new_pyright
+            or self.behaviour == "differs"
             or any(p.startswith("setup:") for p in self.problems)
         )
 
@@ -115,6 +121,7 @@ COLUMNS = [
     ("unstable", "unstable", "{:>8}"),
     ("new_ruff", "new ruff", "{:>8}"),
     ("new_pyright", "new pyright", "{:>11}"),
+    ("behaviour", "behaviour", "{:>9}"),
     ("seconds", "seconds", "{:>7.1f}"),
 ]
 
@@ -302,6 +309,32 @@ def judge(project: Project, cache: Path, work_root: Path) -> Row:
     for key in sorted(judges.ruff(after) - judges.ruff(before)):
         row.new_ruff += 1
         row.problems.append(f"new ruff: {_one_line(key)}")
+    scenario = scenarios.SCENARIOS.get(project.name)
+    if scenario is not None:
+        run, needs = scenario
+        try:
+            extra = [
+                unpack(download(Project(*need.split("=="), ()), cache), cache) for need in needs
+            ]
+        except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+            row.problems.append(f"setup: {error}")
+        else:
+            original, converted = run(before, extra), run(after, extra)
+            row.behaviour = "same"
+            for what, one, other in (
+                ("exit code", original.returncode, converted.returncode),
+                ("output", original.stdout, converted.stdout),
+                ("requests", original.requests, converted.requests),
+            ):
+                if one != other:
+                    row.behaviour = "differs"
+                    row.problems.append(
+                        f"behaviour: {what} differs: {_last_lines(str(one))} != "
+                        f"{_last_lines(str(other))} / {_last_lines(converted.stderr)}"
+                    )
+            if original.returncode != 0:
+                row.behaviour = "differs"
+                row.problems.append(f"behaviour: the original failed: {original.stderr[-500:]}")
     row.seconds = time.monotonic() - started
     return row
 
@@ -325,7 +358,10 @@ def total(rows: Sequence[Row]) -> Row:
     out = Row("total")
     for row in rows:
         for name, _, _ in COLUMNS[1:]:
-            setattr(out, name, getattr(out, name) + getattr(row, name))
+            if name != "behaviour":
+                setattr(out, name, getattr(out, name) + getattr(row, name))
+    judged = [row.behaviour for row in rows if row.behaviour != "-"]
+    out.behaviour = ("differs" if "differs" in judged else "same") if judged else "-"
     return out
 
 

@@ -1,9 +1,11 @@
-"""The corpus benchmark on two of its projects that asyncify converts (docker, python-jenkins).
+"""The corpus benchmark on two of its projects that asyncify converts (python-gitlab,
+python-jenkins).
 
 Runs ``benchmarks/corpus.py`` as a user would: it downloads the pinned releases with pip
 (network access to PyPI, which CI has; set ``ASYNCIFY_CORPUS_OFFLINE=1`` to skip when there
 is none), converts them with the installed ``asyncify`` and judges the result (no crash,
-compiles, stable, nothing new from ruff or pyright). See docs/corpus.md.
+compiles, stable, nothing new from ruff or pyright; python-gitlab's original and converted
+package also run the same scenario against a fake GitLab API). See docs/corpus.md.
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "corpus.py"
-# Two projects where asyncify does convert something, so the judges see converted code.
-# (yoyo-migrations reaches its backends through dynamically built objects: asyncify keeps
-# them synchronous, AFY109, and converts nothing there; see docs/corpus.md.)
-SUBSET = ["docker", "python-jenkins"]
+# Two projects where asyncify does convert something, so the judges see converted code;
+# python-gitlab is most of a library made async, and is run (corpus_scenarios.py).
+SUBSET = ["python-gitlab", "python-jenkins"]
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("ASYNCIFY_CORPUS_OFFLINE")), reason="ASYNCIFY_CORPUS_OFFLINE is set"
@@ -58,6 +59,8 @@ def test_corpus_subset(tmp_path: Path) -> None:
         assert row["rewritten"] > 0, f"{name}: nothing was converted"
         for judge in ("crashes", "uncompilable", "unstable", "new_ruff", "new_pyright"):
             assert row[judge] == 0, (name, judge, row["problems"])
+    assert data["python-gitlab"]["rewritten"] > 50, data["python-gitlab"]
+    assert data["python-gitlab"]["behaviour"] == "same", data["python-gitlab"]["problems"]
 
 
 def test_corpus_rejects_unknown_project() -> None:
