@@ -787,12 +787,17 @@ SYNC_SESSION = Code(
     "make every function that uses the session async (or give the sync code its own session)",
     doc="""
     A `requests.Session` is used both from code that becomes async and from code that must
-    stay synchronous (a pinned function: a property, a callback, import-time code, ...). An
-    `httpx.AsyncClient` cannot be used from synchronous code, so the session is kept as a
-    requests session and the calls through it stay blocking.
+    stay synchronous (a pinned function: a property, a callback, import-time code, ...), or
+    with arguments httpx takes only on the client (`verify=`, `cert=`, `proxies=`, a
+    `stream=` decided at run time, forwarded `**kwargs`), or a class subclasses
+    `requests.Session` (requests calls its methods itself). An `httpx.AsyncClient` cannot
+    be used from synchronous code, so the session stays a requests session; and so that
+    requests and httpx objects never meet, the whole program then keeps requests: its
+    blocking calls in async code run in worker threads (AFY217).
 
     Make every user of the session async (see the other findings for why they stay
-    synchronous), or give the synchronous code a session of its own.
+    synchronous), or give the synchronous code a session of its own, and run asyncify again
+    for native httpx calls.
 
     Before:
 
@@ -2351,6 +2356,10 @@ class Http(Codemod):
     ) -> cst.ClassDef:
         if any(self.qualified(base.value) == AUTH_BASE for base in original_node.bases):
             self.report(CUSTOM_AUTH, original_node, f"`{original_node.name.value}`")
+        if any(self.qualified(base.value) == SESSION for base in original_node.bases):
+            # requests calls its own methods on it: the class and its objects stay requests
+            detail = f"`{original_node.name.value}` subclasses requests.Session"
+            self.report(SYNC_SESSION, original_node, detail)
         return updated_node
 
 

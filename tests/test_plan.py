@@ -336,8 +336,10 @@ def test_subclasses_of_library_classes_keep_their_methods_sync() -> None:
             import time
             import requests
             class Client(requests.Session):
+                def request(self, method, url, **kwargs):
+                    return super().request(method, "http://x" + url, **kwargs)
                 def version(self):
-                    return self.get("http://x/").json()
+                    return self.get("/version").json()
             class Worker(threading.Thread):
                 def run(self):
                     time.sleep(0)
@@ -346,8 +348,9 @@ def test_subclasses_of_library_classes_keep_their_methods_sync() -> None:
             """
         }
     )
-    assert p.async_functions == {"m.Worker.other"}
-    assert sorted((f.code, f.line) for f in p.findings()) == [("AFY110", 6), ("AFY110", 9)]
+    # requests calls Session.request on its own (from get); `version` is the project's.
+    assert p.async_functions == {"m.Worker.other", "m.Client.version"}
+    assert sorted((f.code, f.line) for f in p.findings()) == [("AFY110", 11)]
 
 
 def test_a_blocking_iter_that_returns_an_iterator_stays_sync() -> None:

@@ -27,6 +27,7 @@ from asyncify.discover import discover
 from asyncify.findings import CODES, READ_ERROR, Finding
 from asyncify.options import Options
 from asyncify.report import Command, Format, Report, render_list
+from asyncify.scripts import entry_points
 from asyncify.source import atomic_write
 from asyncify.sourcefile import SourceFile
 
@@ -347,7 +348,7 @@ def _execute(
             keep_sync_api=keep_sync_api,
             http_client=http_client.value if http_client is not None else None,
         )
-        options = replace(options, blocking_audit=blocking)
+        options = replace(options, blocking_audit=blocking, entry_points=entry_points(paths))
         _check_codemods(options)
     except (ConfigError, UsageError) as error:
         typer.echo(f"Error: {error}", err=True)

@@ -78,7 +78,7 @@ KEYS = (
 
 def find_config(paths: Sequence[Path]) -> Path | None:
     """The nearest ``pyproject.toml`` with a ``[tool.asyncify]`` table above ``paths``."""
-    start = _common_parent(paths)
+    start = common_parent(paths)
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file() and _table(_parse(candidate)) is not None:
@@ -102,7 +102,7 @@ def load_config(paths: Sequence[Path], config_file: Path | None = None) -> Confi
     return _validate(path, table or {})
 
 
-def _common_parent(paths: Sequence[Path]) -> Path:
+def common_parent(paths: Sequence[Path]) -> Path:
     folders = [
         str(path.resolve() if path.is_dir() else path.resolve().parent)
         for path in paths or [Path.cwd()]

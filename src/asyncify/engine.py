@@ -111,6 +111,7 @@ def plan_for(
         declined=options.declined,
         keep_sync_api=options.keep_sync_api,
         fixtures=fixtures,
+        entry_points=options.entry_points,
     )
 
 
@@ -261,15 +262,11 @@ def _convert_program(
     """Convert one program; if a requests session must stay requests (AFY215), the whole
     program keeps requests and runs its calls in worker threads (``--http-client thread``):
     requests and httpx objects must not meet."""
-    plan, outcomes = _convert_once(sources, options)
     if options.http_client == "thread" or not options.codemod_enabled("http"):
-        return plan, outcomes
-    kept = {
-        path: [f for f in outcome[1] if f.code in KEEPS_REQUESTS]
-        for path, outcome in outcomes.items()
-        if not isinstance(outcome, Finding)
-    }
-    if not any(kept.values()):
+        return _convert_once(sources, options)
+    kept: dict[str, list[Finding]] = {}
+    plan, outcomes = _convert_once(sources, options, kept)
+    if not kept:
         return plan, outcomes
     plan, outcomes = _convert_once(sources, replace(options, http_client="thread"))
     for path, findings in kept.items():
@@ -288,13 +285,18 @@ KEEPS_REQUESTS = frozenset({"AFY215", "AFY236", "AFY240"})
 
 
 def _convert_once(
-    sources: Sequence[tuple[SourceFile, str, str]], options: Options
+    sources: Sequence[tuple[SourceFile, str, str]],
+    options: Options,
+    kept: dict[str, list[Finding]] | None = None,
 ) -> tuple[AsyncPlan, dict[str, Outcome]]:
     """Convert one program.
 
     A file whose output does not parse, or changes again on a second run, is left as it
     was and reported; its module is then *frozen* (kept synchronous) and the plan redone,
     so that no other file awaits a function that stayed synchronous.
+
+    With ``kept``: if the first rewrite keeps a requests session (KEEPS_REQUESTS), those
+    findings go there by path and the conversion stops (the caller converts again).
     """
     codemods = enabled_codemods(options)
     names = tuple(c.NAME for c in codemods)
@@ -322,6 +324,14 @@ def _convert_once(
             options.jobs,
             "rewriting",
         )
+        if kept is not None:
+            for index, outcome in zip(todo, rewritten, strict=True):
+                found = [] if isinstance(outcome, Finding) else outcome[1]
+                if any(f.code in KEEPS_REQUESTS for f in found):
+                    kept[index.path] = [f for f in found if f.code in KEEPS_REQUESTS]
+            if kept:
+                return plan, outcomes
+            kept = None
         failed = _verify(todo, rewritten, indexes, codemods, options, texts, names, frozen)
         for index, outcome in zip(todo, rewritten, strict=True):
             outcomes[index.path] = failed.get(index.path, outcome)

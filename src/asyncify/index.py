@@ -36,6 +36,10 @@ Pos = tuple[int, int]
 Ref = str
 
 NAME_ATTRIBUTES = frozenset({"__name__", "__qualname__", "__doc__", "__module__"})
+# Builtins that look at an object without calling it.
+INSPECTORS = frozenset(
+    {"isinstance", "issubclass", "hasattr", "getattr", "delattr", "callable", "id"}
+)
 SKIP_COMMENT = re.compile(r"#\s*asyncify:\s*skip\b")
 
 # Functions that consume an iterable completely, in order, with no side effects of their
@@ -521,6 +525,10 @@ class _Indexer:
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             value = stmt.value
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if len(self.scopes) == 1 and all(
+                isinstance(t, ast.Name) and t.id in self.class_aliases for t in targets
+            ):
+                return  # `from_env = Client.from_env`: another name, not a use of the value
             if value is not None:
                 only = targets[0] if len(targets) == 1 else None
                 self.hold(value, only.id if isinstance(only, ast.Name) else "", context, True)
@@ -849,10 +857,16 @@ class _Indexer:
         elif isinstance(node, (ast.Name, ast.Attribute)):
             self.value_site(node, context)
             if isinstance(node, ast.Attribute) and not (
-                # `f.__doc__`, `f.__name__`: the same for an async function; not a use of f
-                isinstance(node.value, ast.Name) and node.attr in NAME_ATTRIBUTES
+                # `f.__doc__`, `Cls.f.__name__`: the same for an async function; not a use of f
+                isinstance(node.value, (ast.Name, ast.Attribute))
+                and node.attr in NAME_ATTRIBUTES
             ):
-                self.expr(node.value, context)
+                if isinstance(node.value, ast.Name):
+                    # `Client.from_env`, `f.cache_clear`: an attribute is looked up on it;
+                    # the class or function itself is not handed anywhere
+                    self.value_site(node.value, "callee")
+                else:
+                    self.expr(node.value, context)
         elif isinstance(node, ast.NamedExpr):
             self.expr(node.value, context)
             ref, is_value = self.ref_of(node.value)
@@ -939,15 +953,18 @@ class _Indexer:
         # Arguments.
         name = callee.removeprefix("builtins.") if callee and callee.startswith("builtins.") else ""
         args = node.args
-        if name in ("isinstance", "issubclass") and len(args) == 2:
-            # The classes tested against are not used as values (not factories, callbacks).
-            self.expr(args[0], _inner(context))
-            classes = args[1].elts if isinstance(args[1], ast.Tuple) else [args[1]]
-            for cls in classes:
-                if isinstance(cls, (ast.Name, ast.Attribute)):
-                    self.value_site(cls, "callee")
-                else:
-                    self.expr(cls, _inner(context))
+        if name in INSPECTORS and not node.keywords:
+            # Looked at, never called: a class or function given to isinstance, hasattr,
+            # getattr... is not used as a value (no factory, no callback).
+            for arg in args:
+                items = arg.elts if isinstance(arg, ast.Tuple) else [arg]
+                for item in items:
+                    if isinstance(item, (ast.Name, ast.Attribute)):
+                        self.value_site(item, "callee")
+                        if isinstance(item, ast.Attribute):
+                            self.expr(item.value, _inner(context))
+                    else:
+                        self.expr(item, _inner(context))
             return
         if name == "map" and len(args) == 2 and not node.keywords:
             self.map_call(node, context)

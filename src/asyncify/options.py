@@ -31,6 +31,9 @@ class Options:
     declined: frozenset[str] = frozenset()
     keep_files: frozenset[str] = frozenset()
     http_client: str = "httpx"  # target of the http codemod: one of HTTP_CLIENTS
+    # Functions installed commands call (pyproject [project.scripts], setup.cfg
+    # console_scripts; asyncify.scripts): they keep a synchronous wrapper.
+    entry_points: frozenset[str] = frozenset()
     extra: dict[str, str] = field(default_factory=dict)
 
     def codemod_enabled(self, name: str) -> bool:

@@ -839,8 +839,22 @@ class _Resolver:
         if name not in self.functions:
             cls, _, meth = name.rpartition(".")
             if cls in self.classes:
-                return self.method(cls, meth) or self.inherited(cls, meth) or name
+                return (
+                    self.method(cls, meth)
+                    or self.inherited(cls, meth)
+                    or self.in_subclasses(cls, meth)
+                    or name
+                )
         return name
+
+    def in_subclasses(self, cls: str, name: str) -> str:
+        """``self.m()`` in a mixin that does not define m: the classes that mix it in do
+        (they are one family for this call, async together or not at all)."""
+        found = frozenset(
+            m for sub in self.descendants(cls) if (m := self.method(sub, name)) is not None
+        )
+        found = frozenset(m for m in found if m in self.functions)
+        return self.join(found) if found else ""
 
     def held(self, ref: str, depth: int = 0) -> tuple[frozenset[str], bool]:
         """The project functions a callable value may be, and whether it can be nothing
@@ -1080,6 +1094,7 @@ def build_plan(
     declined: Iterable[str] = (),
     keep_sync_api: bool = False,
     fixtures: Mapping[str, str] | None = None,
+    entry_points: frozenset[str] = frozenset(),
 ) -> AsyncPlan:
     """Plan the conversion. Modules whose path is in ``frozen`` stay exactly as they are
     (their output failed verification, or a reviewer rejected a change that cannot be left
@@ -1418,8 +1433,10 @@ def build_plan(
             r.family,
             factories,
             CONTEXT_MANAGER,
+            only=None if keep_sync_api else {r.canonical(n) for n in entry_points},
+            entry_points={r.canonical(n) for n in entry_points},
         )
-        if keep_sync_api
+        if keep_sync_api or entry_points
         else SyncApi()
     )
     findings.extend(sync.findings)
@@ -2005,6 +2022,30 @@ CALLBACK_BASES: dict[str, tuple[str, ...]] = {
     "logging.Handler": ("emit", "flush", "close"),
     "json.JSONEncoder": ("default",),
     "unittest.mock.Mock": ("*",),
+    # requests 2.32's Session: what it calls on itself (a subclass's other methods are its
+    # own; special methods are Python's, and follow the rules for those)
+    "requests.Session": (
+        "close",
+        "delete",
+        "get",
+        "get_adapter",
+        "get_redirect_target",
+        "head",
+        "merge_environment_settings",
+        "mount",
+        "options",
+        "patch",
+        "post",
+        "prepare_request",
+        "put",
+        "rebuild_auth",
+        "rebuild_method",
+        "rebuild_proxies",
+        "request",
+        "resolve_redirects",
+        "send",
+        "should_strip_auth",
+    ),
 }
 
 
@@ -2084,8 +2125,8 @@ def _async_aware(
     decorators is either harmless or a project decorator that can get an async branch
     (:func:`asyncify.index.wrapper_role`); empty otherwise.
 
-    The wrapper itself must do no blocking work and call no project function (its async
-    copy is written without a plan of its own), and no staticmethod/classmethod may sit
+    The wrapper itself must do no blocking work and call no project function that does
+    (its async copy is written without a plan of its own), and no staticmethod/classmethod may sit
     between it and the function (``inspect.iscoroutinefunction`` would not see through).
     """
     makers: list[str] = []
@@ -2103,10 +2144,33 @@ def _async_aware(
         if inner is None or not inner.wraps.startswith("decorator:"):
             return ()
         wrapper = f"{maker}.<locals>.{inner.wraps.partition(':')[2]}"
-        if wrapper in seeds or callees.get(wrapper) or path_of[maker] in frozen_paths:
+        if (
+            wrapper in seeds
+            or _reaches_seed(wrapper, seeds, callees, r)
+            or path_of[maker] in frozen_paths
+        ):
             return ()
         makers.append(maker)
     return tuple(makers)
+
+
+def _reaches_seed(
+    name: str, seeds: Mapping[str, object], callees: Mapping[str, set[str]], r: _Resolver
+) -> bool:
+    """Whether a function it calls (directly or not, or an override of one) does blocking
+    work: a wrapper copied into an async branch must call nothing that becomes async."""
+    seen: set[str] = set()
+    work = list(callees.get(name, ()))
+    while work:
+        callee = work.pop()
+        if callee in seen:
+            continue
+        seen.add(callee)
+        if callee in seeds:
+            return True
+        work.extend(callees.get(callee, ()))
+        work.extend(r.family(callee))
+    return False
 
 
 def _reason_kind(reason: str) -> str:

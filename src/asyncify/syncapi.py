@@ -48,6 +48,37 @@ from asyncify.index import TEST_MODULE, FunctionInfo, ModuleIndex
 SUFFIX = "_async"
 RUNNER = "_run_sync_api"
 
+ENTRY_POINT = Code(
+    "AFY503",
+    "console-script function keeps a synchronous wrapper",
+    "nothing to do; call `<name>_async` from async code",
+    "note",
+    doc="""
+    The project declares this function as the target of an installed command
+    (`[project.scripts]` / `gui-scripts` in pyproject.toml, `console_scripts` /
+    `gui_scripts` in setup.cfg). The command calls it synchronously and ignores its result:
+    as `async def` it would only create a coroutine and exit. So the async implementation
+    is named `<name>_async`, and `<name>` stays a synchronous function with the same
+    signature that runs it (as `--keep-sync-api` does for every public function).
+
+    Before:
+
+    ```python
+    def main():
+        print(fetch_all())
+    ```
+
+    After:
+
+    ```python
+    async def main_async():
+        print(await fetch_all())
+
+    def main():
+        return _run_sync_api(main_async(), "main()", "await main_async()")
+    ```
+    """,
+)
 NAME_TAKEN = Code(
     "AFY801",
     "--keep-sync-api: the async name is taken, so no synchronous form is kept",
@@ -181,9 +212,10 @@ CONTEXT_MANAGER_API = Code(
 # thread object goes, or at exit.
 RUNNER_SOURCE = f"""
 def {RUNNER}(coro, name, instead):
-    # Runs an async implementation for a synchronous caller (added by asyncify
-    # --keep-sync-api): one event loop per thread, kept open between calls, so objects
-    # holding loop-bound resources (an httpx.AsyncClient's connections) keep working.
+    # Runs an async implementation for a synchronous caller (added by asyncify, for
+    # --keep-sync-api or a console-script function): one event loop per thread, kept open
+    # between calls, so objects holding loop-bound resources (an httpx.AsyncClient's
+    # connections) keep working.
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -256,9 +288,12 @@ def plan_sync_api(
     family: Callable[[str], list[str]],
     factories: Mapping[str, str],
     context_manager: str,
+    only: set[str] | None = None,
+    entry_points: set[str] | frozenset[str] = frozenset(),
 ) -> SyncApi:
     """Which async functions keep a synchronous wrapper, and the findings for those that
-    cannot. ``hop`` holds the functions that become async."""
+    cannot. ``hop`` holds the functions that become async; ``only``: just these (the
+    project's console-script functions, without --keep-sync-api)."""
     found = SyncApi()
     module_of = {fn.name: mod for mod in indexes for fn in mod.functions}
     module_names = {
@@ -271,7 +306,11 @@ def plan_sync_api(
     for name in sorted(hop):
         fn = functions[name]
         mod = module_of[name]
-        if not is_public(fn, mod) or name in found.renames:
+        if only is not None and name not in only:
+            continue
+        if name in entry_points:
+            found.findings.append(ENTRY_POINT.at(mod.path, fn.line, fn.col, f"`{fn.qualname}`"))
+        elif not is_public(fn, mod) or name in found.renames:
             continue
         simple = fn.qualname.rpartition(".")[2]
         owner = fn.qualname.rpartition(".")[0]
