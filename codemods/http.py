@@ -1351,8 +1351,14 @@ class Http(Codemod):
             self.one_shot = True
             self._import_client(original.func)
             receiver: cst.BaseExpression = cst.Name(client)
+        elif not isinstance(func, cst.Attribute):  # `send = session.post` ... `send(url)`
+            self.converted.append(self._pos(original))
+            held = updated.with_changes(args=_commas(args))
+            if self.aiohttp:
+                self.helpers.add(aio.READ_HELPER)
+                held = cst.Call(func=cst.Name(aio.READ_HELPER), args=[cst.Arg(held)])
+            return cst.Await(expression=held)
         else:
-            assert isinstance(func, cst.Attribute)
             receiver = func.value
         self.converted.append(self._pos(original))
         if self.aiohttp:
@@ -1919,6 +1925,24 @@ class Http(Codemod):
                     return []
                 scope = scope.rpartition(".<locals>.")[0] if ".<locals>." in scope else ""
 
+        # `return session.post`, `f(session.get)`: a request method handed on as a value is
+        # called where asyncify cannot follow it (`m = session.post; m(url)` it can follow).
+        for node in survey.nodes:
+            if not (isinstance(node, cst.Attribute) and node.attr.value in request_methods):
+                continue
+            parent = parents.get(id(node))
+            if isinstance(parent, cst.Call) and parent.func is node:
+                continue
+            if isinstance(parent, cst.Assign) and all(
+                isinstance(t.target, cst.Name) for t in parent.targets
+            ):
+                continue
+            if isinstance(parent, cst.Arg):  # asyncio.to_thread(session.get, ...) is below
+                call = parents.get(id(parent))
+                if isinstance(call, cst.Call) and self.qualified(call.func) == "asyncio.to_thread":
+                    continue
+            if spelled := _spelled(node.value):
+                uses.append((node, scopes.get(id(node), ""), spelled, False))
         # `asyncio.to_thread(session.get, url)`: a session asyncify (or you) kept before.
         for node in survey.nodes:
             if (

@@ -482,7 +482,13 @@ class _Indexer:
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             self.block(stmt.iter, "for", context)
             self.expr(stmt.iter, "for" if context == "await" else context)
-            self.bind(stmt.target, None)
+            self.forget_loop_assigned(stmt)
+            self.bind(stmt.target, self.element_ref(stmt.iter))
+            self.statements(stmt.body, context)
+            self.statements(stmt.orelse, context)
+        elif isinstance(stmt, ast.While):
+            self.forget_loop_assigned(stmt)
+            self.expr(stmt.test, context)
             self.statements(stmt.body, context)
             self.statements(stmt.orelse, context)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
@@ -547,7 +553,7 @@ class _Indexer:
             if ref is None and value is not None:
                 vref, is_value = self.ref_of(value)
                 ref = vref if is_value else None
-                if vref and not is_value and len(self.scopes) > 1 and "." in vref:
+                if vref and not is_value and len(self.scopes) > 1 and vref[:9] != "builtins.":
                     ref = f"={vref}"  # `m = module`, `f = helper`: that object itself
             if isinstance(value, ast.Constant) and value.value is None and ref is None:
                 # `x = None` / `self.conn = None` keep the type the name already has.
@@ -570,6 +576,38 @@ class _Indexer:
                     self.statements(child.body, context)
                 elif isinstance(child, ast.match_case):
                     self.statements(child.body, context)
+
+    def element_ref(self, iterable: ast.expr) -> Ref | None:
+        """``for x in (a, b)``: x is one of the literal's values (if each has a type)."""
+        if not isinstance(iterable, (ast.Tuple, ast.List)) or not iterable.elts:
+            return None
+        refs: Ref | None = None
+        for i, item in enumerate(iterable.elts):
+            ref = self.value_ref(item) if not isinstance(item, ast.Starred) else ""
+            if not ref:
+                return None
+            refs = ref if i == 0 else _union(refs, ref)
+        return refs
+
+    def forget_loop_assigned(self, loop: ast.For | ast.AsyncFor | ast.While) -> None:
+        """A name the loop assigns holds, at the top of the next pass, what the last pass
+        assigned: a type (or isinstance narrowing) it had before the loop no longer holds."""
+        scope = self.scope
+        for stmt in _walk_block([*loop.body, *loop.orelse]):
+            targets: list[ast.expr] = []
+            if isinstance(stmt, ast.Assign):
+                targets = list(stmt.targets)
+            elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+                targets = [stmt.target]
+            for target in targets:
+                for node in ast.walk(target):
+                    if isinstance(node, ast.Name) and node.id in scope.values:
+                        scope.values[node.id] = None
+                    key = _narrow_key(node) if isinstance(node, ast.expr) else None
+                    if key is not None and scope.narrowed:
+                        stale = [k for k in scope.narrowed if k == key or k.startswith(key + ".")]
+                        for known in stale:
+                            del scope.narrowed[known]
 
     def hold(self, value: ast.expr, local: str, context: str, assigned: bool = False) -> None:
         """Visit the value of an assignment or `return`: a function or bound method that is
@@ -606,6 +644,32 @@ class _Indexer:
             if part is not None:
                 self.escape(part)
 
+    def dynamic_method(self, node: ast.Call, obj: ast.expr, attr: ast.expr) -> None:
+        """``getattr(obj, "handle_" + kind)``: any method of obj whose name starts so may be
+        taken as a value (the plan finds them: FunctionRef "getattr")."""
+        owner = self.value_ref(obj) or "?"
+        if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
+            prefix, exact = attr.value, True
+        elif isinstance(attr, ast.JoinedStr) and attr.values:
+            first = attr.values[0]
+            exact = False
+            text = first.value if isinstance(first, ast.Constant) else ""
+            prefix = text if isinstance(text, str) else ""
+        elif (
+            isinstance(attr, ast.BinOp)
+            and isinstance(attr.op, ast.Add)
+            and isinstance(attr.left, ast.Constant)
+            and isinstance(attr.left.value, str)
+        ):
+            prefix, exact = attr.left.value, False
+        else:
+            prefix, exact = "", False
+        line, col = self.start(node)
+        target = f"{owner}|{prefix}{'' if exact else '*'}"
+        self.refs.setdefault(self.scope_owner(), []).append(
+            FunctionRef(self.end(node), line, col, target, "getattr")
+        )
+
     def isinstance_test(self, test: ast.expr) -> bool:
         return (
             isinstance(test, ast.Call)
@@ -619,9 +683,15 @@ class _Indexer:
             return
         assert isinstance(test, ast.Call)
         key = _narrow_key(test.args[0])
-        cls, is_value = self.ref_of(test.args[1])
-        if key is not None and cls and not is_value and not cls.startswith("builtins."):
-            narrowed[key] = f"{cls}()"
+        kinds = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+        refs: Ref | None = None
+        for kind in kinds:
+            cls, is_value = self.ref_of(kind)
+            if not cls or is_value or cls.startswith("builtins."):
+                return
+            refs = f"{cls}()" if refs is None else _union(refs, f"{cls}()")
+        if key is not None and refs:
+            narrowed[key] = refs  # `isinstance(x, (A, B))`: one of them
 
     def bind(self, target: ast.expr, ref: Ref | None) -> None:
         scope = self.scope
@@ -953,6 +1023,8 @@ class _Indexer:
         # Arguments.
         name = callee.removeprefix("builtins.") if callee and callee.startswith("builtins.") else ""
         args = node.args
+        if name == "getattr" and len(args) >= 2 and not isinstance(args[0], ast.Starred):
+            self.dynamic_method(node, args[0], args[1])
         if name in INSPECTORS and not node.keywords:
             # Looked at, never called: a class or function given to isinstance, hasattr,
             # getattr... is not used as a value (no factory, no callback).

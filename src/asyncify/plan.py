@@ -18,7 +18,10 @@ whole-program analysis to the per-file rewrite.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import importlib
 import re
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -550,7 +553,7 @@ class Pin:
 class AwaitSite:
     """A call to a function that becomes async, and how the rewrite handles it."""
 
-    context: str  # "await" | "for" | "comp" | "consume:<f>" | "genexp:<f>" | "main"
+    context: str  # "await" | "for" | "comp" | "consume:<f>" | "genexp:<f>" | "main" | "anext"
     generator: bool  # the callee becomes an async generator
     # A `for` loop over a generator with cleanup (try/finally, with): the sync generator
     # was closed as the loop ended (break, return, an exception); the async one is closed
@@ -690,6 +693,8 @@ class _Resolver:
         self.joined: dict[str, frozenset[str]] = {}
         # Calls of a value that may be a project function or something else: ref -> those
         self.partial_calls: dict[str, frozenset[str]] = {}
+        self.mixed_members: set[str] = set()  # `x.m()` where x may be a library object
+        self.star_unknown: set[str] = set()  # names a library's `import *` may bind
         self.project_roots = frozenset(m.partition(".")[0] for m in modules)
         self._methods = {name: frozenset(c.methods) for name, c in self.classes.items()}
         self.callers: dict[str, list[CallSite]] = {}
@@ -766,9 +771,12 @@ class _Resolver:
         """The module a ``from m import *`` of ``mod`` took ``name`` from, if it did."""
         if f"{mod.module}.{name}" in self.functions or f"{mod.module}.{name}" in self.classes:
             return None  # defined here (after the star import, it wins)
-        for star in mod.stars:
+        for star in reversed(mod.stars):  # the last star import binds the name
             source = self.modules.get(star)
-            if source is None or depth > 10:
+            if source is None:  # a library's `*` may define it: not followed
+                self.star_unknown.add(f"{mod.module}.{name}")
+                return None
+            if depth > 10:
                 continue
             public = name in source.exports if source.exports is not None else name[:1] != "_"
             if not public:
@@ -829,6 +837,9 @@ class _Resolver:
         if base is not None:
             owner = self.value(base)
             if not owner:
+                return f"?.{member}"
+            if owner == MIXED:  # maybe a library object: no join of project methods
+                self.mixed_members.add(member)
                 return f"?.{member}"
             if owner.startswith(MODULE):  # `self._objects.Manager`: a module kept in a value
                 return self.callee(f"{owner[len(MODULE) :]}.{member}")
@@ -914,7 +925,7 @@ class _Resolver:
                 result = f"{MODULE}{name}" if name in self.modules else ""
             elif ref.startswith("{") and ref.endswith("}"):
                 found = {self.value(part, depth + 1) for part in split_union(ref)}
-                result = found.pop() if len(found) == 1 else ""
+                result = self.one_type(found)
             elif ref.endswith("()"):
                 result = self._call_result(ref[:-2], depth)
             elif "@" in ref.rpartition(".")[2]:
@@ -958,7 +969,23 @@ class _Resolver:
             return name
         # An instance of another library's class (`gql.Client(...)`): not a project object,
         # so its methods are that library's, whatever their names.
-        return f"{EXTERNAL}{name}" if self.external_class(name) else ""
+        if self.external_class(name):
+            return f"{EXTERNAL}{name}"
+        # What another library's function returns (`lib.make_client()`), or a name a
+        # library's `from lib import *` may have bound: maybe a library object.
+        if name in self.star_unknown or self.external_function(name):
+            return MIXED
+        return ""
+
+    def external_function(self, name: str) -> bool:
+        root = name.partition(".")[0]
+        return (
+            "." in name
+            and root not in self.project_roots
+            and not name.startswith(("builtins.", EXTERNAL, "?", MODULE, MIXED, "super:"))
+            and not _VALUE_MARKS.search(name)
+            and name not in self.tables.apis
+        )
 
     def external_class(self, name: str) -> bool:
         """A class (by its CapWords spelling) of a module outside the project."""
@@ -967,7 +994,7 @@ class _Resolver:
             bool(root)
             and last[:1].isupper()
             and not last.isupper()  # a CONSTANT holding who knows what
-            and not name.startswith(("builtins.", EXTERNAL))
+            and not name.startswith(("builtins.", EXTERNAL, "?", MODULE, MIXED))
             and root.partition(".")[0] not in self.project_roots
             and name not in self.tables.apis
             and not _VALUE_MARKS.search(root)
@@ -992,9 +1019,17 @@ class _Resolver:
             if not ref and 0 <= position < len(site.args):
                 ref = site.args[position]
             found.add(self.value(ref, depth + 1) if ref else "")
-            if len(found) > 1:
-                return ""
-        return found.pop()
+        return self.one_type(found)
+
+    def one_type(self, found: set[str]) -> str:
+        """The type of a value that is one of ``found``: that type if there is one; MIXED
+        if some are not project classes (so `x.m()` is no call of a project method only);
+        else unknown."""
+        if len(found) == 1:
+            return next(iter(found))
+        if any(t and t not in self.classes for t in found):
+            return MIXED
+        return ""
 
     def fixture(self, fn_name: str, param: str) -> FunctionInfo | None:
         """The pytest fixture ``param`` seen from ``fn_name``: its module, then conftests."""
@@ -1020,14 +1055,19 @@ class _Resolver:
 _VALUE_MARKS = re.compile(r"[()#@{=]")
 EXTERNAL = "external:"  # a value type: an instance of a library class no table describes
 MODULE = "module:"  # a value type: a module object (`self._objects = objects`)
+# A value type: one of several types, some not the project's (a library object or one of
+# the project's): a method called on it is not joined with the project's (AFY109).
+MIXED = "mixed:"
 
 
 def _holds_callable(ref: str) -> bool:
     """A callee ref that is a value being called (a local, a call's result), not a name or
     a method looked up on a value."""
-    if ref.startswith(("{", "=")) or ref.endswith("()"):
+    if ref.startswith("{") and ref.endswith("}"):  # `x = a if c else b` ... `x()`
         return True
-    return "#" in ref.rpartition(".")[2]
+    if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
+        return True
+    return ref.endswith("()") or "#" in ref.rpartition(".")[2]
 
 
 def _split_member(ref: str) -> tuple[str | None, str]:
@@ -1200,6 +1240,18 @@ def build_plan(
                     callers.setdefault(target, []).append((owner, pseudo, mod))
                     callees.setdefault(owner, set()).add(target)
 
+    # `next(it)` where it is a project iterator: a call of its __next__ (`await anext(it)`
+    # if that becomes __anext__).
+    next_calls: list[tuple[ModuleIndex, str, CallSite, str]] = []
+    for mod, owner, site, name in resolved:
+        if name == "builtins.next" and site.args and site.args[0]:
+            typ = r.value(site.args[0])
+            method = r.method(typ, "__next__") if typ in r.classes else None
+            if method is not None and method in functions:
+                next_calls.append((mod, owner, site, method))
+                callers.setdefault(method, []).append((owner, site, mod))
+                callees.setdefault(owner, set()).add(method)
+
     # Async factories: a class whose own __init__ reaches a blocking call gets
     # `async def create(...)`, and each construction `C(...)` becomes `await C.create(...)`.
     factories = _factories(
@@ -1265,6 +1317,15 @@ def build_plan(
                     continue  # every call of the value it is held in is followed
                 elif name not in pins:
                     pins[name] = Pin("value", "used as a value", mod.path, ref.line, ref.col)
+    # `getattr(obj, "handle_" + kind)`: obj's methods of that name or prefix are values.
+    for mod in indexes:
+        for refs in mod.refs.values():
+            for ref in refs:
+                if ref.context == "getattr":
+                    lookup = Pin("value", "looked up with getattr", mod.path, ref.line, ref.col)
+                    for name in _dynamic_methods(r, ref.target):
+                        if not functions[name].is_async:
+                            pins.setdefault(name, lookup)
     # A function value handed on (an argument, stored, in a container), or called where it
     # may also be something else, is used as a value after all.
     for mod in indexes:
@@ -1417,11 +1478,19 @@ def build_plan(
                 detail += f" or one of {others} more method{'s' if others > 1 else ''} of that name"
             findings.append(ASSUMED_RECEIVER.at(mod.path, site.line, site.col, detail))
     # Calls on values of unknown type to a method name that became async.
-    async_methods = {n.rpartition(".")[2] for n in hop if functions[n].cls}
+    async_methods: dict[str, list[str]] = {}
+    for n in sorted(hop):
+        if functions[n].cls:
+            async_methods.setdefault(n.rpartition(".")[2], []).append(functions[n].qualname)
     for mod, owner, site, name in resolved:
         if name.startswith("?.") and name[2:] in async_methods and not site.skip:
             if owner in hop or owner in functions:
-                detail = f"`.{name[2:]}()`"
+                which = " / ".join(f"`{q}`" for q in async_methods[name[2:]][:3])
+                detail = (
+                    f"`.{name[2:]}()` is not awaited (most likely a dict's, a file's, ...); "
+                    f"if the value is one of your objects ({which}, now async), it gets a "
+                    "coroutine here"
+                )
                 findings.append(UNKNOWN_RECEIVER.at(mod.path, site.line, site.col, detail))
 
     sync = (
@@ -1477,6 +1546,10 @@ def build_plan(
                     call_renames.setdefault(mod.module, {})[site.pos] = sync.renames[name]
         elif name not in functions and _is_interesting(name, interesting):
             names.setdefault(mod.module, {})[site.pos] = name
+    for mod, owner, site, method in next_calls:
+        caller = functions.get(owner)
+        if method in hop and (owner in hop or (caller is not None and caller.is_async)):
+            awaits.setdefault(mod.module, {})[site.pos] = AwaitSite("anext", False)
     types: dict[str, dict[Pos, str]] = {}
     for mod in indexes:
         for vsite in mod.values:
@@ -1778,6 +1851,29 @@ def _test_roles(r: _Resolver, mod: ModuleIndex, hop: Mapping[str, str]) -> _Test
     return roles
 
 
+def _dynamic_methods(r: _Resolver, target: str) -> list[str]:
+    """The project methods ``getattr(<owner>, <name>)`` may return (target
+    ``owner|name`` or ``owner|prefix*``): of the owner's class, its bases and subclasses
+    when its type is known; else of any class, if a prefix narrows the name."""
+    owner, _, pattern = target.rpartition("|")
+    prefix, exact = pattern.rstrip("*"), not pattern.endswith("*")
+    typ = r.value(owner) if owner != "?" else ""
+    if typ in r.classes:
+        classes = {*r.mro(typ), *r.descendants(typ)}
+    elif prefix:
+        classes = set(r.classes)
+    else:
+        return []
+    found = []
+    for cls in classes:
+        for method in r.classes[cls].methods if cls in r.classes else ():
+            if (method == prefix) if exact else method.startswith(prefix):
+                name = f"{cls}.{method}"
+                if name in r.functions and not _is_property(r.functions[name]):
+                    found.append(name)
+    return sorted(found)
+
+
 def _join_unknown(
     r: _Resolver, resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]], tables: _Tables
 ) -> dict[str, str]:
@@ -1789,10 +1885,16 @@ def _join_unknown(
     or not at all, so the call is awaited exactly when whichever one it reaches is async.
     """
     library = _library_method_names(tables)
+    # A module-level function of the same name: the value may be a module.
+    functions = {fn.name.rpartition(".")[2] for fn in r.functions.values() if not fn.cls}
     wanted = {
         name[2:]
         for _, _, site, name in resolved
-        if name.startswith("?.") and not site.skip and name[2:] not in library
+        if name.startswith("?.")
+        and not site.skip
+        and name[2:] not in library
+        and name[2:] not in r.mixed_members
+        and name[2:] not in functions
     }
     if not wanted:
         return {}
@@ -1838,26 +1940,41 @@ def _library_method_names(tables: _Tables) -> frozenset[str]:
 
 def _stdlib_method_names() -> frozenset[str]:
     import argparse
+    import array
     import collections
     import concurrent.futures
     import configparser
     import contextlib
+    import csv
     import datetime
+    import decimal
+    import email.message
+    import fractions
+    import ftplib
     import hashlib
     import http.client
     import io
+    import json
     import logging
     import multiprocessing.pool
     import pathlib
     import queue
     import random
+    import selectors
+    import shelve
+    import smtplib
     import socket
     import sqlite3
     import ssl
+    import string
+    import struct
     import subprocess
     import tarfile
+    import tempfile
     import threading
     import unittest.mock
+    import uuid
+    import weakref
     import xml.etree.ElementTree
     import zipfile
 
@@ -1875,7 +1992,12 @@ def _stdlib_method_names() -> frozenset[str]:
         sqlite3.Cursor, configparser.ConfigParser, http.client.HTTPConnection,
         http.client.HTTPResponse, zipfile.ZipFile, tarfile.TarFile, contextlib.ExitStack,
         unittest.mock.Mock, xml.etree.ElementTree.Element, xml.etree.ElementTree.ElementTree,
-        type(hashlib.sha256()), random.Random,
+        type(hashlib.sha256()), random.Random, type(csv.writer(io.StringIO())),
+        type(csv.reader(io.StringIO())), csv.DictWriter, csv.DictReader, string.Template,
+        string.Formatter, struct.Struct, decimal.Decimal, fractions.Fraction, array.array,
+        logging.LoggerAdapter, email.message.Message, json.JSONEncoder, json.JSONDecoder,
+        selectors.DefaultSelector, shelve.Shelf, tempfile.SpooledTemporaryFile, uuid.UUID,
+        weakref.WeakValueDictionary, smtplib.SMTP, ftplib.FTP,
     ]
     return frozenset(name for t in types for name in dir(t) if not name.startswith("_"))
 
@@ -2051,19 +2173,46 @@ CALLBACK_BASES: dict[str, tuple[str, ...]] = {
 
 def _library_callbacks(base: str, tables: _Tables) -> Callable[[str], bool]:
     """Which method names of a subclass of ``base`` the library may call itself."""
-    patterns = CALLBACK_BASES.get(base)
-    if patterns is not None:
-        return lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    listed = CALLBACK_BASES.get(base)
+    if listed is not None:
+        return lambda name: any(fnmatch.fnmatchcase(name, p) for p in listed)
     if base in tables.types or base in tables.apis:  # requests.Session, a psycopg2 cursor
         return lambda name: True
     if base.partition(".")[0] in PLAIN_BASE_MODULES or base in PLAIN_BASES:
         return lambda name: False
-    # Another library's class (urllib3's HTTPConnection, a framework's handler): it calls
-    # its hooks, and they are named like the standard library's (`connect`, `run`, `get`)
-    # or are protected (`_new_conn`); other methods are the project's own.
-    return lambda name: name in _STDLIB_METHOD_NAMES or (
-        name.startswith("_") and not name.startswith("__")
-    )
+    own = _stdlib_class_methods(base)
+    if own is not None:  # what the standard library class has (and so may call), and
+        # the methods it finds by name (`cmd.Cmd` runs `do_<command>`)
+        patterns = DISPATCH_BASES.get(base, ())
+        return lambda name: name in own or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    # Another library's class: which of a subclass's methods it calls (hooks such as
+    # `on_item`, handlers found by name) cannot be known without reading the library, which
+    # asyncify does not do: every method stays synchronous (AFY110).
+    return lambda name: True
+
+
+# Standard library classes that call methods of a subclass found by name.
+DISPATCH_BASES: dict[str, tuple[str, ...]] = {
+    "cmd.Cmd": ("do_*", "help_*", "complete_*"),
+    "html.parser.HTMLParser": ("handle_*",),
+    "xml.sax.handler.ContentHandler": ("*",),
+    "ast.NodeVisitor": ("visit_*",),
+    "ast.NodeTransformer": ("visit_*",),
+}
+
+
+@functools.cache
+def _stdlib_class_methods(base: str) -> frozenset[str] | None:
+    """The attribute names of a standard library class (its module imported: the standard
+    library, never the analysed code), or None if ``base`` is not one."""
+    module, _, name = base.rpartition(".")
+    if not module or module.partition(".")[0] not in sys.stdlib_module_names:
+        return None
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+    return frozenset(dir(cls)) if isinstance(cls, type) else None
 
 
 # Bases that call no methods of their subclasses (or whose subclasses asyncify handles).

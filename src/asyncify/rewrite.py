@@ -209,14 +209,24 @@ class Propagate(Codemod):
         super().__init__(state)
         self.genexp_async: list[bool] = []
         self.needs_runner = False
+        self.needs_next = False  # the module gets _next_or_stop (NEXT_SOURCE)
+        # Per function: for each enclosing `try` of it, whether it catches StopIteration.
+        self.catches_stop: list[list[bool]] = [[]]
 
     def _site(self, call: cst.Call) -> AwaitSite | None:
         pos = self.state.end(call.func)
         return self.state.plan.awaits.get(pos) if pos else None
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.catches_stop.append([])
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self.catches_stop[-1].append(any(_catches_stop(h.type) for h in node.handlers))
+
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef | cst.FlattenSentinel[cst.BaseStatement]:
+        self.catches_stop.pop()
         converted = self._converted_def(original_node, updated_node)
         wrapper = self.state.plan.sync_wrappers.get(self.state.frames[-1].qualname)
         if wrapper is None:
@@ -228,12 +238,16 @@ class Propagate(Codemod):
         return cst.FlattenSentinel([converted, sync_wrapper(original_node, wrapper, kind, owner)])
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        """The ``--keep-sync-api`` runner, after the header, where the wrappers need it."""
-        if not self.needs_runner:
-            return updated_node
-        for module in RUNNER_IMPORTS:
-            self.add_import(module)
-        return add_helpers(updated_node, [RUNNER_SOURCE])
+        """The ``--keep-sync-api`` runner and ``_next_or_stop``, after the header, where the
+        functions need them."""
+        helpers = []
+        if self.needs_runner:
+            for module in RUNNER_IMPORTS:
+                self.add_import(module)
+            helpers.append(RUNNER_SOURCE)
+        if self.needs_next:
+            helpers.append(NEXT_SOURCE)
+        return add_helpers(updated_node, helpers) if helpers else updated_node
 
     def leave_ImportFrom(
         self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
@@ -502,6 +516,7 @@ class Propagate(Codemod):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         """``except StopIteration`` around calls that now await a coroutine that ends with
         StopAsyncIteration (leave_Raise) catches that too."""
+        self.catches_stop[-1].pop()
         if not self._now_async() or not self._awaits_project(original_node.body):
             return updated_node
         handlers = []
@@ -574,7 +589,7 @@ class Propagate(Codemod):
                 return replaced
         site = self._site(original_node)
         if site is None:
-            return updated_node
+            return self._next_in_coroutine(original_node, updated_node)
         renamed = self.state.plan.call_renames.get(self.state.end(original_node.func) or (0, 0))
         if renamed is not None and isinstance(updated_node, cst.Call):
             func = self._rename_callee(updated_node.func, renamed)
@@ -586,12 +601,37 @@ class Propagate(Codemod):
         if site.context == "main":
             self.add_import("asyncio")
             return cst.Call(func=cst.parse_expression("asyncio.run"), args=[cst.Arg(updated_node)])
+        if site.context == "anext" and isinstance(updated_node, cst.Call):
+            # `next(it)` on an iterator whose __next__ became __anext__
+            self._mark_async()
+            return cst.Await(expression=updated_node.with_changes(func=cst.Name("anext")))
         if site.generator:
             if site.context == "comp":
                 self._mark_async()
             return updated_node  # the enclosing for/comprehension/consumer becomes async
         self._mark_async()
         return cst.Await(expression=updated_node)
+
+    def _next_in_coroutine(
+        self, original: cst.Call, updated: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        """``next(it)`` in a function that becomes a coroutine, with no ``try`` of its own
+        catching StopIteration: the StopIteration it may raise cannot leave a coroutine (it
+        becomes RuntimeError), so ``_next_or_stop`` raises StopAsyncIteration instead, which
+        the awaiting callers' ``except StopIteration`` now catches too (leave_Try)."""
+        if not (
+            isinstance(original.func, cst.Name)
+            and original.func.value == "next"
+            and "next" not in self.state.bindings
+            and len(original.args) == 1
+            and not original.args[0].star
+            and isinstance(updated, cst.Call)
+            and self._now_async()
+            and not any(self.catches_stop[-1])
+        ):
+            return updated
+        self.needs_next = True
+        return updated.with_changes(func=cst.Name(NEXT_HELPER))
 
     def _consumer(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression | None:
         """``list(gen())`` with an async generator; ``list(map(f, xs))`` with an async f."""
@@ -916,3 +956,27 @@ def _strip_new_leading_blank(before: cst.Module, after: cst.Module) -> cst.Modul
     if first.leading_lines and all(line.comment is None for line in first.leading_lines):
         return after.with_changes(body=[first.with_changes(leading_lines=[]), *after.body[1:]])
     return after
+
+
+def _catches_stop(kind: cst.BaseExpression | None) -> bool:
+    """An ``except`` clause that catches StopIteration (bare, a base class, or named)."""
+    if kind is None:
+        return True
+    names = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return any(
+        isinstance(n, cst.Name) and n.value in ("StopIteration", "Exception", "BaseException")
+        for n in names
+    )
+
+
+NEXT_HELPER = "_next_or_stop"
+NEXT_SOURCE = f"""
+def {NEXT_HELPER}(iterator):
+    # next() inside a coroutine (added by asyncify): a StopIteration may not leave a
+    # coroutine (Python turns it into RuntimeError), so the end of the iterator is
+    # reported as StopAsyncIteration, which the awaiting callers catch.
+    try:
+        return next(iterator)
+    except StopIteration:
+        raise StopAsyncIteration from None
+"""
