@@ -236,6 +236,8 @@ class _Scope:
     yielded: set[Ref | None] = field(default_factory=set)  # value refs of `yield` statements
     # `assert isinstance(x, C)` / `if isinstance(self.a, C):`: "x" / "self.a" -> "C()"
     narrowed: dict[str, Ref] = field(default_factory=dict)
+    # Locals holding a string built from a literal start: name -> (that start, exact)
+    strings: dict[str, tuple[str, bool]] = field(default_factory=dict)
     # Functions assigned to a local ("name") or returned (""): (ref args, local name)
     held: list[tuple[Pos, int, int, Ref, str]] = field(default_factory=list)
 
@@ -341,6 +343,9 @@ class _Indexer:
             if isinstance(node.func, ast.Name) and node.func.id == "super" and self.scope.cls:
                 return f"super:{self.scope.cls}", False
             callee = self.callee_ref(node.func)
+            if callee == "builtins.getattr" and len(node.args) >= 2:
+                if not any(isinstance(a, ast.Starred) for a in node.args[:2]):
+                    return self.dynamic_attribute(node.args[0], node.args[1]), True
             if callee is not None:
                 return f"{callee}()", True
         return None, False
@@ -537,6 +542,12 @@ class _Indexer:
                 return  # `from_env = Client.from_env`: another name, not a use of the value
             if value is not None:
                 only = targets[0] if len(targets) == 1 else None
+                if isinstance(only, ast.Name):  # `method = f"do_{action}"` for getattr
+                    start = self.dynamic_attribute(ast.Constant(None), value).partition("^")[2]
+                    if start and start != "*":
+                        self.scope.strings[only.id] = (start.rstrip("*"), not start.endswith("*"))
+                    else:
+                        self.scope.strings.pop(only.id, None)
                 self.hold(value, only.id if isinstance(only, ast.Name) else "", context, True)
                 if not all(isinstance(t, ast.Name) for t in targets):
                     self.escape(value)
@@ -644,10 +655,13 @@ class _Indexer:
             if part is not None:
                 self.escape(part)
 
-    def dynamic_method(self, node: ast.Call, obj: ast.expr, attr: ast.expr) -> None:
-        """``getattr(obj, "handle_" + kind)``: any method of obj whose name starts so may be
-        taken as a value (the plan finds them: FunctionRef "getattr")."""
+    def dynamic_attribute(self, obj: ast.expr, attr: ast.expr) -> Ref:
+        """``getattr(obj, "handle_" + kind)``: the value ref ``getattr:<obj>^handle_*`` (any
+        attribute of obj whose name starts so; the plan finds the methods among them)."""
         owner = self.value_ref(obj) or "?"
+        if isinstance(attr, ast.Name) and attr.id in self.scope.strings:
+            prefix, exact = self.scope.strings[attr.id]
+            return f"getattr:{owner}^{prefix}{'' if exact else '*'}"
         if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
             prefix, exact = attr.value, True
         elif isinstance(attr, ast.JoinedStr) and attr.values:
@@ -664,11 +678,7 @@ class _Indexer:
             prefix, exact = attr.left.value, False
         else:
             prefix, exact = "", False
-        line, col = self.start(node)
-        target = f"{owner}|{prefix}{'' if exact else '*'}"
-        self.refs.setdefault(self.scope_owner(), []).append(
-            FunctionRef(self.end(node), line, col, target, "getattr")
-        )
+        return f"getattr:{owner}^{prefix}{'' if exact else '*'}"
 
     def isinstance_test(self, test: ast.expr) -> bool:
         return (
@@ -1023,8 +1033,6 @@ class _Indexer:
         # Arguments.
         name = callee.removeprefix("builtins.") if callee and callee.startswith("builtins.") else ""
         args = node.args
-        if name == "getattr" and len(args) >= 2 and not isinstance(args[0], ast.Starred):
-            self.dynamic_method(node, args[0], args[1])
         if name in INSPECTORS and not node.keywords:
             # Looked at, never called: a class or function given to isinstance, hasattr,
             # getattr... is not used as a value (no factory, no callback).

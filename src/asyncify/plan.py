@@ -872,6 +872,10 @@ class _Resolver:
         else: a function (`=f`), a bound method (`C#m`, `x.m`), what a function returns."""
         if depth > 10:
             return frozenset(), False
+        if ref.startswith(GETATTR):  # the methods it may find; complete if obj's class is known
+            found = frozenset(_dynamic_methods(self, ref[len(GETATTR) :]))
+            owner = ref[len(GETATTR) :].rpartition("^")[0]
+            return found, bool(found) and self.value(owner) in self.classes
         if ref.startswith("{"):
             parts = [self.held(part, depth + 1) for part in split_union(ref)]
             return frozenset().union(*(f for f, _ in parts)), all(c for _, c in parts)
@@ -920,7 +924,9 @@ class _Resolver:
         self._value[ref] = ""  # cycles resolve to unknown
         result = ""
         if depth < 20:
-            if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
+            if ref.startswith(GETATTR):
+                result = ""  # an attribute found by name: of no type asyncify knows
+            elif ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
                 name = self.canonical(ref[1:])
                 result = f"{MODULE}{name}" if name in self.modules else ""
             elif ref.startswith("{") and ref.endswith("}"):
@@ -1055,6 +1061,7 @@ class _Resolver:
 _VALUE_MARKS = re.compile(r"[()#@{=]")
 EXTERNAL = "external:"  # a value type: an instance of a library class no table describes
 MODULE = "module:"  # a value type: a module object (`self._objects = objects`)
+GETATTR = "getattr:"  # a value ref: `getattr(obj, name)` (index.dynamic_attribute)
 # A value type: one of several types, some not the project's (a library object or one of
 # the project's): a method called on it is not joined with the project's (AFY109).
 MIXED = "mixed:"
@@ -1064,6 +1071,8 @@ def _holds_callable(ref: str) -> bool:
     """A callee ref that is a value being called (a local, a call's result), not a name or
     a method looked up on a value."""
     if ref.startswith("{") and ref.endswith("}"):  # `x = a if c else b` ... `x()`
+        return True
+    if ref.startswith(GETATTR):  # `getattr(self, "do_" + name)(...)`
         return True
     if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
         return True
@@ -1317,20 +1326,13 @@ def build_plan(
                     continue  # every call of the value it is held in is followed
                 elif name not in pins:
                     pins[name] = Pin("value", "used as a value", mod.path, ref.line, ref.col)
-    # `getattr(obj, "handle_" + kind)`: obj's methods of that name or prefix are values.
-    for mod in indexes:
-        for refs in mod.refs.values():
-            for ref in refs:
-                if ref.context == "getattr":
-                    lookup = Pin("value", "looked up with getattr", mod.path, ref.line, ref.col)
-                    for name in _dynamic_methods(r, ref.target):
-                        if not functions[name].is_async:
-                            pins.setdefault(name, lookup)
     # A function value handed on (an argument, stored, in a container), or called where it
     # may also be something else, is used as a value after all.
     for mod in indexes:
         for escapes in mod.escapes.values():
             for value_ref, line, col in escapes:
+                if value_ref.startswith(GETATTR) and value_ref.endswith("^*"):
+                    continue  # `d[k] = getattr(obj, name)`: most likely a data attribute
                 for name in r.held(value_ref)[0]:
                     if not functions[name].is_async:
                         pins.setdefault(name, Pin("value", "used as a value", mod.path, line, col))
@@ -1853,9 +1855,9 @@ def _test_roles(r: _Resolver, mod: ModuleIndex, hop: Mapping[str, str]) -> _Test
 
 def _dynamic_methods(r: _Resolver, target: str) -> list[str]:
     """The project methods ``getattr(<owner>, <name>)`` may return (target
-    ``owner|name`` or ``owner|prefix*``): of the owner's class, its bases and subclasses
+    ``owner^name`` or ``owner^prefix*``): of the owner's class, its bases and subclasses
     when its type is known; else of any class, if a prefix narrows the name."""
-    owner, _, pattern = target.rpartition("|")
+    owner, _, pattern = target.rpartition("^")
     prefix, exact = pattern.rstrip("*"), not pattern.endswith("*")
     typ = r.value(owner) if owner != "?" else ""
     if typ in r.classes:
@@ -1867,6 +1869,8 @@ def _dynamic_methods(r: _Resolver, target: str) -> list[str]:
     found = []
     for cls in classes:
         for method in r.classes[cls].methods if cls in r.classes else ():
+            if method.startswith("__") or (not prefix and method.startswith("_")):
+                continue  # a name built at run time is no special or private method
             if (method == prefix) if exact else method.startswith(prefix):
                 name = f"{cls}.{method}"
                 if name in r.functions and not _is_property(r.functions[name]):
