@@ -318,20 +318,21 @@ def _convert_once(
             if i.path not in frozen
             and (plan.modules[i.module].changes_anything or plan.modules[i.module].findings)
         ]
-        rewritten = _map(
-            _rewrite_one,
-            [(texts[i.path], plan.modules[i.module], names, i.path, options) for i in todo],
-            options.jobs,
-            "rewriting",
-        )
         if kept is not None:
-            for index, outcome in zip(todo, rewritten, strict=True):
+            # Files that use requests first: if one keeps a session, the rest is not needed.
+            todo.sort(key=lambda i: "requests" not in texts[i.path])
+        work = [(texts[i.path], plan.modules[i.module], names, i.path, options) for i in todo]
+        first = sum("requests" in texts[i.path] for i in todo) if kept is not None else 0
+        rewritten = _map(_rewrite_one, work[:first], options.jobs, "rewriting")
+        if kept is not None:
+            for index, outcome in zip(todo[:first], rewritten, strict=True):
                 found = [] if isinstance(outcome, Finding) else outcome[1]
                 if any(f.code in KEEPS_REQUESTS for f in found):
                     kept[index.path] = [f for f in found if f.code in KEEPS_REQUESTS]
             if kept:
                 return plan, outcomes
             kept = None
+        rewritten += _map(_rewrite_one, work[first:], options.jobs, "rewriting")
         failed = _verify(todo, rewritten, indexes, codemods, options, texts, names, frozen)
         for index, outcome in zip(todo, rewritten, strict=True):
             outcomes[index.path] = failed.get(index.path, outcome)
