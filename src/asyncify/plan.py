@@ -695,6 +695,7 @@ class _Resolver:
         self.partial_calls: dict[str, frozenset[str]] = {}
         self.mixed_members: set[str] = set()  # `x.m()` where x may be a library object
         self.star_unknown: set[str] = set()  # names a library's `import *` may bind
+        self.dynamic: dict[str, list[str]] = {}  # getattr targets -> methods (one pass)
         self.project_roots = frozenset(m.partition(".")[0] for m in modules)
         self._methods = {name: frozenset(c.methods) for name, c in self.classes.items()}
         self.callers: dict[str, list[CallSite]] = {}
@@ -743,6 +744,7 @@ class _Resolver:
         self.callers = callers
         self._value = {}
         self._callee = {}
+        self.dynamic = {}
 
     def canonical(self, name: str, depth: int = 0) -> str:
         """Follow re-exports through project modules and codemod aliases."""
@@ -1857,6 +1859,13 @@ def _dynamic_methods(r: _Resolver, target: str) -> list[str]:
     """The project methods ``getattr(<owner>, <name>)`` may return (target
     ``owner^name`` or ``owner^prefix*``): of the owner's class, its bases and subclasses
     when its type is known; else of any class, if a prefix narrows the name."""
+    found = r.dynamic.get(target)
+    if found is None:
+        found = r.dynamic[target] = _find_dynamic_methods(r, target)
+    return found
+
+
+def _find_dynamic_methods(r: _Resolver, target: str) -> list[str]:
     owner, _, pattern = target.rpartition("^")
     prefix, exact = pattern.rstrip("*"), not pattern.endswith("*")
     typ = r.value(owner) if owner != "?" else ""
