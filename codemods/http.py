@@ -1792,30 +1792,34 @@ class Http(Codemod):
         )
         if not self._responses_converted():
             return updated_node
-        target = targets.get(self.qualified(original_node.annotation))
-        if target is not None:
-            self._import_client(original_node.annotation)
-            if target == targets[SESSION] and self.in_param:
-                self._report_session_param(original_node)
-            return updated_node.with_changes(annotation=dotted(target))
-        # `Optional[requests.Session]`, `list[requests.Response]`: the names inside
+        # `requests.Session`, and the names inside `Optional[requests.Session]`, `list[...]`
         codemod = self
         found: list[str] = []
+        attrs: set[int] = set()
 
-        class Inner(cst.CSTTransformer):
+        class Names(cst.CSTTransformer):
+            def swap(inner, node: cst.Name | cst.Attribute) -> cst.BaseExpression:  # noqa: N805
+                name = targets.get(codemod.qualified(node))
+                if name is None:
+                    return node
+                found.append(name)
+                codemod._import_client(node)
+                return dotted(name)
+
             def leave_Attribute(  # noqa: N802
                 inner, original: cst.Attribute, updated: cst.Attribute
             ) -> cst.BaseExpression:
-                name = targets.get(codemod.qualified(original))
-                if name is None:
-                    return updated
-                found.append(name)
-                codemod._import_client(original)
-                return dotted(name)
+                return inner.swap(updated)
 
-            leave_Name = leave_Attribute  # type: ignore[assignment]  # noqa: N815
+            def visit_Attribute(inner, node: cst.Attribute) -> None:  # noqa: N802
+                attrs.add(id(node.attr))  # `requests.Session`'s `Session` is no name alone
 
-        changed = updated_node.annotation.visit(Inner())
+            def leave_Name(  # noqa: N802
+                inner, original: cst.Name, updated: cst.Name
+            ) -> cst.BaseExpression:
+                return updated if id(original) in attrs else inner.swap(updated)
+
+        changed = updated_node.annotation.visit(Names())
         if not found:
             return updated_node
         if targets[SESSION] in found and self.in_param:

@@ -258,32 +258,17 @@ PLAIN_MOCK_AWAITED = Code(
     """,
 )
 REQUESTS_EXCEPTIONS = frozenset(
-    {
-        *(
-            f"requests.{n}"
-            for n in (
-                "HTTPError",
-                "ConnectionError",
-                "Timeout",
-                "RequestException",
-                "ConnectTimeout",
-                "ReadTimeout",
-                "TooManyRedirects",
-            )
-        ),
-        *(
-            f"requests.exceptions.{n}"
-            for n in (
-                "HTTPError",
-                "ConnectionError",
-                "Timeout",
-                "RequestException",
-                "ConnectTimeout",
-                "ReadTimeout",
-                "TooManyRedirects",
-            )
-        ),
-    }
+    f"{module}.{name}"
+    for module in ("requests", "requests.exceptions")
+    for name in (
+        "HTTPError",
+        "ConnectionError",
+        "Timeout",
+        "RequestException",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "TooManyRedirects",
+    )
 )
 HTTP_MOCK_KEPT = Code(
     "AFY904",

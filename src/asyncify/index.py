@@ -543,9 +543,9 @@ class _Indexer:
             if value is not None:
                 only = targets[0] if len(targets) == 1 else None
                 if isinstance(only, ast.Name):  # `method = f"do_{action}"` for getattr
-                    start = self.dynamic_attribute(ast.Constant(None), value).partition("^")[2]
-                    if start and start != "*":
-                        self.scope.strings[only.id] = (start.rstrip("*"), not start.endswith("*"))
+                    start = self.string_start(value)
+                    if start is not None:
+                        self.scope.strings[only.id] = start
                     else:
                         self.scope.strings.pop(only.id, None)
                 self.hold(value, only.id if isinstance(only, ast.Name) else "", context, True)
@@ -659,26 +659,24 @@ class _Indexer:
         """``getattr(obj, "handle_" + kind)``: the value ref ``getattr:<obj>^handle_*`` (any
         attribute of obj whose name starts so; the plan finds the methods among them)."""
         owner = self.value_ref(obj) or "?"
-        if isinstance(attr, ast.Name) and attr.id in self.scope.strings:
-            prefix, exact = self.scope.strings[attr.id]
-            return f"getattr:{owner}^{prefix}{'' if exact else '*'}"
-        if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
-            prefix, exact = attr.value, True
-        elif isinstance(attr, ast.JoinedStr) and attr.values:
-            first = attr.values[0]
-            exact = False
-            text = first.value if isinstance(first, ast.Constant) else ""
-            prefix = text if isinstance(text, str) else ""
-        elif (
-            isinstance(attr, ast.BinOp)
-            and isinstance(attr.op, ast.Add)
-            and isinstance(attr.left, ast.Constant)
-            and isinstance(attr.left.value, str)
-        ):
-            prefix, exact = attr.left.value, False
-        else:
-            prefix, exact = "", False
+        prefix, exact = self.string_start(attr) or ("", False)
         return f"getattr:{owner}^{prefix}{'' if exact else '*'}"
+
+    def string_start(self, node: ast.expr) -> tuple[str, bool] | None:
+        """What a string value starts with, and whether that is all of it: a literal,
+        ``"do_" + x``, ``f"do_{x}"``, or a local holding one; None if nothing is known."""
+        if isinstance(node, ast.Name):
+            return self.scope.strings.get(node.id)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value, True
+        first: ast.expr | None = None
+        if isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            first = node.left
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value:
+            return first.value, False
+        return None
 
     def isinstance_test(self, test: ast.expr) -> bool:
         return (

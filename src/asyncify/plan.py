@@ -903,12 +903,13 @@ class _Resolver:
         return frozenset({name}), True
 
     def join(self, names: frozenset[str]) -> str:
-        """Make functions that one call may reach one family; its representative."""
+        """Make functions that one call may reach one family (with their overrides and
+        the groups they are already in); its representative."""
         if len(names) > 1:
-            group = frozenset(names).union(*(self.joined.get(n, ()) for n in names))
+            group = frozenset(names).union(*(self.family(n) for n in names))
             for name in group:
                 self.joined[name] = group
-            self._family.clear()
+            self._family.clear()  # families computed before the join are stale
         return min(names)
 
     def inherited(self, cls: str, name: str) -> str:
@@ -975,37 +976,28 @@ class _Resolver:
         # An instance of a type the codemods know (`r: requests.Response`).
         if name in self.tables.types:
             return name
-        # An instance of another library's class (`gql.Client(...)`): not a project object,
-        # so its methods are that library's, whatever their names.
-        if self.external_class(name):
-            return f"{EXTERNAL}{name}"
-        # What another library's function returns (`lib.make_client()`), or a name a
-        # library's `from lib import *` may have bound: maybe a library object.
-        if name in self.star_unknown or self.external_function(name):
+        if self.library_name(name):
+            last = name.rpartition(".")[2]
+            # An instance of another library's class (`gql.Client(...)`, by its CapWords
+            # spelling; not a CONSTANT holding who knows what): not a project object, so
+            # its methods are that library's, whatever their names.
+            if last[:1].isupper() and not last.isupper():
+                return f"{EXTERNAL}{name}"
+            # What another library's function returns (`lib.make_client()`): maybe one.
+            return MIXED
+        if name in self.star_unknown:  # a name a library's `from lib import *` may bind
             return MIXED
         return ""
 
-    def external_function(self, name: str) -> bool:
-        root = name.partition(".")[0]
+    def library_name(self, name: str) -> bool:
+        """A dotted name in a module outside the project (not a builtin, not a value, not
+        an API a codemod converts)."""
         return (
             "." in name
-            and root not in self.project_roots
-            and not name.startswith(("builtins.", EXTERNAL, "?", MODULE, MIXED, "super:"))
+            and name.partition(".")[0] not in self.project_roots
+            and not name.startswith(("builtins.", "?", "super:", EXTERNAL, MODULE, MIXED))
             and not _VALUE_MARKS.search(name)
             and name not in self.tables.apis
-        )
-
-    def external_class(self, name: str) -> bool:
-        """A class (by its CapWords spelling) of a module outside the project."""
-        root, _, last = name.rpartition(".")
-        return (
-            bool(root)
-            and last[:1].isupper()
-            and not last.isupper()  # a CONSTANT holding who knows what
-            and not name.startswith(("builtins.", EXTERNAL, "?", MODULE, MIXED))
-            and root.partition(".")[0] not in self.project_roots
-            and name not in self.tables.apis
-            and not _VALUE_MARKS.search(root)
         )
 
     def _parameter(self, fn_name: str, param: str, depth: int) -> str:
@@ -1916,14 +1908,7 @@ def _join_unknown(
         method = fn.qualname.rpartition(".")[2]
         if fn.cls and method in wanted and not _is_property(fn):
             candidates.setdefault(method, []).append(fn.name)
-    joined: dict[str, str] = {}
-    for method, names in candidates.items():
-        group = frozenset(names).union(*(r.family(n) for n in names))
-        for name in group:
-            r.joined[name] = group
-        joined[f"?.{method}"] = min(names)
-    r._family.clear()  # families computed before the join are stale
-    return joined
+    return {f"?.{method}": r.join(frozenset(names)) for method, names in candidates.items()}
 
 
 def _returns_async(r: _Resolver, fn: FunctionInfo, hop: Mapping[str, str]) -> bool:
