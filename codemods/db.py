@@ -1203,8 +1203,10 @@ class Db(Codemod):
             return
         self.conn_uses = {use for g in groups for use, _, _ in g.uses}
         failed: dict[cst.FunctionDef, str] = {}
+        # A method that only stores a connection it was given (`self.conn = conn` in
+        # `__init__`) runs no query: it may stay synchronous.
         methods = sorted(
-            {m for g in groups for _, m, _ in g.uses}
+            {m for g in groups for use, m, parents in g.uses if not _stores_given(use, parents)}
             | {f for flow in flows for f in flow.functions},
             key=self.pos,
         )
@@ -2584,6 +2586,17 @@ def _connect_target(db: Db, parents: tuple[cst.CSTNode, ...]) -> bool:
         and isinstance(parents[-2], cst.Assign)
         and isinstance(parents[-2].value, cst.Call)
         and db.name_of(parents[-2].value.func) == "psycopg2.connect"
+    )
+
+
+def _stores_given(attr: cst.Attribute, parents: tuple[cst.CSTNode, ...]) -> bool:
+    """``self.conn = conn``: the attribute is assigned a name (a connection made elsewhere)."""
+    return (
+        len(parents) >= 2
+        and isinstance(parents[-1], cst.AssignTarget)
+        and isinstance(parents[-2], cst.Assign)
+        and isinstance(parents[-2].value, cst.Name)
+        and parents[-2].value.value != "None"
     )
 
 

@@ -24,7 +24,7 @@ Design (docs/http.md):
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -1878,6 +1878,9 @@ class Http(Codemod):
                     target = assigned
                     if isinstance(target, cst.Name):
                         key = ("name", target.value, scope)
+                        # `if not session: session = requests.Session()`: a default too
+                        if target.value in _parameters_around(node, parents):
+                            self.defaults.setdefault(id(node), target.value)
                     elif isinstance(target, cst.Attribute):
                         owner = target.value
                         cls = (
@@ -1969,7 +1972,27 @@ class Http(Codemod):
                 if not converts:
                     bad.setdefault(found, []).append(scope or "<module>")
         import_time: set[tuple[str, str, str]] = set()  # aiohttp: no running loop there
+        # A session made in a synchronous function (`__init__`, a factory method) and kept
+        # in a local that is handed on (to `self.session`, returned): its uses elsewhere are
+        # the plan's (value flow); it converts unless sync code anywhere uses a session.
+        followed = SESSION not in self.state.plan.sync_types
+        handed: set[tuple[str, str]] = set()  # (local, scope): `self.x = s`, a method's `return s`
+        for node in survey.nodes:
+            scope = scopes.get(id(node), "")
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
+                if any(_is_self_attribute(t.target) for t in node.targets):
+                    handed.add((node.value.value, scope))
+            elif isinstance(node, cst.Return) and isinstance(node.value, cst.Name):
+                if "." in scope and ".<locals>." not in scope:
+                    handed.add((node.value.value, scope))
         for _call, key, scope in constructors:
+            if (
+                key[0] == "name"
+                and followed
+                and (key[1], key[2]) in handed
+                and key not in self.session_uses
+            ):
+                continue
             if key[0] != "attr" and scope and not asyncs.get(scope, False):
                 bad.setdefault(key, []).append(scope)
             if self.aiohttp and not scope:
@@ -2530,6 +2553,28 @@ def _session_call_kept(call: cst.Call) -> bool:
         ):
             return True  # streamed or not is decided at run time
     return False
+
+
+def _is_self_attribute(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == "self"
+    )
+
+
+def _parameters_around(node: cst.CSTNode, parents: Mapping[int, cst.CSTNode]) -> set[str]:
+    """The parameter names of the function a node is in (none at module level)."""
+    parent = parents.get(id(node))
+    while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.Lambda)):
+        parent = parents.get(id(parent))
+    if not isinstance(parent, cst.FunctionDef):
+        return set()
+    params = parent.params
+    return {
+        p.name.value
+        for p in [*params.posonly_params, *params.params, *params.kwonly_params]
+    }
 
 
 class _Survey(cst.CSTVisitor):

@@ -103,6 +103,7 @@ class CallSite:
     skip: bool = False
     args: tuple[Ref, ...] = ()  # value refs of positional arguments ("" = unknown)
     kwargs: tuple[tuple[str, Ref], ...] = ()  # value refs of keyword arguments
+    starred: bool = False  # `f(*args)` / `f(**kwargs)`: any parameter may be passed
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,8 @@ class FunctionInfo:
     # returns its local wrapper W, "factory:D" when it returns such a local decorator D.
     wraps: str = ""
     cleanup: bool = False  # a generator with try/finally or with: closing it runs code
+    # Value refs of parameter defaults (NONE for `None`, `=C` for a class or function).
+    defaults: tuple[tuple[str, Ref], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,7 +531,9 @@ class _Indexer:
                 self.escape(stmt.value.value)
                 self.scope.yielded.add(self.value_ref(stmt.value.value) or None)
         elif isinstance(stmt, ast.Return):
-            if stmt.value is not None:
+            if stmt.value is None or _is_none(stmt.value):
+                self.scope.returned.add(NONE)
+            else:
                 self.hold(stmt.value, "", context)
                 if not isinstance(stmt.value, (ast.Name, ast.Call, ast.Attribute)):
                     self.escape(stmt.value)
@@ -765,6 +770,15 @@ class _Indexer:
             elif "builtins.classmethod" in decorators:
                 kind = "classmethod"
         params = [*args.posonlyargs, *args.args]
+        positional = params[len(params) - len(args.defaults) :]
+        defaults = tuple(
+            (arg.arg, self.default_ref(default))
+            for arg, default in [
+                *zip(positional, args.defaults),
+                *zip(args.kwonlyargs, args.kw_defaults),
+            ]
+            if default is not None
+        )
         scope = _Scope(
             name=name,
             qualname=qual_prefix + node.name,
@@ -808,7 +822,7 @@ class _Indexer:
             reason = "marked `# asyncify: skip`"
         self.statements(node.body, body_context)
         self.scopes.pop()
-        returned = next(iter(scope.returned)) or "" if len(scope.returned) == 1 else ""
+        returned = _returned(scope.returned)
         for pos, line, col, target, local in scope.held:
             holder = (scope.values.get(local) or "") if local else returned
             self.refs.setdefault(name, []).append(
@@ -838,6 +852,7 @@ class _Indexer:
                 params=tuple(a.arg for a in [*params, *args.kwonlyargs]),
                 wraps=wrapper_role(node),
                 cleanup=is_gen and _has_cleanup(node),
+                defaults=defaults,
             )
         )
 
@@ -875,7 +890,11 @@ class _Indexer:
     def class_def(self, node: ast.ClassDef, context: str) -> None:
         for d in node.decorator_list:
             self.expr(d, "sync:decorator")
-        bases = tuple(self.ref_of(b)[0] or "?" for b in node.bases)
+        # `class Orders(Endpoint[int])`: the base is Endpoint (a subscript only types it).
+        bases = tuple(
+            self.ref_of(b.value if isinstance(b, ast.Subscript) else b)[0] or "?"
+            for b in node.bases
+        )
         for b in [*node.bases, *(k.value for k in node.keywords)]:
             self.expr(b, "sync:class body")
         outer = self.scope
@@ -1008,6 +1027,8 @@ class _Indexer:
                     line in self.skip_lines,
                     self.arg_refs(node),
                     tuple((k.arg, self.value_ref(k.value)) for k in node.keywords if k.arg),
+                    any(isinstance(a, ast.Starred) for a in node.args)
+                    or any(k.arg is None for k in node.keywords),
                 )
             )
         elif isinstance(func, ast.Attribute):
@@ -1096,6 +1117,16 @@ class _Indexer:
                 BlockSite(self.end(node), line, col, ref, kind, context)
             )
 
+    def default_ref(self, node: ast.expr) -> Ref:
+        """A parameter default's value: NONE, a value ref, or ``=name`` for a class or a
+        function given as the default (`adapter=DefaultAdapter`)."""
+        if _is_none(node):
+            return NONE
+        ref, is_value = self.ref_of(node)
+        if ref and not is_value and "(" not in ref:
+            return f"={ref}"
+        return ref or "" if is_value else ""
+
     def value_ref(self, node: ast.expr) -> Ref:
         ref, is_value = self.ref_of(node)
         return ref if ref and is_value else ""
@@ -1175,6 +1206,30 @@ def _narrow_key(node: ast.expr) -> str | None:
         base = _narrow_key(node.value)
         return None if base is None else f"{base}.{node.attr}"
     return None
+
+
+NONE = "None"  # a value ref: the constant None (a default, a bare `return`)
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _returned(refs: set[Ref | None]) -> Ref:
+    """What a function returns, from the value ref of each `return`: NONE when it returns
+    nothing (or only raises), one ref or their union when every other return is known;
+    a `return None` beside them does not make the value unknown (callers use the rest)."""
+    values = refs - {NONE}
+    if not values:
+        return NONE
+    if None in values:
+        return ""
+    result: Ref | None = None
+    for ref in sorted(v for v in values if v is not None):
+        result = ref if result is None else _union(result, ref)
+        if result is None:
+            return ""
+    return result or ""
 
 
 def _union(a: Ref | None, b: Ref | None) -> Ref | None:

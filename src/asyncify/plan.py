@@ -31,6 +31,7 @@ from asyncify.codemod import Api
 from asyncify.findings import Code, Finding
 from asyncify.index import (
     FULL_CONSUMERS,
+    NONE,
     TEST_MODULE,
     TRANSPARENT_DECORATORS,
     BlockSite,
@@ -602,6 +603,11 @@ class ModulePlan:
     # Async functions (qualname) -> top-level packages of the converted blocking APIs they
     # reach ("requests", "time"): a test reaching "requests" needs respx, not responses.
     reaches: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Converted library types (`requests.Session`) whose blocking methods some function
+    # that stays synchronous calls, anywhere in the program: an object of such a type
+    # made where the rewrite cannot see all its uses (a local handed on, returned) must
+    # stay sync; of any other type, every use the value flow found converts.
+    sync_types: frozenset[str] = frozenset()
 
     @property
     def changes_anything(self) -> bool:
@@ -835,9 +841,14 @@ class _Resolver:
         if ref.startswith("super:"):
             cls, _, name = ref[len("super:") :].rpartition(".")
             return self.method(cls, name, skip_first=True) or ""
+        if "@" in ref.rpartition(".")[2]:  # `adapter(base)`: a parameter holding a class
+            held = self.value(ref)
+            return held[len(CLASS) :] if held.startswith(CLASS) else ""
         base, member = _split_member(ref)
         if base is not None:
             owner = self.value(base)
+            if owner.startswith(CLASS):  # `factory.create()` on a class held in a value
+                return self.method(owner[len(CLASS) :], member) or ""
             if not owner:
                 return f"?.{member}"
             if owner == MIXED:  # maybe a library object: no join of project methods
@@ -931,10 +942,14 @@ class _Resolver:
                 result = ""  # an attribute found by name: of no type asyncify knows
             elif ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
                 name = self.canonical(ref[1:])
-                result = f"{MODULE}{name}" if name in self.modules else ""
+                if name in self.modules:
+                    result = f"{MODULE}{name}"
+                elif name in self.classes:  # `adapter=DefaultAdapter`: the class itself
+                    result = f"{CLASS}{name}"
+            elif ref == NONE:
+                result = NONE
             elif ref.startswith("{") and ref.endswith("}"):
-                found = {self.value(part, depth + 1) for part in split_union(ref)}
-                result = self.one_type(found)
+                result = self.one_type({self.value(part, depth + 1) for part in split_union(ref)})
             elif ref.endswith("()"):
                 result = self._call_result(ref[:-2], depth)
             elif "@" in ref.rpartition(".")[2]:
@@ -956,6 +971,11 @@ class _Resolver:
 
     def _call_result(self, callee_ref: str, depth: int) -> str:
         base, member = _split_member(callee_ref)
+        if member == "__enter__" and base is not None and base.endswith("()"):
+            # `with repo.unit_of_work() as uow`: a @contextmanager generator yields uow
+            fn = self.functions.get(self.callee(base[:-2]))
+            if fn is not None and fn.is_generator and CONTEXT_MANAGER in fn.decorators:
+                return self.value(fn.yields_value, depth + 1) if fn.yields_value else ""
         if member == "__enter__" and base is not None:
             owner = self.value(base, depth + 1)
             if owner in self.classes:
@@ -970,7 +990,16 @@ class _Resolver:
         if fn is not None:
             if fn.returns:
                 return self.value(f"{self.canonical(fn.returns)}()", depth + 1)
-            return self.value(fn.returns_value, depth + 1) if fn.returns_value else ""
+            # A method's overrides may run instead (`self.create_session()` in a base
+            # class whose subclass returns the session); one that returns None or only
+            # raises says nothing about the value.
+            returns = {
+                f.returns_value
+                for f in [fn, *(self.functions[m] for m in self.family(name))]
+                if not f.returns
+            }
+            found = {self.value(ref, depth + 1) if ref else "" for ref in returns}
+            return self.one_type(found)
         if name in self.tables.returns:
             return self.tables.returns[name]
         # An instance of a type the codemods know (`r: requests.Response`).
@@ -1006,25 +1035,36 @@ class _Resolver:
         sites = self.callers.get(fn_name, [])
         if fn is None or param not in fn.params:
             return ""
+        default = dict(fn.defaults).get(param)
         if not sites:  # a test or fixture: pytest passes the fixture of that name
             fixture = self.fixture(fn_name, param)
             if fixture is None:  # a fixture a library ships (`requests_mock`)
-                return self.tables.fixtures.get(param, "")
+                # A public API's `session=None`: its own default is all the project passes.
+                return self.tables.fixtures.get(param, NONE if default == NONE else "")
             ref = fixture.yields_value if fixture.is_generator else fixture.returns_value
             return self.value(ref, depth + 1) if ref else ""
         position = fn.params.index(param) - (1 if fn.kind in ("method", "classmethod") else 0)
         found: set[str] = set()
         for site in sites:
-            ref = dict(site.kwargs).get(param, "")
-            if not ref and 0 <= position < len(site.args):
+            kwargs = dict(site.kwargs)
+            if param in kwargs:
+                ref = kwargs[param]
+            elif 0 <= position < len(site.args):
                 ref = site.args[position]
+            elif default is not None and not site.starred:
+                ref = default  # not passed: the default (None says nothing of the value)
+            else:
+                ref = ""
             found.add(self.value(ref, depth + 1) if ref else "")
         return self.one_type(found)
 
     def one_type(self, found: set[str]) -> str:
         """The type of a value that is one of ``found``: that type if there is one; MIXED
         if some are not project classes (so `x.m()` is no call of a project method only);
-        else unknown."""
+        else unknown. None beside other values says nothing (a default, a `return None`
+        on one path): the value is used as the others."""
+        if len(found) > 1:
+            found = found - {NONE}
         if len(found) == 1:
             return next(iter(found))
         if any(t and t not in self.classes for t in found):
@@ -1045,16 +1085,21 @@ class _Resolver:
         return None
 
     def _attribute(self, cls: str, attr: str, depth: int) -> str:
-        for klass in self.mro(cls):
-            for name, ref in self.classes[klass].attributes:
-                if name == attr:
-                    return self.value(ref, depth + 1)
-        return ""
+        """Every value assigned to ``self.<attr>`` in the class, its bases, and its
+        subclasses (``self`` may be one of them); None says nothing of the value."""
+        found = {
+            self.value(ref, depth + 1) if ref else ""
+            for klass in [*self.mro(cls), *sorted(self.descendants(cls))]
+            for name, ref in self.classes[klass].attributes
+            if name == attr
+        }
+        return self.one_type(found) if found else ""
 
 
 _VALUE_MARKS = re.compile(r"[()#@{=]")
 EXTERNAL = "external:"  # a value type: an instance of a library class no table describes
 MODULE = "module:"  # a value type: a module object (`self._objects = objects`)
+CLASS = "class:"  # a value type: a project class itself (`adapter=DefaultAdapter`)
 GETATTR = "getattr:"  # a value ref: `getattr(obj, name)` (index.dynamic_attribute)
 # A value type: one of several types, some not the project's (a library object or one of
 # the project's): a method called on it is not joined with the project's (AFY109).
@@ -1178,6 +1223,8 @@ def build_plan(
             break
         known: dict[str, list[CallSite]] = {}
         for _mod, _owner, site, name in resolved:
+            if name in r.classes:  # `C(x)` passes x to C.__init__ (its own or inherited)
+                name = r.method(name, "__init__") or ""
             if name in functions:
                 known.setdefault(name, []).append(site)
         r.reset(known)
@@ -1546,6 +1593,15 @@ def build_plan(
         caller = functions.get(owner)
         if method in hop and (owner in hop or (caller is not None and caller.is_async)):
             awaits.setdefault(mod.module, {})[site.pos] = AwaitSite("anext", False)
+    sync_types = frozenset(
+        receiver
+        for _mod, owner, site, name in resolved
+        if name in tables.apis
+        and tables.apis[name].blocking
+        and (receiver := name.rpartition(".")[0]) in tables.types
+        and owner not in hop
+        and not (owner in functions and functions[owner].is_async)
+    )
     types: dict[str, dict[Pos, str]] = {}
     for mod in indexes:
         for vsite in mod.values:
@@ -1637,6 +1693,7 @@ def build_plan(
             maps=maps.get(mod.module, {}) if mine or awaits.get(mod.module) else {},
             names=names.get(mod.module, {}),
             types=types.get(mod.module, {}),
+            sync_types=sync_types,
             findings=tuple(sorted(findings_by_path.get(mod.path, []))),
             sync_wrappers={
                 fn.qualname: sync.wrappers[fn.name]
