@@ -469,3 +469,66 @@ def test_pools_rows_json(tmp_path: Path, pg_schema: Schema) -> None:
     assert "json (2, {'a': None}, [1.5, True]) dict list" in out
     assert "returned [(4,), (5,)]" in out
     assert [r[0] for r in before["items"]] == [1, 2, 4, 5]
+
+
+# Issue 15 pattern 8: a connection made in one module, handed to a class of another module
+# that stores it (`self.conn = conn`) and runs queries on it.
+HANDED_MAIN = '''
+import os
+
+import psycopg2
+
+from store import Store
+
+DSN = os.environ["ASYNCIFY_TEST_PG_DSN"]
+SCHEMA = os.environ["PGSCHEMA"]
+
+
+def main():
+    conn = psycopg2.connect(DSN)
+    store = Store(conn, SCHEMA)
+    store.create()
+    store.add("pen", 3)
+    store.add("ink", 5)
+    print(store.total())
+    conn.close()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+HANDED_STORE = '''
+class Store:
+    def __init__(self, conn, schema):
+        self.conn = conn
+        self.schema = schema
+
+    def create(self):
+        cur = self.conn.cursor()
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {self.schema}.stock (sku text, qty int)")
+        self.conn.commit()
+
+    def add(self, sku, qty):
+        cur = self.conn.cursor()
+        cur.execute(f"INSERT INTO {self.schema}.stock VALUES (%s, %s)", (sku, qty))
+        self.conn.commit()
+
+    def total(self):
+        cur = self.conn.cursor()
+        cur.execute(f"SELECT sum(qty) FROM {self.schema}.stock")
+        return cur.fetchone()[0]
+'''
+
+
+def test_connection_handed_to_another_module(tmp_path: Path, pg_schema: Schema) -> None:
+    both, before, after = run_db_program(
+        tmp_path, pg_schema, {"main.py": HANDED_MAIN, "store.py": HANDED_STORE}
+    )
+    assert "await asyncpg.connect(" in both.converted["main.py"], both.converted["main.py"]
+    store = both.converted["store.py"]
+    assert "async def total(self)" in store and "await self.conn" in store, store
+    assert "psycopg2" not in store and "cursor" not in store, store
+    both.assert_same()
+    assert both.before.stdout == "8\n"
+    assert after == before
