@@ -1205,8 +1205,16 @@ class Db(Codemod):
         failed: dict[cst.FunctionDef, str] = {}
         # A method that only stores a connection it was given (`self.conn = conn` in
         # `__init__`) runs no query: it may stay synchronous.
+        # Only when no code that stays synchronous uses a psycopg2 connection or cursor
+        # anywhere (the plan's value flow brought the connection here).
+        followed = not ({CONNECTION, CURSOR} & self.state.plan.sync_types)
         methods = sorted(
-            {m for g in groups for use, m, parents in g.uses if not _stores_given(use, parents)}
+            {
+                m
+                for g in groups
+                for use, m, parents in g.uses
+                if not (followed and _stores_given(use, parents))
+            }
             | {f for flow in flows for f in flow.functions},
             key=self.pos,
         )

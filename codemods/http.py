@@ -1980,8 +1980,18 @@ class Http(Codemod):
         for node in survey.nodes:
             scope = scopes.get(id(node), "")
             if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
-                if any(_is_self_attribute(t.target) for t in node.targets):
-                    handed.add((node.value.value, scope))
+                for t in node.targets:
+                    if _is_self_attribute(t.target):
+                        handed.add((node.value.value, scope))
+                        assert isinstance(t.target, cst.Attribute)
+                        # its uses as `<anything>.x` in this file are its uses too
+                        attr = t.target.attr.value
+                        for _n, use_scope, spelled, converts in uses:
+                            receiver = spelled.lstrip(".").rpartition(".")[2]
+                            if not converts and spelled.startswith(".") and receiver == attr:
+                                bad.setdefault(("name", node.value.value, scope), []).append(
+                                    use_scope or "<module>"
+                                )
             elif isinstance(node, cst.Return) and isinstance(node.value, cst.Name):
                 if "." in scope and ".<locals>." not in scope:
                     handed.add((node.value.value, scope))
