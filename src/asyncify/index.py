@@ -194,6 +194,7 @@ class ClassInfo:
     bases: tuple[Ref, ...]
     methods: tuple[str, ...]
     attributes: tuple[tuple[str, Ref], ...]  # self.attr = <value ref>, from any method
+    declared: tuple[str, ...] = ()  # attributes annotated in the class body (`repo: Repo`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -909,11 +910,13 @@ class _Indexer:
         scope = _Scope(name="", qualname="")
         scope.names = {}
         self.scopes.append(scope)
+        declared: list[str] = []
         for stmt in node.body:
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 annotation = self.annotation_ref(stmt.annotation)
                 if annotation:  # `repo: Repo` on the class (dataclass fields, attributes)
                     self.class_attrs.setdefault(name, {})[stmt.target.id] = f"{annotation}()"
+                    declared.append(stmt.target.id)
             self.statement(
                 stmt,
                 "sync:class body"
@@ -933,6 +936,7 @@ class _Indexer:
                 bases=bases,
                 methods=methods,
                 attributes=tuple((k, v) for k, v in attrs.items() if v),
+                declared=tuple(declared),
             )
         )
 

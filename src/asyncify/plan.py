@@ -899,6 +899,8 @@ class _Resolver:
             fn = self.functions.get(self.callee(ref[:-2]))
             if fn is None or not fn.returns_value:
                 return frozenset(), False
+            if fn.returns_value.startswith(GETATTR) and fn.returns_value.endswith("^*"):
+                return frozenset(), False  # `return getattr(self, name)`: most likely data
             return self.held(fn.returns_value, depth + 1)
         last = ref.rpartition(".")[2]
         if "#" in last:  # `self.get` read as a value, in a method of the class
@@ -1085,8 +1087,13 @@ class _Resolver:
         return None
 
     def _attribute(self, cls: str, attr: str, depth: int) -> str:
-        """Every value assigned to ``self.<attr>`` in the class, its bases, and its
-        subclasses (``self`` may be one of them); None says nothing of the value."""
+        """The declared type of ``self.<attr>`` (`manager: FileManager` in the class body,
+        the nearest in the MRO), else every value assigned to it in the class, its bases
+        and its subclasses (``self`` may be one of them); None says nothing of the value."""
+        for klass in self.mro(cls):
+            if attr in self.classes[klass].declared:
+                ref = dict(self.classes[klass].attributes).get(attr, "")
+                return self.value(ref, depth + 1) if ref else ""
         found = {
             self.value(ref, depth + 1) if ref else ""
             for klass in [*self.mro(cls), *sorted(self.descendants(cls))]
