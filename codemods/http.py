@@ -978,6 +978,7 @@ class Http(Codemod):
         self.session_uses: dict[tuple[str, str, str], list[cst.CSTNode]] = {}
         self.kept_constructors: set[int] = set()
         self.defaults: dict[int, str] = {}  # `x or requests.Session()`: id(call) -> "x"
+        self.bound_nodes: set[int] = set()  # `session.get` handed to a followed parameter
         self.in_param = False
         self.session_params: set[int] = set()  # functions whose parameter got AFY216
         self.kept_calls: set[int] = set()  # ids of calls/with items on kept sessions
@@ -1276,6 +1277,19 @@ class Http(Codemod):
                 return self._stream_call(original_node, updated_node, name)
             return self._request(original_node, updated_node, name)
         return updated_node
+
+    def _bound_request(self, method: cst.Attribute) -> cst.BaseExpression:
+        """``session.get`` handed on as a value → ``functools.partial(client.request, "GET")``:
+        httpx's ``get`` takes no body arguments, its ``request`` takes them all."""
+        self.add_import("functools")
+        verb = method.attr.value
+        func = method if verb == "request" else method.with_changes(attr=cst.Name("request"))
+        args = [cst.Arg(func)]
+        if verb != "request":
+            args.append(cst.Arg(cst.SimpleString(f'"{verb.upper()}"')))
+        if verb == "head":  # requests' head() does not follow redirects
+            args.append(keyword_arg("follow_redirects", cst.Name("False")))
+        return cst.Call(func=dotted("functools.partial"), args=_commas(args))
 
     def _import_client(self, func: cst.BaseExpression) -> None:
         self.add_import(self.library)
@@ -1678,6 +1692,8 @@ class Http(Codemod):
     ) -> cst.BaseExpression:
         if not isinstance(updated_node, cst.Attribute):
             return updated_node
+        if id(original_node) in self.bound_nodes and id(original_node) not in self.kept_calls:
+            return self._bound_request(updated_node)
         member = self.error_members.get(id(original_node))
         if member is not None and isinstance(updated_node.value, cst.Attribute):
             return updated_node.with_changes(value=updated_node.value.value, attr=cst.Name(member))
@@ -1948,6 +1964,16 @@ class Http(Codemod):
                 call = parents.get(id(parent))
                 if isinstance(call, cst.Call) and self.qualified(call.func) == "asyncio.to_thread":
                     continue
+                # `self._call(self.session.get, url)`: the plan follows it to its calls,
+                # which convert; the argument becomes a partial of the client's request()
+                if (
+                    not self.aiohttp
+                    and self._pos(node) in self.state.plan.bound_methods
+                    and (spelled := _spelled(node.value))
+                ):
+                    self.bound_nodes.add(id(node))
+                    uses.append((node, scopes.get(id(node), ""), spelled, True))
+                    continue
             if spelled := _spelled(node.value):
                 uses.append((node, scopes.get(id(node), ""), spelled, False))
         # `asyncio.to_thread(session.get, url)`: a session asyncify (or you) kept before.
@@ -1959,6 +1985,17 @@ class Http(Codemod):
                 and isinstance(method := node.args[0].value, cst.Attribute)
                 and method.attr.value in request_methods
                 and (spelled := _spelled(method.value))
+            ):
+                uses.append((node, scopes.get(id(node), ""), spelled, False))
+        # `getattr(session, name)`: a method found by name, called where asyncify does not
+        # follow it: the session stays requests.
+        for node in survey.nodes:
+            if (
+                isinstance(node, cst.Call)
+                and node.args
+                and isinstance(node.func, cst.Name)
+                and node.func.value == "getattr"
+                and (spelled := _spelled(node.args[0].value))
             ):
                 uses.append((node, scopes.get(id(node), ""), spelled, False))
         # `with <session>:` on an existing session stays a sync `with`: not convertible.

@@ -775,8 +775,8 @@ class _Indexer:
         defaults = tuple(
             (arg.arg, self.default_ref(default))
             for arg, default in [
-                *zip(positional, args.defaults),
-                *zip(args.kwonlyargs, args.kw_defaults),
+                *zip(positional, args.defaults, strict=True),
+                *zip(args.kwonlyargs, args.kw_defaults, strict=True),
             ]
             if default is not None
         )

@@ -608,6 +608,9 @@ class ModulePlan:
     # made where the rewrite cannot see all its uses (a local handed on, returned) must
     # stay sync; of any other type, every use the value flow found converts.
     sync_types: frozenset[str] = frozenset()
+    # Bound request methods handed to a parameter that is only called (`self._call(
+    # self.session.get, url)`): start (line, col) of the argument -> the method's name.
+    bound_methods: Mapping[tuple[int, int], str] = field(default_factory=dict)
 
     @property
     def changes_anything(self) -> bool:
@@ -706,6 +709,16 @@ class _Resolver:
         self._methods = {name: frozenset(c.methods) for name, c in self.classes.items()}
         self.callers: dict[str, list[CallSite]] = {}
         self.module_of = {fn.name: mod.module for mod in modules.values() for fn in mod.functions}
+        # Calls of a parameter's value (`method(url)`), and value refs handed on anywhere.
+        self.param_calls: dict[str, list[CallSite]] = {}
+        self.escaping: set[str] = set()
+        for mod in modules.values():
+            for sites in mod.calls.values():
+                for site in sites:
+                    if "@" in site.callee.rpartition(".")[2]:
+                        self.param_calls.setdefault(site.callee, []).append(site)
+            for escapes in mod.escapes.values():
+                self.escaping.update(ref for ref, _, _ in escapes)
         self.children: dict[str, set[str]] = {}
         for cls in self.classes.values():
             for base in cls.bases:
@@ -843,12 +856,19 @@ class _Resolver:
             return self.method(cls, name, skip_first=True) or ""
         if "@" in ref.rpartition(".")[2]:  # `adapter(base)`: a parameter holding a class
             held = self.value(ref)
-            return held[len(CLASS) :] if held.startswith(CLASS) else ""
+            return held[len(CLASS) :] if held.startswith(CLASS) else self.bound_api(ref)[0]
         base, member = _split_member(ref)
         if base is not None:
             owner = self.value(base)
             if owner.startswith(CLASS):  # `factory.create()` on a class held in a value
                 return self.method(owner[len(CLASS) :], member) or ""
+            if owner.startswith(UNION):  # one of several project classes: any of their m
+                methods = {
+                    self.method(cls, member) or "" for cls in owner[len(UNION) :].split("|")
+                }
+                if "" in methods or not methods <= self.functions.keys():
+                    return f"?.{member}"
+                return self.join(frozenset(methods))
             if not owner:
                 return f"?.{member}"
             if owner == MIXED:  # maybe a library object: no join of project methods
@@ -870,6 +890,47 @@ class _Resolver:
                     or name
                 )
         return name
+
+    def argument(self, fn: FunctionInfo, param: str, site: CallSite) -> str | None:
+        """The value ref ``site`` passes for ``param`` of ``fn`` ("" if unknown), or None
+        if it leaves the parameter to its default."""
+        kwargs = dict(site.kwargs)
+        if param in kwargs:
+            return kwargs[param]
+        position = fn.params.index(param) - (1 if fn.kind in ("method", "classmethod") else 0)
+        if 0 <= position < len(site.args):
+            return site.args[position]
+        return "" if site.starred else None
+
+    def bound_api(self, ref: str) -> tuple[str, frozenset[str]]:
+        """``method(url)`` where every call of the function passes for parameter ``method``
+        a bound request method of one converted library object (`self._call(self.session.get,
+        url)`), and the function only calls it, with the URL alone as positional argument:
+        the API it calls and the methods (verbs) it may be; ("", {}) otherwise."""
+        fn_name, _, param = ref.rpartition("@")
+        fn = self.functions.get(fn_name)
+        sites = self.callers.get(fn_name, [])
+        if fn is None or param not in fn.params or not sites or ref in self.escaping:
+            return "", frozenset()
+        if any(len(c.args) > 1 or c.starred for c in self.param_calls.get(ref, ())):
+            return "", frozenset()
+        apis: set[str] = set()
+        for site in sites:
+            arg = self.argument(fn, param, site)
+            base, member = _split_member(arg or "")
+            if base is None:
+                return "", frozenset()
+            owner = self.value(base)
+            api = self.canonical(f"{owner}.{member}") if owner else ""
+            if api not in self.tables.apis or not self.tables.apis[api].blocking:
+                return "", frozenset()
+            apis.add(api)
+        receivers = {a.rpartition(".")[0] for a in apis}
+        verbs = frozenset(a.rpartition(".")[2] for a in apis)
+        # One receiver type; HEAD (no redirects in requests) only alone.
+        if len(receivers) != 1 or ("head" in verbs and len(verbs) > 1):
+            return "", frozenset()
+        return min(apis), verbs
 
     def in_subclasses(self, cls: str, name: str) -> str:
         """``self.m()`` in a mixin that does not define m: the classes that mix it in do
@@ -966,6 +1027,13 @@ class _Resolver:
                     owner = self.value(base, depth + 1)
                     if owner in self.classes:
                         result = self._attribute(owner, member, depth)
+                    elif owner.startswith(UNION):
+                        result = self.one_type(
+                            {
+                                self._attribute(cls, member, depth)
+                                for cls in owner[len(UNION) :].split("|")
+                            }
+                        )
                     elif owner:
                         result = self.tables.returns.get(f"{owner}.{member}", "")
         self._value[ref] = result
@@ -1069,6 +1137,10 @@ class _Resolver:
             found = found - {NONE}
         if len(found) == 1:
             return next(iter(found))
+        if found and all(t in self.classes or t.startswith(UNION) for t in found):
+            # one of several project classes: `x.m()` calls m of each (joined)
+            classes = {c for t in found for c in t.removeprefix(UNION).split("|")}
+            return UNION + "|".join(sorted(classes)) if len(classes) > 1 else classes.pop()
         if any(t and t not in self.classes for t in found):
             return MIXED
         return ""
@@ -1107,6 +1179,7 @@ _VALUE_MARKS = re.compile(r"[()#@{=]")
 EXTERNAL = "external:"  # a value type: an instance of a library class no table describes
 MODULE = "module:"  # a value type: a module object (`self._objects = objects`)
 CLASS = "class:"  # a value type: a project class itself (`adapter=DefaultAdapter`)
+UNION = "union:"  # a value type: one of several project classes (`union:pkg.A|pkg.B`)
 GETATTR = "getattr:"  # a value ref: `getattr(obj, name)` (index.dynamic_attribute)
 # A value type: one of several types, some not the project's (a library object or one of
 # the project's): a method called on it is not joined with the project's (AFY109).
@@ -1600,12 +1673,25 @@ def build_plan(
         caller = functions.get(owner)
         if method in hop and (owner in hop or (caller is not None and caller.is_async)):
             awaits.setdefault(mod.module, {})[site.pos] = AwaitSite("anext", False)
+    bound_methods: dict[str, dict[tuple[int, int], str]] = {}
+    for mod, owner, site, name in resolved:
+        callee = functions.get(name)
+        if callee is None:
+            continue
+        for param in callee.params:
+            if not r.bound_api(f"{name}@{param}")[0]:
+                continue
+            arg = r.argument(callee, param, site)
+            for ref in mod.refs.get(owner, ()):
+                if arg and ref.target == arg and ref.context == "value":
+                    member = arg.rpartition(".")[2]
+                    bound_methods.setdefault(mod.module, {})[(ref.line, ref.col)] = member
     sync_types = frozenset(
-        receiver
+        api_type
         for _mod, owner, site, name in resolved
         if name in tables.apis
         and tables.apis[name].blocking
-        and (receiver := name.rpartition(".")[0]) in tables.types
+        and (api_type := name.rpartition(".")[0]) in tables.types
         and owner not in hop
         and not (owner in functions and functions[owner].is_async)
     )
@@ -1701,6 +1787,7 @@ def build_plan(
             names=names.get(mod.module, {}),
             types=types.get(mod.module, {}),
             sync_types=sync_types,
+            bound_methods=bound_methods.get(mod.module, {}),
             findings=tuple(sorted(findings_by_path.get(mod.path, []))),
             sync_wrappers={
                 fn.qualname: sync.wrappers[fn.name]
