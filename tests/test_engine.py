@@ -75,6 +75,49 @@ def test_output_that_parses_but_does_not_compile_is_rejected(
     assert "does not compile" in low.message and "outside async function" in low.message
 
 
+def test_a_call_left_without_await_freezes_the_callee(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The invariant, checked on the converted program: a function that became async is
+    never called without await. A violation is not shipped: the callee's file stays as it
+    was (AFY140, at the call site) and the plan is redone with it synchronous."""
+    rewrite = engine._rewrite_one
+
+    def drops_an_await(item):  # type: ignore[no-untyped-def]
+        """Simulates a propagation bug: in high.py the await on `wait()` goes missing."""
+        result = rewrite(item)
+        if item[3] == "high.py" and not isinstance(result, Finding):
+            return result[0].replace("await wait()", "wait()"), result[1]
+        return result
+
+    monkeypatch.setattr(engine, "_rewrite_one", drops_an_await)
+    files = {
+        "low.py": "import time\n\ndef wait():\n    time.sleep(0)\n",
+        "high.py": "from low import wait\n\ndef main():\n    wait()\n    return 1\n",
+    }
+    plan, outcomes = convert_texts(sources(files), Options())
+    low = outcomes["low.py"]
+    assert isinstance(low, Finding) and low.code == "AFY140", low
+    assert (low.path, low.line, low.col) == ("high.py", 4, 4)
+    assert "low:wait" in low.message
+    assert "high.py" not in outcomes or outcomes["high.py"][0] == files["high.py"]  # type: ignore[index]
+    assert plan.async_functions == frozenset()
+
+
+def test_awaited_and_run_coroutines_are_not_violations() -> None:
+    """`await f()`, `asyncio.run(f())`, `asyncio.gather(f(), g())` and a task group's
+    `create_task(f())` all run the coroutine: the converted program has no violation."""
+    files = {
+        "app.py": "import time\n\ndef f():\n    time.sleep(0)\n    return 1\n\n"
+        "def main():\n    return f() + f()\n\nif __name__ == '__main__':\n    print(main())\n",
+        "runner.py": "import asyncio\nfrom app import f\n\nasync def both():\n"
+        "    return await asyncio.gather(f(), f())\n\nasync def grouped():\n"
+        "    async with asyncio.TaskGroup() as tg:\n        tg.create_task(f())\n",
+    }
+    plan, outcomes = convert_texts(sources(files), Options())
+    assert not any(isinstance(o, Finding) for o in outcomes.values()), outcomes
+    assert "app.f" in plan.async_functions
+    assert "await f()" in outcomes["app.py"][0]  # type: ignore[index]
+
+
 def test_input_that_does_not_compile_is_still_converted() -> None:
     """A script with `await` at top level (a notebook export) parses; it is not our error."""
     files = {"nb.py": "import time\n\ndef f():\n    time.sleep(0)\n\nawait g()\n"}

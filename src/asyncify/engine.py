@@ -22,7 +22,7 @@ import libcst as cst
 
 from asyncify import cache, pytest_config
 from asyncify.codemod import Codemod
-from asyncify.findings import SYNTAX_ERROR, UNSTABLE_OUTPUT, Finding
+from asyncify.findings import NOT_AWAITED, SYNTAX_ERROR, UNSTABLE_OUTPUT, Finding
 from asyncify.index import ModuleIndex, index_module
 from asyncify.options import Options
 from asyncify.plan import AsyncPlan, ModulePlan, build_plan, merge_plans
@@ -333,7 +333,9 @@ def _convert_once(
                 return plan, outcomes
             kept = None
         rewritten += _map(_rewrite_one, work[first:], options.jobs, "rewriting")
-        failed = _verify(todo, rewritten, indexes, codemods, options, texts, names, frozen)
+        failed = _verify(
+            todo, rewritten, indexes, codemods, options, texts, names, frozen, plan
+        )
         for index, outcome in zip(todo, rewritten, strict=True):
             outcomes[index.path] = failed.get(index.path, outcome)
         if not failed:
@@ -354,8 +356,11 @@ def _verify(
     texts: dict[str, str],
     names: tuple[str, ...],
     frozen: set[str],
+    first: AsyncPlan,
 ) -> dict[str, Finding]:
-    """Outputs must parse, and a second run over the converted program must change nothing."""
+    """Outputs must parse, a second run over the converted program must change nothing,
+    and no function this run made async may be called there without `await` (the file
+    defining it is then left unchanged: AFY140)."""
     failed: dict[str, Finding] = {}
     new_texts: dict[str, str] = {}
     for index, result in zip(todo, rewritten, strict=True):
@@ -388,6 +393,12 @@ def _verify(
         else:
             second.append(by_path[index.path])
     plan = plan_for(second, codemods, options, frozen | set(failed))
+    became = first.async_functions
+    for path, line, col, callee, callee_path in plan.unawaited:
+        if callee in became and callee_path not in failed:
+            failed[callee_path] = NOT_AWAITED.at(
+                path, line, col, f"`{first.label(callee)}` ({callee_path} left unchanged)"
+            )
     for index in second:
         if index.path not in new_texts:
             continue

@@ -157,6 +157,36 @@ UNSTABLE_OUTPUT = Code(
     ```
     """,
 )
+NOT_AWAITED = Code(
+    "AFY140",
+    "a function that became async would be called without await; its file is left unchanged",
+    "annotate the value the function is called on, or convert the call by hand",
+    doc="""
+    Verification found, in the converted program, a call of a function that this run made
+    `async def` that is neither awaited nor handed to something that runs a coroutine
+    (`asyncio.run`, `create_task`, `gather`, ...). The call would get a coroutine instead of
+    the function's result: the converted program would be wrong.
+
+    That happens where asyncify could not tell what a call reaches (a value of unknown type,
+    a name it could not resolve). Rather than ship it, asyncify leaves the file that defines
+    the function unchanged and plans again with its functions kept synchronous, so every
+    other file calls them as before. The finding is at the call site it could not follow.
+
+    Before:
+
+    ```python
+    def refresh(store):
+        store.reload()        # store's type is unknown here
+    ```
+
+    After (annotate, so the call is resolved and awaited):
+
+    ```python
+    async def refresh(store: Store):
+        await store.reload()
+    ```
+    """,
+)
 READ_ERROR = Code(
     "AFY004",
     "file could not be read or written",

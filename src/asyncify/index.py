@@ -104,6 +104,8 @@ class CallSite:
     args: tuple[Ref, ...] = ()  # value refs of positional arguments ("" = unknown)
     kwargs: tuple[tuple[str, Ref], ...] = ()  # value refs of keyword arguments
     starred: bool = False  # `f(*args)` / `f(**kwargs)`: any parameter may be passed
+    # `await f()`, or handed to what runs a coroutine (`asyncio.run(f())`, `create_task`)
+    awaited: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +262,7 @@ class _Indexer:
         self.functions: list[FunctionInfo] = []
         self.classes: list[ClassInfo] = []
         self.calls: dict[str, list[CallSite]] = {}
+        self.awaited: set[int] = set()  # id() of calls awaited or run as coroutines
         self.refs: dict[str, list[FunctionRef]] = {}
         self.values: list[ValueSite] = []
         self.blocks: dict[str, list[BlockSite]] = {}
@@ -942,6 +945,8 @@ class _Indexer:
 
     # -- expressions -------------------------------------------------------------
     def expr(self, node: ast.expr, context: str) -> None:
+        if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+            self.awaited.add(id(node.value))
         if isinstance(node, ast.Call):
             self.call(node, context)
         elif isinstance(node, ast.Lambda):
@@ -1016,6 +1021,14 @@ class _Indexer:
     def call(self, node: ast.Call, context: str) -> None:
         func = node.func
         callee = self.callee_ref(func)
+        runner = callee if callee in COROUTINE_RUNNERS else ""
+        if isinstance(func, ast.Attribute) and func.attr in COROUTINE_RUNNER_METHODS:
+            runner = func.attr
+        if runner:  # `asyncio.run(main())`, `tg.create_task(f())`: the coroutine is run
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                value = arg.value if isinstance(arg, ast.Starred) else arg
+                if isinstance(value, ast.Call):
+                    self.awaited.add(id(value))
         line, col = self.start(node)
         if callee is not None:
             site_context = context
@@ -1033,6 +1046,7 @@ class _Indexer:
                     tuple((k.arg, self.value_ref(k.value)) for k in node.keywords if k.arg),
                     any(isinstance(a, ast.Starred) for a in node.args)
                     or any(k.arg is None for k in node.keywords),
+                    id(node) in self.awaited,
                 )
             )
         elif isinstance(func, ast.Attribute):
@@ -1213,6 +1227,22 @@ def _narrow_key(node: ast.expr) -> str | None:
 
 
 NONE = "None"  # a value ref: the constant None (a default, a bare `return`)
+# What runs a coroutine it is given (the call in its arguments is as good as awaited).
+COROUTINE_RUNNERS = frozenset(
+    {
+        "asyncio.run",
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.gather",
+        "asyncio.wait_for",
+        "asyncio.shield",
+        "asyncio.wait",
+        "asyncio.as_completed",
+        "asyncio.run_coroutine_threadsafe",
+        "contextlib.aclosing",
+    }
+)
+COROUTINE_RUNNER_METHODS = frozenset({"create_task", "run_until_complete", "run", "start_soon"})
 
 
 def _is_none(node: ast.expr) -> bool:

@@ -633,6 +633,9 @@ class AsyncPlan:
     plan_findings: tuple[Finding, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # dotted name -> "module:qualname"
     by_path: Mapping[str, ModulePlan] = field(default_factory=dict)
+    # Calls of an `async def` function (not a generator) that are neither awaited nor run
+    # as coroutines: (path, line, col, callee, callee's path). Verification reads them.
+    unawaited: tuple[tuple[str, int, int, str, str], ...] = ()
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)
@@ -1811,7 +1814,20 @@ def build_plan(
             module_plans[mod.module] = _replace_maps(plan, keep)
     for module, renamed in call_renames.items():
         module_plans[module] = replace(module_plans[module], call_renames=renamed)
+    unawaited = tuple(
+        sorted(
+            (mod.path, site.line, site.col, name, path_of[name])
+            for mod, _owner, site, name in resolved
+            if name in functions
+            and functions[name].is_async
+            and not functions[name].is_generator
+            and not site.awaited
+            and not site.skip
+            and site.context in ("await", "main")
+        )
+    )
     return AsyncPlan(
+        unawaited=unawaited,
         modules=module_plans,
         chains=chains,
         pinned={k: v for k, v in pinned.items() if k in wanted},
@@ -1849,6 +1865,7 @@ def merge_plans(plans: Sequence[AsyncPlan]) -> AsyncPlan:
         plan_findings=tuple(sorted(f for p in plans for f in p.plan_findings)),
         labels=labels,
         by_path=by_path,
+        unawaited=tuple(u for p in plans for u in p.unawaited),
     )
 
 
