@@ -268,6 +268,7 @@ class _Indexer:
         self.blocks: dict[str, list[BlockSite]] = {}
         self.patches: list[PatchSite] = []
         self.class_attrs: dict[str, dict[str, Ref | None]] = {}
+        self.declared: dict[str, set[str]] = {}  # class -> attributes annotated in its body
         self.scopes: list[_Scope] = []
         self.class_stack: list[str] = []
         self.stars: list[str] = []
@@ -737,9 +738,11 @@ class _Indexer:
             and scope.cls
             and target.value.id == scope.first_param
         ):
+            if target.attr in self.declared.get(scope.cls, ()):
+                return  # `_client: ClientBase` in the class body says what it holds
             attrs = self.class_attrs.setdefault(scope.cls, {})
-            if target.attr in attrs and attrs[target.attr] != ref:
-                attrs[target.attr] = None
+            if target.attr in attrs:  # assigned several things: the plan joins them
+                attrs[target.attr] = _union(attrs[target.attr], ref)
             else:
                 attrs[target.attr] = ref
 
@@ -920,6 +923,7 @@ class _Indexer:
                 if annotation:  # `repo: Repo` on the class (dataclass fields, attributes)
                     self.class_attrs.setdefault(name, {})[stmt.target.id] = f"{annotation}()"
                     declared.append(stmt.target.id)
+                    self.declared.setdefault(name, set()).add(stmt.target.id)
             self.statement(
                 stmt,
                 "sync:class body"

@@ -859,7 +859,13 @@ class _Resolver:
             return self.method(cls, name, skip_first=True) or ""
         if "@" in ref.rpartition(".")[2]:  # `adapter(base)`: a parameter holding a class
             held = self.value(ref)
-            return held[len(CLASS) :] if held.startswith(CLASS) else self.bound_api(ref)[0]
+            if held.startswith(CLASS):
+                return held[len(CLASS) :]
+            functions, complete = self.held_parameter(ref)
+            if functions and not complete:
+                self.partial_calls[ref] = functions
+                return ""
+            return self.join(functions) if functions else self.bound_api(ref)[0]
         base, member = _split_member(ref)
         if base is not None:
             owner = self.value(base)
@@ -904,6 +910,30 @@ class _Resolver:
         if 0 <= position < len(site.args):
             return site.args[position]
         return "" if site.starred else None
+
+    def held_parameter(self, ref: str, depth: int = 0) -> tuple[frozenset[str], bool]:
+        """The project functions every call passes for a parameter that the function only
+        calls (`self._iter_pages(self.get_list)` ... `list_function(page=n)`), and whether
+        it can be nothing else (not handed on, every argument a known function)."""
+        fn_name, _, param = ref.rpartition("@")
+        fn = self.functions.get(fn_name)
+        sites = self.callers.get(fn_name, [])
+        if fn is None or param not in fn.params or not sites or ref in self.escaping:
+            return frozenset(), False
+        found: set[str] = set()
+        complete = True
+        for site in sites:
+            arg = self.argument(fn, param, site)
+            if arg is None:  # left to its default
+                arg = dict(fn.defaults).get(param, "")
+                if arg == NONE:
+                    continue
+            if not arg:
+                return frozenset(found), False
+            held, whole = self.held(arg, depth + 1)
+            found |= held
+            complete = complete and whole
+        return frozenset(found), complete and bool(found)
 
     def bound_api(self, ref: str) -> tuple[str, frozenset[str]]:
         """``method(url)`` where every call of the function passes for parameter ``method``
@@ -956,6 +986,8 @@ class _Resolver:
         if ref.startswith("{"):
             parts = [self.held(part, depth + 1) for part in split_union(ref)]
             return frozenset().union(*(f for f, _ in parts)), all(c for _, c in parts)
+        if "@" in ref.rpartition(".")[2]:
+            return self.held_parameter(ref, depth)
         if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
             name = self.callee(ref[1:])
             return (frozenset({name}), True) if name in self.functions else (frozenset(), False)
@@ -1431,6 +1463,20 @@ def build_plan(
         why = _site_kind(site, callee)
         if why is not None:
             pins[name] = Pin(why[0], why[1], mod.path, site.line, site.col)
+    # Functions handed to a parameter whose every call is followed (held_parameter): the
+    # positions of those arguments are no use as a value.
+    followed: set[tuple[str, Pos]] = set()
+    for mod, owner, site, name in resolved:
+        callee = functions.get(name)
+        if callee is None:
+            continue
+        for param in callee.params:
+            if not r.held_parameter(f"{name}@{param}")[1]:
+                continue
+            arg = r.argument(callee, param, site) or ""
+            for ref in mod.refs.get(owner, ()):
+                if arg and ref.target in (arg, arg.replace("#", ".")):
+                    followed.add((mod.module, ref.pos))
     maps: dict[str, dict[Pos, str]] = {}
     for mod in indexes:
         for refs in mod.refs.values():
@@ -1448,6 +1494,8 @@ def build_plan(
                     maps.setdefault(mod.module, {})[ref.pos] = consumer
                 elif ref.context.startswith("held:") and r.held(ref.context[5:])[1]:
                     continue  # every call of the value it is held in is followed
+                elif (mod.module, ref.pos) in followed:
+                    continue  # handed to a parameter whose every call is followed
                 elif name not in pins:
                     pins[name] = Pin("value", "used as a value", mod.path, ref.line, ref.col)
     # A function value handed on (an argument, stored, in a container), or called where it
@@ -1684,7 +1732,7 @@ def build_plan(
         for param in callee.params:
             if not r.bound_api(f"{name}@{param}")[0]:
                 continue
-            arg = r.argument(callee, param, site)
+            arg = r.argument(callee, param, site) or ""
             for ref in mod.refs.get(owner, ()):
                 if arg and ref.target == arg and ref.context == "value":
                     member = arg.rpartition(".")[2]
