@@ -90,7 +90,7 @@ def test_parameter_types_from_call_sites() -> None:
     assert p.async_functions == {"m.A.go", "m.use", "m.main"}
 
 
-def test_a_method_also_called_on_an_unknown_value_stays_sync() -> None:
+def test_a_method_called_on_a_value_that_may_be_something_else_is_awaited_adaptively() -> None:
     p = plan(
         {
             "m": """
@@ -109,11 +109,12 @@ def test_a_method_also_called_on_an_unknown_value_stays_sync() -> None:
             """
         }
     )
-    # x may be an A or not, and `run` is a method of library types too (threading.Thread):
-    # A.run would hand use_mixed a coroutine, so it stays sync. `get` is a dict method
-    # too: A.get converts, and the call gets a finding.
-    assert p.async_functions == {"m.A.get"}
-    assert sorted(f.code for f in p.findings()) == ["AFY109", "AFY109"]
+    # x may be an A or not (issue 15: adapt, do not pin): A's methods become async and
+    # both calls are awaited only if what they return is awaitable, each with a finding.
+    assert p.async_functions == {"m.A.get", "m.A.run", "m.use_mixed", "m.main"}
+    assert sorted(f.code for f in p.findings()) == ["AFY112", "AFY112"]
+    sites = p.modules["m"].awaits.values()
+    assert sorted(site.context for site in sites) == ["adaptive", "adaptive", "await", "await"]
 
 
 def test_a_name_only_project_classes_define_is_taken_to_call_them() -> None:

@@ -1028,6 +1028,8 @@ class _Indexer:
         runner = callee if callee in COROUTINE_RUNNERS else ""
         if isinstance(func, ast.Attribute) and func.attr in COROUTINE_RUNNER_METHODS:
             runner = func.attr
+        elif isinstance(func, ast.Name) and func.id == ADAPTIVE_HELPER:
+            runner = func.id
         if runner:  # `asyncio.run(main())`, `tg.create_task(f())`: the coroutine is run
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 value = arg.value if isinstance(arg, ast.Starred) else arg
@@ -1247,6 +1249,7 @@ COROUTINE_RUNNERS = frozenset(
     }
 )
 COROUTINE_RUNNER_METHODS = frozenset({"create_task", "run_until_complete", "run", "start_soon"})
+ADAPTIVE_HELPER = "_await_if_awaitable"  # the rewrite's adaptive await (plan: AFY112)
 
 
 def _is_none(node: ast.expr) -> bool:

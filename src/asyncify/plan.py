@@ -431,6 +431,45 @@ ASSUMED_RECEIVER = Code(
     ```
     """,
 )
+ADAPTIVE_AWAIT = Code(
+    "AFY112",
+    "method call on a value that may be one of your objects or something else: "
+    "awaited if awaitable",
+    "annotate the value (or narrow it with isinstance) so the call is awaited plainly",
+    doc="""
+    The value a method is called on comes from several places: some give an object of one of
+    your classes, whose method became async, and others give something asyncify cannot see
+    (an argument of unknown type, a library function's result, a test's mock). Pinning
+    every method of that name synchronous would keep the whole call chain blocking, so the
+    call is awaited *adaptively*: a small helper the module gets, `_await_if_awaitable`,
+    awaits the result when it is awaitable (your object) and passes it through otherwise.
+
+    The program behaves as before for both kinds of value. Check the site: if the value is
+    always your object, annotate it to get a plain `await`.
+
+    Before:
+
+    ```python
+    class Page:
+        def __init__(self, site):
+            self.site = site          # a Site, or whatever a caller passes
+
+        def save(self, text):
+            return self.site.post("edit", text=text)
+    ```
+
+    After:
+
+    ```python
+    class Page:
+        def __init__(self, site):
+            self.site = site
+
+        async def save(self, text):
+            return await _await_if_awaitable(self.site.post("edit", text=text))
+    ```
+    """,
+)
 BLOCKS_LOOP = Code(
     "AFY120",
     "blocking call reachable from async code",
@@ -708,6 +747,7 @@ class _Resolver:
         self.mixed_members: set[str] = set()  # `x.m()` where x may be a library object
         self.star_unknown: set[str] = set()  # names a library's `import *` may bind
         self.dynamic: dict[str, list[str]] = {}  # getattr targets -> methods (one pass)
+        self.adaptive: set[str] = set()  # callee refs on a MAYBE receiver (one pass)
         self.project_roots = frozenset(m.partition(".")[0] for m in modules)
         self._methods = {name: frozenset(c.methods) for name, c in self.classes.items()}
         self.callers: dict[str, list[CallSite]] = {}
@@ -767,6 +807,7 @@ class _Resolver:
         self._value = {}
         self._callee = {}
         self.dynamic = {}
+        self.adaptive = set()
 
     def canonical(self, name: str, depth: int = 0) -> str:
         """Follow re-exports through project modules and codemod aliases."""
@@ -871,6 +912,13 @@ class _Resolver:
             owner = self.value(base)
             if owner.startswith(CLASS):  # `factory.create()` on a class held in a value
                 return self.method(owner[len(CLASS) :], member) or ""
+            if owner.startswith(MAYBE):  # maybe a project object: awaited adaptively
+                method = self.method(owner[len(MAYBE) :], member) or ""
+                fn = self.functions.get(method)
+                if fn is None or fn.is_generator or _is_property(fn):
+                    return f"?.{member}"
+                self.adaptive.add(ref)
+                return method
             if owner.startswith(UNION):  # one of several project classes: any of their m
                 methods = {
                     self.method(cls, member) or "" for cls in owner[len(UNION) :].split("|")
@@ -1172,6 +1220,9 @@ class _Resolver:
             found = found - {NONE}
         if len(found) == 1:
             return next(iter(found))
+        ours = [t for t in found if t in self.classes or t.startswith((UNION, CLASS, MAYBE))]
+        if len(ours) == 1 and len(found) > 1 and ours[0] in self.classes:
+            return MAYBE + ours[0]  # one of the project's objects, or something else
         if found and all(t in self.classes or t.startswith(UNION) for t in found):
             # one of several project classes: `x.m()` calls m of each (joined)
             classes = {c for t in found for c in t.removeprefix(UNION).split("|")}
@@ -1215,6 +1266,7 @@ EXTERNAL = "external:"  # a value type: an instance of a library class no table 
 MODULE = "module:"  # a value type: a module object (`self._objects = objects`)
 CLASS = "class:"  # a value type: a project class itself (`adapter=DefaultAdapter`)
 UNION = "union:"  # a value type: one of several project classes (`union:pkg.A|pkg.B`)
+MAYBE = "maybe:"  # a value type: a project class's object, or something unknown
 GETATTR = "getattr:"  # a value ref: `getattr(obj, name)` (index.dynamic_attribute)
 # A value type: one of several types, some not the project's (a library object or one of
 # the project's): a method called on it is not joined with the project's (AFY109).
@@ -1709,7 +1761,11 @@ def build_plan(
             )
         elif name in hop:
             # Callers that become async, callers that were async already, the main block.
-            if awaiting or (not owner and site.context == "main"):
+            if awaiting and site.callee in r.adaptive and site.context == "await":
+                awaits.setdefault(mod.module, {})[site.pos] = AwaitSite("adaptive", False)
+                detail = f"`.{name.rpartition('.')[2]}()`, maybe `{functions[name].qualname}`"
+                findings.append(ADAPTIVE_AWAIT.at(mod.path, site.line, site.col, detail))
+            elif awaiting or (not owner and site.context == "main"):
                 callee = functions[name]
                 awaits.setdefault(mod.module, {})[site.pos] = AwaitSite(
                     site.context,

@@ -22,7 +22,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from asyncify.codemod import COMMA, Codemod, add_helpers
 from asyncify.findings import Code, Finding
 from asyncify.imports import remove_unused_imports
-from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
+from asyncify.index import ADAPTIVE_HELPER, FULL_CONSUMERS, SKIP_COMMENT, Pos
 from asyncify.options import Options
 from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
 from asyncify.syncapi import RUNNER_IMPORTS, RUNNER_SOURCE, SUFFIX, sync_wrapper
@@ -210,6 +210,7 @@ class Propagate(Codemod):
         self.genexp_async: list[bool] = []
         self.needs_runner = False
         self.needs_next = False  # the module gets _next_or_stop (NEXT_SOURCE)
+        self.needs_adaptive = False  # the module gets _await_if_awaitable (ADAPTIVE_SOURCE)
         # Per function: for each enclosing `try` of it, whether it catches StopIteration.
         self.catches_stop: list[list[bool]] = [[]]
 
@@ -247,6 +248,8 @@ class Propagate(Codemod):
             helpers.append(RUNNER_SOURCE)
         if self.needs_next:
             helpers.append(NEXT_SOURCE)
+        if self.needs_adaptive:
+            helpers.append(ADAPTIVE_SOURCE)
         return add_helpers(updated_node, helpers) if helpers else updated_node
 
     def leave_ImportFrom(
@@ -598,6 +601,12 @@ class Propagate(Codemod):
             assert isinstance(updated_node, cst.Call)
             factory = cst.Attribute(value=updated_node.func, attr=cst.Name(site.context[8:]))
             return cst.Await(expression=updated_node.with_changes(func=factory))
+        if site.context == "adaptive":  # maybe a coroutine: await it only if it is one
+            self._mark_async()
+            self.needs_adaptive = True
+            self.add_import("inspect")
+            helper = cst.Call(func=cst.Name(ADAPTIVE_HELPER), args=[cst.Arg(updated_node)])
+            return cst.Await(expression=helper)
         if site.context == "main":
             self.add_import("asyncio")
             return cst.Call(func=cst.parse_expression("asyncio.run"), args=[cst.Arg(updated_node)])
@@ -979,4 +988,14 @@ def {NEXT_HELPER}(iterator):
         return next(iterator)
     except StopIteration:
         raise StopAsyncIteration from None
+"""
+
+
+ADAPTIVE_SOURCE = f"""
+async def {ADAPTIVE_HELPER}(value):
+    # A call that may reach a method that became async or something else (added by
+    # asyncify, AFY112): await the result only if it is awaitable.
+    if inspect.isawaitable(value):
+        return await value
+    return value
 """
