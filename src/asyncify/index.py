@@ -993,6 +993,15 @@ class _Indexer:
             return
         ref, is_value = self.ref_of(node)
         if ref is None:
+            if (
+                isinstance(node, ast.Attribute)
+                and context != "callee"
+                and node.attr not in NAME_ATTRIBUTES
+            ):
+                # `x.m` read off a value of unknown type: if m is a method that becomes
+                # async, that bound method may be called where no await is written
+                line, col = self.start(node)
+                self.function_ref(node, line, col, f"?.{node.attr}")
             return
         if is_value:
             line, col = self.start(node)
@@ -1059,7 +1068,13 @@ class _Indexer:
             # Unknown receiver: the plan warns if a method of this name becomes async.
             self.calls.setdefault(self.scope_owner(), []).append(
                 CallSite(
-                    self.end(func), line, col, f"?.{func.attr}", context, line in self.skip_lines
+                    self.end(func),
+                    line,
+                    col,
+                    f"?.{func.attr}",
+                    context,
+                    line in self.skip_lines,
+                    awaited=id(node) in self.awaited,
                 )
             )
         self.patch_site(node, callee)

@@ -1597,11 +1597,24 @@ def build_plan(
     for mod, _, site, name in resolved:
         if name.startswith("?.") and not site.skip and name[2:] not in COMMON_METHODS:
             unknown_calls.setdefault(name[2:], (mod.path, site.line, site.col))
+    # `x.m` read as a value off a value of unknown type: the bound method may be called
+    # anywhere, without await.
+    unknown_values: dict[str, tuple[str, int, int]] = {}
+    for mod in indexes:
+        for refs in mod.refs.values():
+            for ref in refs:
+                member = ref.target[2:]
+                if ref.target.startswith("?.") and member not in COMMON_METHODS:
+                    unknown_values.setdefault(member, (mod.path, ref.line, ref.col))
     for fn in functions.values():
         method = fn.qualname.rpartition(".")[2]
         if fn.cls and method in unknown_calls and not fn.is_async:
             path, line, col = unknown_calls[method]
             detail = f"`.{method}()` is also called on a value of unknown type at {path}:{line}"
+            pins.setdefault(fn.name, Pin("unknown", detail, path, line, col))
+        elif fn.cls and method in unknown_values and not fn.is_async and not _is_property(fn):
+            path, line, col = unknown_values[method]
+            detail = f"`.{method}` is read off a value of unknown type at {path}:{line}"
             pins.setdefault(fn.name, Pin("unknown", detail, path, line, col))
     # A call through the base class may reach any override: a family is pinned together.
     for name, pin in list(pins.items()):
