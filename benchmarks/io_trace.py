@@ -135,7 +135,8 @@ class Tracer:
                 self.record(frame, "lib", (arg.__name__,))
 
     def mock_event(self, frame: FrameType) -> None:
-        mock = frame.f_locals.get("self")
+        # ``self`` (unittest.mock) or ``_mock_self`` (older ``mock`` releases)
+        mock = frame.f_locals.get(frame.f_code.co_varnames[0])
         names: set[str] = set()
         if id(mock) in self.patched:
             names.add(self.patched[id(mock)])

@@ -115,6 +115,7 @@ class Project:
     pytest_args: tuple[str, ...]  # after ``python -m pytest -q -p no:cacheprovider``
     deps: tuple[str, ...]  # test dependencies (the sdist itself is installed too)
     env: tuple[tuple[str, str], ...] = ()
+    extras: str = ""  # extras of the sdist to install, e.g. "graphql"
 
     @property
     def requirement(self) -> str:
@@ -177,6 +178,7 @@ PROJECTS: dict[str, Project] = {
             ("tests/unit",),
             # requirements-test.txt of the sdist, minus build/lint tools
             ("pytest", "pytest-cov", "responses", "pytest-console-scripts", "PyYaml", "anyio"),
+            extras="graphql",  # tests/unit/test_graphql.py imports gql
         ),
     ]
 }
@@ -258,7 +260,8 @@ def sdist_root(project: Project, cache: Path) -> Path:
 
 def venv_python(project: Project, source: Path, cache: Path) -> Path:
     """The project's venv (made once per set of requirements)."""
-    wanted = [str(source), *project.deps, *CONVERTED_DEPS]
+    sdist = f"{source}[{project.extras}]" if project.extras else str(source)
+    wanted = [sdist, *project.deps, *CONVERTED_DEPS]
     digest = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:10]
     venv = cache / "venvs" / f"{project.name}-{digest}"
     python = venv / "bin" / "python"
@@ -367,23 +370,35 @@ def convert(project: Project, tree: Path, asyncify: list[str], work: Path, row: 
 Key = tuple[str, str, int]
 
 
-def io_functions(events: Iterable[dict[str, object]]) -> tuple[set[Key], dict[Key, set[Key]]]:
+def io_functions(
+    events: Iterable[dict[str, object]], direct: Iterable[Key] = ()
+) -> tuple[set[Key], dict[Key, set[Key]]]:
     """The project functions that perform I/O, and for each the innermost ones below it.
 
-    Library events count as they are; a mock event counts when one of its names is an
-    I/O name or the name of a function already found (to a fixed point).
+    Library events count as they are; ``direct`` (``direct_io``: the functions whose own
+    source calls requests or psycopg2) count, each as its own innermost function; a mock
+    event counts when one of its names is an I/O name or the name of a function already
+    found (to a fixed point; dunder names are not used).
     """
-    lib: list[list[Key]] = []
+    counted: list[list[Key]] = [[key] for key in direct]
     mocks: list[tuple[set[str], list[Key]]] = []
     for event in events:
-        stack = [(str(k[0]), str(k[1]), int(k[2])) for k in event["stack"]]  # type: ignore[attr-defined]
+        keys: list[list[object]] = event["stack"]  # type: ignore[assignment]
+        stack = [(str(k[0]), str(k[1]), int(k[2])) for k in keys]  # type: ignore[call-overload]
         if event["kind"] == "lib":
-            lib.append(stack)
+            counted.append(stack)
         else:
             mocks.append((set(event["names"]), stack))  # type: ignore[call-overload]
-    counted = list(lib)
     names = set(HTTP_NAMES | DB_NAMES)
-    names |= {key[1].rsplit(".", 1)[-1] for stack in counted for key in stack}
+
+    def learn(stack: list[Key]) -> None:
+        for key in stack:
+            name = key[1].rsplit(".", 1)[-1]
+            if not name.startswith("__"):
+                names.add(name)
+
+    for stack in counted:
+        learn(stack)
     pending = list(mocks)
     changed = True
     while changed:
@@ -392,7 +407,7 @@ def io_functions(events: Iterable[dict[str, object]]) -> tuple[set[Key], dict[Ke
             if item[0] & names:
                 pending.remove(item)
                 counted.append(item[1])
-                names |= {key[1].rsplit(".", 1)[-1] for key in item[1]}
+                learn(item[1])
                 changed = True
     found: set[Key] = set()
     inner: dict[Key, set[Key]] = {}
@@ -401,6 +416,63 @@ def io_functions(events: Iterable[dict[str, object]]) -> tuple[set[Key], dict[Ke
         for key in stack:
             inner.setdefault(key, set()).add(stack[0])
     return found, inner
+
+
+def direct_io(package: Path) -> set[Key]:
+    """Functions whose own body calls requests or psycopg2, read from the source.
+
+    A call counts when it is ``requests.<verb>(...)`` or ``psycopg2.connect(...)``, an HTTP
+    verb (``request``, ``get``, ``post``, ..., ``send``) called on a name or attribute whose
+    last part is ``requests`` or contains ``session``, ``connection`` or ``conn``, or a
+    DB-API method (``execute``, ``fetchall``, ``commit``, ...) called on one whose last
+    part contains ``cur`` or ``conn``. Syntax only: no type inference, no asyncify.
+    """
+    found: set[Key] = set()
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package.parent).as_posix()
+        try:
+            functions = definitions(path)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for qualname, defs in functions.items():
+            for first, node in defs:
+                if any(_direct_call(call) for call in _own_calls(node)):
+                    found.add((relative, qualname, first))
+    return found
+
+
+def _own_calls(function: ast.AST) -> Iterable[ast.Call]:
+    todo = list(ast.iter_child_nodes(function))
+    while todo:
+        child = todo.pop()
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        if isinstance(child, ast.Call):
+            yield child
+        todo.extend(ast.iter_child_nodes(child))
+
+
+def _direct_call(call: ast.Call) -> bool:
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    receiver = func.value
+    if isinstance(receiver, ast.Call):  # requests.Session().get(...)
+        receiver = receiver.func
+    last = (
+        receiver.attr
+        if isinstance(receiver, ast.Attribute)
+        else receiver.id
+        if isinstance(receiver, ast.Name)
+        else ""
+    ).lower()
+    if func.attr == "connect" and last == "psycopg2":
+        return True
+    if func.attr in HTTP_NAMES - {"connect"}:
+        return last == "requests" or any(w in last for w in ("session", "connection", "conn"))
+    if func.attr in DB_NAMES:
+        return "cur" in last or "conn" in last
+    return False
 
 
 def definitions(path: Path) -> dict[str, list[tuple[int, ast.AST]]]:
@@ -499,7 +571,7 @@ def measure(project: Project, cache: Path, work_root: Path, asyncify: list[str])
         row.original = run_suite(project, python, original, work, "original", trace)
         step = "I/O trace"
         events = json.loads(trace.read_text())["events"]
-        functions, inner = io_functions(events)
+        functions, inner = io_functions(events, direct_io(original / project.package))
         row.io_functions = len(functions)
         step = "asyncify run"
         convert(project, converted, asyncify, work, row)

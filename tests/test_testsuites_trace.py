@@ -176,3 +176,19 @@ def test_coverage_counts_async_and_native_functions(
     made_async, native = testsuites.coverage(functions, inner, root, tmp_path)
     assert {k[1] for k in made_async} == {"low", "mid", "uses_layer"}
     assert {k[1] for k in native} == {"low", "mid"}
+
+
+def test_direct_io_reads_calls_on_sessions_and_cursors(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "api.py").write_text(API)
+    (tmp_path / "pkg" / "db.py").write_text(
+        "class Repo:\n"
+        "    def rows(self):\n"
+        "        self.cur.execute('select 1')\n"
+        "        return self.cur.fetchall()\n"
+        "\n"
+        "    def names(self, data):\n"
+        "        return data.execute()\n"
+    )
+    found = testsuites.direct_io(tmp_path / "pkg")
+    assert found == {("pkg/api.py", "low", 4), ("pkg/db.py", "Repo.rows", 2)}
