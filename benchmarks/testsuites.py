@@ -583,7 +583,7 @@ def measure(project: Project, cache: Path, work_root: Path, asyncify: list[str])
         row.not_async = sorted(f"{k[0]}:{k[2]} {k[1]}" for k in functions - made_async)
         row.lost_tests = sorted(set(row.original.passing) - set(row.converted.passing))
         row.lost = len(row.lost_tests)
-    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as error:
+    except Exception as error:  # one project's failure must not stop the others
         row.problem = f"{step} failed: {type(error).__name__}: {error}"
     row.seconds = time.monotonic() - started
     return row
@@ -613,17 +613,18 @@ HEADERS = [
 def cells(row: Row) -> list[str]:
     if row.problem and not row.original.passed:
         return [row.project, row.problem]
+    done = not row.problem  # else the converted suite or the coverage is missing
     return [
         row.project,
         row.original.pfe,
-        row.converted.pfe if row.rewritten or row.converted.passed else "-",
-        str(row.lost),
-        str(row.converted.never_awaited),
+        row.converted.pfe if done else "-",
+        str(row.lost) if done else "-",
+        str(row.converted.never_awaited) if done else "-",
         str(row.rewritten),
         str(row.findings),
         str(row.io_functions),
-        f"{row.io_async} ({row.percent(row.io_async)})",
-        f"{row.io_native} ({row.percent(row.io_native)})",
+        f"{row.io_async} ({row.percent(row.io_async)})" if done else "-",
+        f"{row.io_native} ({row.percent(row.io_native)})" if done else "-",
         f"{row.seconds:.0f}",
     ] + ([row.problem] if row.problem else [])
 
