@@ -38,11 +38,13 @@ Columns (one line per project):
   that stands for such I/O: its names (the name the project code called it by, the
   attribute a ``patch`` replaced, the mock's own name) include a requests verb or
   psycopg2 method name, or the name of a project function already found by (a) or (b)
-  (computed to a fixed point). (b) is needed because these suites replace the HTTP layer
-  by mocks (hcloud replaces ``ClientBase.request``, linode patches ``Session.get``): the
-  functions above a mock are the ones that perform I/O once the mock is gone. An I/O
+  (computed to a fixed point); and (c) functions whose own source calls requests or
+  psycopg2 (``direct_io``: syntax only). (b) is needed because these suites replace the
+  HTTP layer by mocks (hcloud replaces ``ClientBase.request``, linode patches
+  ``Session.get``): the functions above a mock are the ones that perform I/O once the mock
+  is gone; (c) because some layers never run unmocked (jenkinsapi's ``Requester``). An I/O
   function is thus one that performs I/O directly or through the project's own HTTP/DB
-  layer, on a path some test exercises;
+  layer, on a path some test exercises, or a direct caller of the I/O library;
 * ``async``: how many of those functions are ``async def`` in the converted tree (matched
   by file, qualified name and rank among same-named definitions, parsed with ``ast``);
 * ``native``: how many of the async ones reach I/O natively: neither the function nor
@@ -50,8 +52,8 @@ Columns (one line per project):
   (``asyncio.to_thread``) in the converted tree.
 
 A project that fails to download, install, convert or run prints a line saying so; the
-others still run. Reproduce (about 10-20 minutes for all seven; sdists and venvs are
-cached, so later runs are faster)::
+others still run. Reproduce (about 6 minutes with ``--jobs 2`` once the sdists and venvs are
+cached; the first run builds the venvs)::
 
     .venv/bin/python benchmarks/testsuites.py --markdown
     .venv/bin/python benchmarks/testsuites.py --only hcloud --keep
