@@ -112,7 +112,7 @@ def test_a_method_called_on_a_value_that_may_be_something_else_is_awaited_adapti
     # x may be an A or not (issue 15: adapt, do not pin): A's methods become async and
     # both calls are awaited only if what they return is awaitable, each with a finding.
     assert p.async_functions == {"m.A.get", "m.A.run", "m.use_mixed", "m.main"}
-    assert sorted(f.code for f in p.findings()) == ["AFY112", "AFY112"]
+    assert sorted(f.code for f in p.findings()) == ["AFY113", "AFY113"]
     sites = p.modules["m"].awaits.values()
     assert sorted(site.context for site in sites) == ["adaptive", "adaptive", "await", "await"]
 

@@ -432,7 +432,7 @@ ASSUMED_RECEIVER = Code(
     """,
 )
 ADAPTIVE_AWAIT = Code(
-    "AFY112",
+    "AFY113",
     "method call on a value that may be one of your objects or something else: "
     "awaited if awaitable",
     "annotate the value (or narrow it with isinstance) so the call is awaited plainly",
@@ -748,6 +748,7 @@ class _Resolver:
         self.star_unknown: set[str] = set()  # names a library's `import *` may bind
         self.dynamic: dict[str, list[str]] = {}  # getattr targets -> methods (one pass)
         self.adaptive: set[str] = set()  # callee refs on a MAYBE receiver (one pass)
+        self._cycle_hits: set[str] = set()  # refs met again while being computed
         self.project_roots = frozenset(m.partition(".")[0] for m in modules)
         self._methods = {name: frozenset(c.methods) for name, c in self.classes.items()}
         self.callers: dict[str, list[CallSite]] = {}
@@ -1080,8 +1081,22 @@ class _Resolver:
     def value(self, ref: str, depth: int = 0) -> str:
         """A value ref -> its type: a project class or an external qualified type."""
         if ref in self._value:
-            return self._value[ref]
-        self._value[ref] = ""  # cycles resolve to unknown
+            found = self._value[ref]
+            if found == PENDING:  # a cycle: it adds nothing the other sources do not
+                self._cycle_hits.add(ref)
+            return found
+        self._value[ref] = PENDING
+        outer_hits, self._cycle_hits = self._cycle_hits, set()
+        result = self._compute_value(ref, depth)
+        hits = self._cycle_hits - {ref}
+        if hits:  # inside a cycle still open above: computed again once it closes
+            del self._value[ref]
+        else:
+            self._value[ref] = result
+        self._cycle_hits = outer_hits | hits
+        return "" if result == PENDING else result
+
+    def _compute_value(self, ref: str, depth: int) -> str:
         result = ""
         if depth < 20:
             if ref.startswith(GETATTR):
@@ -1110,6 +1125,9 @@ class _Resolver:
                     owner = self.value(base, depth + 1)
                     if owner in self.classes:
                         result = self._attribute(owner, member, depth)
+                    elif owner.startswith(MAYBE):  # maybe ours: its attribute, maybe
+                        held = self._attribute(owner[len(MAYBE) :], member, depth)
+                        result = MAYBE + held if held in self.classes else ""
                     elif owner.startswith(UNION):
                         result = self.one_type(
                             {
@@ -1119,7 +1137,6 @@ class _Resolver:
                         )
                     elif owner:
                         result = self.tables.returns.get(f"{owner}.{member}", "")
-        self._value[ref] = result
         return result
 
     def _call_result(self, callee_ref: str, depth: int) -> str:
@@ -1217,16 +1234,26 @@ class _Resolver:
         else unknown. None beside other values says nothing (a default, a `return None`
         on one path): the value is used as the others."""
         if len(found) > 1:
-            found = found - {NONE}
+            found = found - {NONE, PENDING}
         if len(found) == 1:
             return next(iter(found))
-        ours = [t for t in found if t in self.classes or t.startswith((UNION, CLASS, MAYBE))]
-        if len(ours) == 1 and len(found) > 1 and ours[0] in self.classes:
-            return MAYBE + ours[0]  # one of the project's objects, or something else
-        if found and all(t in self.classes or t.startswith(UNION) for t in found):
+        classes: set[str] = set()  # the project classes it may be an object of
+        uncertain = False  # it may also be something else (unknown, a library's object)
+        for t in found:
+            if t in self.classes:
+                classes.add(t)
+            elif t.startswith(UNION):
+                classes.update(t[len(UNION) :].split("|"))
+            elif t.startswith(MAYBE):
+                classes.add(t[len(MAYBE) :])
+                uncertain = True
+            elif not t.startswith((CLASS, MODULE)):
+                uncertain = True
+        if classes and not uncertain and len(found) == len({t for t in found if t}):
             # one of several project classes: `x.m()` calls m of each (joined)
-            classes = {c for t in found for c in t.removeprefix(UNION).split("|")}
             return UNION + "|".join(sorted(classes)) if len(classes) > 1 else classes.pop()
+        if len(classes) == 1:
+            return MAYBE + classes.pop()  # one of the project's objects, or something else
         if any(t and t not in self.classes for t in found):
             return MIXED
         return ""
@@ -1267,6 +1294,7 @@ MODULE = "module:"  # a value type: a module object (`self._objects = objects`)
 CLASS = "class:"  # a value type: a project class itself (`adapter=DefaultAdapter`)
 UNION = "union:"  # a value type: one of several project classes (`union:pkg.A|pkg.B`)
 MAYBE = "maybe:"  # a value type: a project class's object, or something unknown
+PENDING = "pending:"  # a value being computed (met again: a cycle, which adds nothing)
 GETATTR = "getattr:"  # a value ref: `getattr(obj, name)` (index.dynamic_attribute)
 # A value type: one of several types, some not the project's (a library object or one of
 # the project's): a method called on it is not joined with the project's (AFY109).

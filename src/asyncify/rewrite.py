@@ -994,7 +994,7 @@ def {NEXT_HELPER}(iterator):
 ADAPTIVE_SOURCE = f"""
 async def {ADAPTIVE_HELPER}(value):
     # A call that may reach a method that became async or something else (added by
-    # asyncify, AFY112): await the result only if it is awaitable.
+    # asyncify, AFY113): await the result only if it is awaitable.
     if inspect.isawaitable(value):
         return await value
     return value
