@@ -1264,7 +1264,7 @@ COROUTINE_RUNNERS = frozenset(
     }
 )
 COROUTINE_RUNNER_METHODS = frozenset({"create_task", "run_until_complete", "run", "start_soon"})
-ADAPTIVE_HELPER = "_await_if_awaitable"  # the rewrite's adaptive await (plan: AFY112)
+ADAPTIVE_HELPER = "_await_if_awaitable"  # the rewrite's adaptive await (plan: AFY113)
 
 
 def _is_none(node: ast.expr) -> bool:
