@@ -43,6 +43,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: Finding | None = None
     async_functions: int = 0
+    # Files of one program call into each other: they are written all or none.
+    program: int = 0
 
 
 @dataclass
@@ -447,9 +449,14 @@ def _convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
             if not isinstance(done, Finding):
                 texts[path] = add_todo_comments(texts[path], done[1])
         plan, outcomes = convert_texts([(f, f.display, texts[f.display]) for f, _ in read], options)
+    program_of = {
+        path: number
+        for number, group in enumerate(programs([(f, f.display, "") for f, _ in read]))
+        for _, path, _ in group
+    }
     for file, source in read:
         outcome = outcomes.get(file.display)
-        result = FileResult(file, source.data, None)
+        result = FileResult(file, source.data, None, program=program_of.get(file.display, 0))
         if isinstance(outcome, Finding):
             result.error = outcome
         elif outcome is not None:
@@ -483,7 +490,7 @@ def _pytest_setting(
     config = SourceFile(edit.path, "")
     if config.display in options.keep_files:
         return []
-    return [FileResult(config, edit.original, edit.new)]
+    return [FileResult(config, edit.original, edit.new, program=tests[0].program)]
 
 
 def iter_findings(results: Iterable[FileResult]) -> list[Finding]:
