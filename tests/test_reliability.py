@@ -269,3 +269,72 @@ def test_the_stdlib_table_is_fresh_for_this_python() -> None:
     assert len(shared) >= 0.9 * len(shipped)
     same = sum(set(fresh["classes"][k][1]) == set(shipped[k][1]) for k in shared)
     assert same >= 0.8 * len(shared)
+
+
+# -- the cache -----------------------------------------------------------------------------
+def cache_files(cache: Path, kind: str) -> list[Path]:
+    return sorted(p for p in cache.rglob("*") if p.is_file() and p.parent.parent.name == kind)
+
+
+def test_cache_entries_round_trip_as_plain_data(tmp_path: Path) -> None:
+    """item 6: an index (every record type it holds) survives JSON and decodes equal."""
+    from asyncify import cache
+    from asyncify.index import index_module
+
+    source = (Path(__file__).parent.parent / "src" / "asyncify" / "cli.py").read_text()
+    index = index_module("asyncify.cli", "cli.py", source, False, False)
+    data = json.loads(json.dumps(cache.encode(index)))
+    assert cache.decode(data) == index
+    with pytest.raises(TypeError):
+        cache.encode(object())
+    with pytest.raises((ValueError, KeyError)):
+        cache.decode({"record": "Path", "fields": {}})
+
+
+def test_a_forged_or_moved_cache_entry_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """item 6: an entry whose content was changed, or that holds another key's (valid)
+    entry, is ignored: the HMAC covers the entry's name and content."""
+    from asyncify import cache
+
+    monkeypatch.setenv("ASYNCIFY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    cache._secret.cache_clear()
+    try:
+        cache.put("rewrite", ("a",), ("good", []))
+        cache.put("rewrite", ("b",), ("other", []))
+        assert cache.get("rewrite", ("a",)) == ("good", [])
+        first, second = cache_files(tmp_path / "cache", "rewrite")
+        first.write_bytes(first.read_bytes().replace(b"good", b"evil"))
+        assert cache.get("rewrite", ("a",)) is None and cache.get("rewrite", ("b",)) is not None
+        first.write_bytes(second.read_bytes())  # a valid entry under another name
+        assert cache.get("rewrite", ("a",)) is None and cache.get("rewrite", ("b",)) is not None
+    finally:
+        cache._secret.cache_clear()
+
+
+def test_the_cache_cannot_run_code_or_change_output(tmp_path: Path) -> None:
+    """items 6 and 11: pickles planted in the index entries do not run, a modified rewrite
+    entry is not written into the source, a truncated entry costs nothing, and each bad
+    entry is replaced by a good one."""
+    env = {"ASYNCIFY_CACHE_DIR": str(tmp_path / "cache"), "XDG_CONFIG_HOME": str(tmp_path / "c")}
+    root = tmp_path / "p"
+    program(root)
+    clean = asyncify(root, "diff", ".", env=env)
+    assert clean.returncode == 0 and "+async def slow" in clean.stdout
+    marker = tmp_path / "ran"
+    payload = f"cos\nsystem\n(S'touch {marker}'\ntR.".encode()
+    index_entries = cache_files(tmp_path / "cache", "index")
+    rewrites = cache_files(tmp_path / "cache", "rewrite")
+    assert index_entries and rewrites
+    for entry in index_entries:
+        entry.write_bytes(payload)
+    rewrites[0].write_bytes(rewrites[0].read_bytes().replace(b"asyncio", b"evil"))
+    rewrites[-1].write_bytes(rewrites[-1].read_bytes()[:20])
+    again = asyncify(root, "diff", ".", env=env)
+    assert (again.returncode, again.stdout) == (0, clean.stdout)
+    assert not marker.exists()
+    assert all(e.read_bytes() != payload for e in index_entries)  # replaced
+    third = asyncify(root, "diff", ".", env=env)
+    assert third.stdout == clean.stdout

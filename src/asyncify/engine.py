@@ -145,8 +145,14 @@ def _rewrite_one(
     text, plan, names, path, options = item
     key = (text, plan, names, path, options)
     cached = cache.get("rewrite", key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    if isinstance(cached, Finding) or (
+        isinstance(cached, tuple)
+        and len(cached) == 2
+        and isinstance(cached[0], str)
+        and isinstance(cached[1], list)
+        and all(isinstance(f, Finding) for f in cached[1])
+    ):
+        return cached
     result = _rewrite_uncached(text, plan, names, path, options)
     cache.put("rewrite", key, result)
     return result
