@@ -338,3 +338,50 @@ def test_the_cache_cannot_run_code_or_change_output(tmp_path: Path) -> None:
     assert all(e.read_bytes() != payload for e in index_entries)  # replaced
     third = asyncify(root, "diff", ".", env=env)
     assert third.stdout == clean.stdout
+
+
+# -- re-runs -------------------------------------------------------------------------------
+def test_a_rerun_finishes_a_partly_converted_program(tmp_path: Path) -> None:
+    """item 5: with the caller converted and its callee not (what a killed run left), a
+    re-run gives exactly the clean full conversion; no ``await await``."""
+    converted = "app.py"
+    full = tmp_path / "full"
+    program(full)
+    assert asyncify(full, "run", ".").returncode == 0
+    partial = tmp_path / "partial"
+    program(partial)
+    shutil.copy(full / converted, partial / converted)
+    done = asyncify(partial, "run", ".")
+    assert done.returncode == 0, done.stderr
+    for name in ("app.py", "lib.py"):
+        assert (partial / name).read_text() == (full / name).read_text()
+    assert "await await" not in (partial / "app.py").read_text()
+    ran = subprocess.run([sys.executable, "app.py"], cwd=partial, capture_output=True, text=True)
+    assert ran.stdout == "1\n", ran.stderr
+
+
+# -- nothing is written outside the paths given --------------------------------------------
+LIB_FOR_TESTS = "import time\n\n\ndef fetch():\n    time.sleep(0)\n    return 1\n"
+TEST_OF_LIB = "import lib\n\n\ndef test_fetch():\n    assert lib.fetch() == 1\n"
+
+
+@pytest.mark.parametrize("marker", [".git", None])
+def test_pytest_setting_is_never_written_above_the_repository(
+    tmp_path: Path, marker: str | None
+) -> None:
+    """item 8: a repository without pytest configuration inside a folder whose
+    pyproject.toml has none either: that file is not touched (a note says what to add).
+    Without a repository, a pyproject.toml above the paths given is not touched either."""
+    parent_config = tmp_path / "pyproject.toml"
+    parent_config.write_text('[project]\nname = "outer"\n')
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    if marker:
+        (repo / marker).mkdir()
+    (repo / "lib.py").write_text(LIB_FOR_TESTS)
+    (repo / "test_lib.py").write_text(TEST_OF_LIB)
+    done = asyncify(repo, "run", ".")
+    assert done.returncode == 0, done.stderr
+    assert "async def test_fetch" in (repo / "test_lib.py").read_text()
+    assert parent_config.read_text() == '[project]\nname = "outer"\n'
+    assert "AFY906" in done.stdout + done.stderr

@@ -367,7 +367,7 @@ def _execute(
                 raise typer.Exit(0)
             result = reviewed
         else:
-            result = convert(files, options, progress=bar)
+            result = convert(files, options, progress=bar, roots=paths)
     except typer.Exit:
         raise
     except Exception as error:  # a bug: say so, and do not exit 1 ("changes pending")

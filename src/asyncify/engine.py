@@ -425,19 +425,28 @@ def _compile_error(text: str, path: str) -> tuple[int, str] | None:
 
 
 def convert(
-    files: Sequence[SourceFile], options: Options, progress: Progress | None = None
+    files: Sequence[SourceFile],
+    options: Options,
+    progress: Progress | None = None,
+    roots: Sequence[Path] | None = None,
 ) -> ConvertResult:
-    """Convert files; never writes. Unreadable files become errors, the rest go on."""
+    """Convert files; never writes. Unreadable files become errors, the rest go on.
+
+    ``roots``: the paths the user gave; a file other than those found in them (the pytest
+    configuration) is changed only inside them or their repository.
+    """
     global _progress
     _progress = progress
     try:
-        return _convert(files, options)
+        return _convert(files, options, roots)
     finally:
         _progress = None
         _close_pool()
 
 
-def _convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
+def _convert(
+    files: Sequence[SourceFile], options: Options, roots: Sequence[Path] | None = None
+) -> ConvertResult:
     read: list[tuple[SourceFile, Source]] = []
     results: dict[SourceFile, FileResult] = {}
     for file in files:
@@ -474,11 +483,14 @@ def _convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
             result.async_functions = len(mplan.async_functions) if mplan and result.new else 0
         results[file] = result
     ordered = [results[f] for f in files]
-    return ConvertResult(plan, ordered + _pytest_setting(ordered, plan, options))
+    return ConvertResult(plan, ordered + _pytest_setting(ordered, plan, options, roots))
 
 
 def _pytest_setting(
-    results: Sequence[FileResult], plan: AsyncPlan, options: Options
+    results: Sequence[FileResult],
+    plan: AsyncPlan,
+    options: Options,
+    roots: Sequence[Path] | None = None,
 ) -> list[FileResult]:
     """Tests made async for pytest-asyncio: its setting in the project's pytest config
     (:mod:`asyncify.pytest_config`), as one more changed file, or a note on a test file."""
@@ -487,7 +499,7 @@ def _pytest_setting(
         mplan = plan.by_path.get(result.file.display)
         if result.new is not None and mplan and (mplan.pytest_tests or mplan.async_fixtures):
             tests.append(result)
-    edit = pytest_config.plan_edit([r.file.path for r in tests])
+    edit = pytest_config.plan_edit([r.file.path for r in tests], roots)
     if isinstance(edit, Finding):
         tests[0].findings = sorted({*tests[0].findings, edit})
         return []
