@@ -385,3 +385,148 @@ def test_pytest_setting_is_never_written_above_the_repository(
     assert "async def test_fetch" in (repo / "test_lib.py").read_text()
     assert parent_config.read_text() == '[project]\nname = "outer"\n'
     assert "AFY906" in done.stdout + done.stderr
+
+
+# -- crashes and hangs ---------------------------------------------------------------------
+def test_todo_comments_in_a_latin1_file_escape_what_it_cannot_hold() -> None:
+    """item 9: a finding text with characters Latin-1 lacks becomes a backslash escape."""
+    from asyncify.findings import Finding
+    from asyncify.todo import add_todo_comments
+
+    text = "# -*- coding: latin-1 -*-\nx = 'é'\n"
+    finding = Finding("a.py", 2, 0, "AFY101", "f → g blocks", "hint")
+    out = add_todo_comments(text, [finding], "iso-8859-1")
+    assert out.encode("iso-8859-1").decode("iso-8859-1") == out
+    assert "# TODO(asyncify AFY101): f \\u2192 g blocks\n" in out
+    assert "→" in add_todo_comments(text, [finding])  # UTF-8 files keep it
+
+
+def test_a_run_survives_a_failing_fork_and_jobs_is_bounded(tmp_path: Path) -> None:
+    """item 10: with every fork failing, ``--jobs 200`` converts in the main process and
+    ends (no internal error, no hang); with forks, no more workers than files/4 start."""
+    for i in range(12):
+        (tmp_path / f"m{i}.py").write_text(CALLEE)
+    script = (
+        "import os, sys\n"
+        "from asyncify import engine\n"
+        "def fail(): raise OSError(11, 'Resource temporarily unavailable')\n"
+        "os.fork = fail\n"
+        "from asyncify.cli import main\n"
+        "main(['diff', '--jobs', '200', '.'])\n"
+    )
+    env = {**os.environ, "ASYNCIFY_CACHE_DIR": "off"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("+async def slow") == 12
+    from asyncify import engine
+
+    seen: list[int] = []
+
+    class Pool:
+        def __init__(self, max_workers: int, **kwargs: object) -> None:
+            seen.append(max_workers)
+
+        def map(self, fn: object, items: list[int], chunksize: int) -> list[int]:
+            return items
+
+        def shutdown(self, **kwargs: object) -> None:
+            pass
+
+    original = engine.ProcessPoolExecutor
+    engine.ProcessPoolExecutor = Pool  # type: ignore[assignment, misc]
+    try:
+        assert engine._map(abs, list(range(12)), 200, "x") == list(range(12))
+    finally:
+        engine.ProcessPoolExecutor = original  # type: ignore[misc]
+        engine._close_pool()
+    assert seen == [3]
+
+
+def test_gitignore_lines_git_accepts_and_bad_patterns(tmp_path: Path) -> None:
+    """item 12: ``!`` negations and a ``build\\`` line behave as in git; a bad --exclude
+    and a non-UTF-8 pyproject.toml are a one-line error with exit 2."""
+    if shutil.which("git"):
+        subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    else:
+        (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("build\\\n*.py\n!keep.py\n")
+    (tmp_path / "keep.py").write_text(CALLEE)
+    (tmp_path / "drop.py").write_text(CALLEE)
+    done = asyncify(tmp_path, "diff", ".")
+    assert done.returncode == 0, done.stderr
+    assert "+++ b/keep.py" in done.stdout and "drop.py" not in done.stdout
+    if shutil.which("git"):  # git agrees
+        ignored = subprocess.run(
+            ["git", "check-ignore", "drop.py", "keep.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        assert ignored == ["drop.py"]
+    bad = asyncify(tmp_path, "diff", "--exclude", "build\\", ".")
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("Error: invalid exclude pattern 'build\\\\'")
+    assert len(bad.stderr.strip().splitlines()) == 1
+    (tmp_path / "pyproject.toml").write_bytes(b'[tool.asyncify]\nx = "\xff"\n')
+    toml = asyncify(tmp_path, "diff", ".")
+    assert toml.returncode == 2
+    assert toml.stderr.strip().splitlines() == [
+        f"Error: {tmp_path / 'pyproject.toml'}: invalid TOML: "
+        "not UTF-8 (byte b'\\xff' at offset 21)"
+    ]
+
+
+def test_closed_or_full_stdout_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """item 13: stdout closed early (``| head -1``) or on a full disk: no traceback, exit 2."""
+    for i in range(40):
+        (tmp_path / f"m{i}.py").write_text(CALLEE)
+    assert ASYNCIFY is not None
+    proc = subprocess.Popen(
+        [ASYNCIFY, "diff", "."], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 2
+    assert "Traceback" not in err
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [ASYNCIFY, "diff", "."],
+                cwd=tmp_path,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+            )
+        assert done.returncode == 2
+        assert done.stderr.strip().splitlines() == [
+            "Error: cannot write the output: No space left on device"
+        ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_fifos_and_devices_are_not_read(tmp_path: Path) -> None:
+    """item 14: a FIFO and /dev/zero named on the command line are refused at once (no
+    hang, no memory exhaustion); a file over the size limit is a finding; others convert."""
+    os.mkfifo(tmp_path / "pipe.py")
+    (tmp_path / "ok.py").write_text(CALLEE)
+    (tmp_path / "huge.py").write_bytes(b"#" * (16 * 1024 * 1024 + 1))
+    args = ["diff", "pipe.py", "huge.py", "ok.py"]
+    if os.path.exists("/dev/zero"):
+        args.append("/dev/zero")
+    done = asyncify(tmp_path, *args, timeout=60)
+    assert done.returncode == 2
+    assert f"pipe.py:1:1: {AFY004}not a regular file" in done.stderr
+    assert f"huge.py:1:1: {AFY004}file too large" in done.stderr
+    assert "+async def slow" in done.stdout
+    if os.path.exists("/dev/zero"):
+        assert f"/dev/zero:1:1: {AFY004}not a regular file" in done.stderr

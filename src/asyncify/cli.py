@@ -23,7 +23,7 @@ import typer
 
 from asyncify import __version__
 from asyncify.config import ConfigError, load_config, merge, split_names
-from asyncify.discover import discover
+from asyncify.discover import PatternError, discover
 from asyncify.findings import CODES, READ_ERROR, Finding
 from asyncify.options import Options
 from asyncify.report import Command, Format, Report, render_list
@@ -356,7 +356,11 @@ def _execute(
 
     from asyncify.engine import convert  # the engine loads LibCST: not needed for --help
 
-    files, problems = discover(paths, options.exclude, base=settings.root)
+    try:
+        files, problems = discover(paths, options.exclude, base=settings.root)
+    except PatternError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
     _check_output(output, [file.path for file in files])
     bar = _Bar() if format is Format.TEXT and not quiet and sys.stderr.isatty() else None
     try:
@@ -416,7 +420,11 @@ def _execute(
         else:
             report.add(outcome)
     if output is None:
-        report.emit()
+        try:
+            report.emit()
+            sys.stdout.flush()
+        except OSError as error:
+            _stdout_failed(error)
     else:
         try:
             with output.open("w", encoding="utf-8", newline="") as stream:
@@ -507,6 +515,16 @@ def _check_codemods(options: Options) -> None:
             f"unknown codemod {', '.join(map(repr, unknown))}; "
             f"known: {', '.join(sorted(known)) or 'none'} (see `asyncify list`)"
         )
+
+
+def _stdout_failed(error: OSError) -> None:
+    """stdout closed early (``asyncify diff . | head``) or its disk full: one line, exit 2."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail too
+    os.close(devnull)
+    if not isinstance(error, BrokenPipeError):
+        typer.echo(f"Error: cannot write the output: {error.strerror or error}", err=True)
+    raise typer.Exit(2)
 
 
 def _check_output(output: Path | None, files: Sequence[Path]) -> None:

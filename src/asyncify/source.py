@@ -53,10 +53,32 @@ def read_source(path: Path, display: str | None = None) -> Source:
     """Read and decode ``path``; raise :class:`SourceError` if that is not possible."""
     shown = display if display is not None else display_path(path)
     try:
-        data = Path(path).read_bytes()
+        data = _read_regular(path)
     except OSError as error:
         raise SourceError(READ_ERROR.at(shown, 1, 0, error.strerror or str(error))) from error
+    except ValueError as error:
+        raise SourceError(READ_ERROR.at(shown, 1, 0, str(error))) from error
     return decode_source(data, shown)
+
+
+# No Python file is this large; a larger one is a mistake (or /dev/zero) and is not read.
+MAX_SOURCE_BYTES = 16 * 1024 * 1024
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file (a FIFO or device named on the command line is refused:
+    opened without blocking, never read), at most MAX_SOURCE_BYTES."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if info.st_size > MAX_SOURCE_BYTES:
+            raise ValueError(f"file too large ({info.st_size} bytes; the limit is 16 MiB)")
+        data = stream.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ValueError("file too large (the limit is 16 MiB)")
+    return data
 
 
 def decode_source(data: bytes, display: str) -> Source:
