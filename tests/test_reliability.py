@@ -530,3 +530,111 @@ def test_fifos_and_devices_are_not_read(tmp_path: Path) -> None:
     assert "+async def slow" in done.stdout
     if os.path.exists("/dev/zero"):
         assert f"/dev/zero:1:1: {AFY004}not a regular file" in done.stderr
+
+
+# -- output --------------------------------------------------------------------------------
+def test_cr_only_line_endings_keep_the_last_cr(tmp_path: Path) -> None:
+    """item 17: a file with CR-only line endings keeps every CR, the final one too."""
+    path = tmp_path / "m.py"
+    path.write_bytes(CALLEE.replace("\n", "\r").encode())
+    done = asyncify(tmp_path, "run", ".", env={"ASYNCIFY_CACHE_DIR": "off"})
+    assert done.returncode == 0, done.stderr
+    data = path.read_bytes()
+    assert b"async def slow" in data and data.endswith(b"return 1\r") and b"\n" not in data
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to apply the diff")
+def test_diffs_of_odd_names_and_outside_files_apply_with_git(tmp_path: Path) -> None:
+    """item 18: names with a tab, a newline or a quote are C-quoted as git does; files
+    outside the working folder get names relative to a folder that holds them all (said on
+    stderr); ``git apply`` there gives exactly what ``run`` writes."""
+    tree = tmp_path / "tree"
+    work = tree / "work"
+    work.mkdir(parents=True)
+    names = ["tab\there.py", "new\nline.py", 'quote".py']
+    for name in names:
+        (work / name).write_text(CALLEE)
+    (tree / "outside.py").write_text(CALLEE)
+    inside = asyncify(work, "diff", ".")
+    assert inside.returncode == 0, inside.stderr
+    assert '+++ "b/tab\\there.py"' in inside.stdout
+    outside = asyncify(work, "diff", "../outside.py")
+    assert outside.returncode == 0, outside.stderr
+    assert "+++ b/outside.py" in outside.stdout
+    assert f"relative to {tree.resolve()}" in outside.stderr
+    expected = tmp_path / "expected"
+    shutil.copytree(tree, expected)
+    asyncify(expected / "work", "run", ".", "../outside.py")
+    for folder, patch in [(work, inside.stdout), (tree, outside.stdout)]:
+        applied = subprocess.run(
+            ["git", "apply", "-"], cwd=folder, input=patch, text=True, capture_output=True
+        )
+        assert applied.returncode == 0, applied.stderr
+    for name in [*(f"work/{n}" for n in names), "outside.py"]:
+        assert (tree / name).read_bytes() == (expected / name).read_bytes()
+
+
+def test_sarif_uris_are_encoded_and_stay_under_srcroot(tmp_path: Path) -> None:
+    """item 19: a SARIF URI is percent-encoded, and a file outside the working folder gets
+    an absolute file: URI rather than one that climbs out of %SRCROOT%."""
+    work = tmp_path / "work"
+    work.mkdir()
+    blocking = "def f(:\n"  # AFY001: a finding in each file
+    (work / "a b%#.py").write_text(blocking)
+    (tmp_path / "out.py").write_text(blocking)
+    done = asyncify(work, "check", ".", "../out.py", "--format", "sarif")
+    results = json.loads(done.stdout)["runs"][0]["results"]
+    locations = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r["locations"][0][
+            "physicalLocation"
+        ]["artifactLocation"].get("uriBaseId")
+        for r in results
+    }
+    assert locations == {
+        "a%20b%25%23.py": "%SRCROOT%",
+        (tmp_path / "out.py").resolve().as_uri(): None,
+    }
+
+
+def test_usage_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
+    """item 21: argument parser errors are one line (no box), exit 2."""
+    for args, text in [
+        (["diff", "--jobs", "x", "."], "Error: Invalid value for '--jobs' / '-j'"),
+        (["frob"], "Error: No such command 'frob'."),
+        (["diff"], "Error: Missing argument 'paths'."),
+    ]:
+        done = asyncify(tmp_path, *args)
+        assert done.returncode == 2
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(text), done.stderr
+        assert "--help')" in lines[0]
+
+
+def test_an_interrupt_during_the_write_says_what_was_written(tmp_path: Path) -> None:
+    """item 20: SIGTERM arriving while files are written: the write finishes (the program
+    stays whole), then the run says which files were written and exits 143."""
+    lib, app = program(tmp_path)
+    script = (
+        "import os, signal\n"
+        "from asyncify import cli\n"
+        "real = cli.write_files\n"
+        "def write(items):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return real(items)\n"
+        "cli.write_files = write\n"
+        "cli.main(['run', '.'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "ASYNCIFY_CACHE_DIR": "off"},
+    )
+    assert done.returncode == 143
+    assert (
+        "asyncify: interrupted while writing; the write finished first: "
+        "2 files written (app.py, lib.py)"
+    ) in done.stderr
+    assert "async def slow" in lib.read_text() and "await lib.slow()" in app.read_text()

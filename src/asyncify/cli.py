@@ -575,4 +575,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     if isinstance(sys.stdout, io.TextIOWrapper):
         # Plans and descriptions contain arrows; never crash on a narrow terminal encoding.
         sys.stdout.reconfigure(errors="backslashreplace")
-    app(args=list(argv) if argv is not None else None, prog_name="asyncify")
+    args = list(argv) if argv is not None else sys.argv[1:]
+    try:
+        code = app(args=args, prog_name="asyncify", standalone_mode=False)
+    except Exception as error:
+        # Click's exceptions (vendored by some Typer releases): known by what they carry.
+        names = {cls.__name__ for cls in type(error).__mro__}
+        if "ClickException" not in names:
+            raise
+        message = str(error.format_message())  # type: ignore[attr-defined]
+        if "NoArgsIsHelpError" in names:  # `asyncify` alone: the help, as before
+            typer.echo(message, err=True)
+        elif "UsageError" in names:  # one line, not a box (exit 2 stays)
+            ctx = getattr(error, "ctx", None)
+            command = ctx.command_path if ctx is not None else "asyncify"
+            typer.echo(f"Error: {message} (see '{command} --help')", err=True)
+        else:
+            typer.echo(f"Error: {message}", err=True)
+        sys.exit(int(getattr(error, "exit_code", 2)))
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

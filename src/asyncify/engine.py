@@ -169,7 +169,13 @@ def _rewrite_uncached(
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
     try:
-        return rewrite_module(text, plan, _codemods_by_name(names), path, options)
+        result = rewrite_module(text, plan, _codemods_by_name(names), path, options)
+        if isinstance(result, tuple) and text.endswith(("\r", "\n")):
+            # LibCST drops a file's last line ending when it is a lone CR (old Mac style)
+            ending = "\r\n" if text.endswith("\r\n") else text[-1]
+            if not result[0].endswith(("\r", "\n")):
+                return result[0] + ending, result[1]
+        return result
     except cst.ParserSyntaxError as exc:
         return SYNTAX_ERROR.at(path, exc.raw_line, exc.raw_column, exc.message)
     except RecursionError:
