@@ -638,3 +638,84 @@ def test_an_interrupt_during_the_write_says_what_was_written(tmp_path: Path) -> 
         "2 files written (app.py, lib.py)"
     ) in done.stderr
     assert "async def slow" in lib.read_text() and "await lib.slow()" in app.read_text()
+
+
+def test_a_killed_runs_journal_is_finished_by_the_next_run(tmp_path: Path) -> None:
+    """items 4, 5 and 15: a run killed between the renames of one program's files (its
+    journal and staged files remain) is completed by the next ``run``, not left half done."""
+    lib, app = program(tmp_path / "p")
+    full = tmp_path / "full"
+    program(full)
+    assert asyncify(full, "run", ".").returncode == 0
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from asyncify import source\n"
+        "calls = []\n"
+        "real = os.replace\n"
+        "def replace(a, b):\n"
+        "    if str(a).endswith('.tmp') and calls:\n"
+        "        os._exit(9)  # killed after the first rename\n"
+        "    calls.append(b)\n"
+        "    real(a, b)\n"
+        "os.replace = replace\n"
+        "from asyncify.cli import main\n"
+        "main(['run', '.'])\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path / "p",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == 9, killed.stderr
+    left = temps(tmp_path / "p")
+    assert any(name.endswith("-journal.tmp") for name in left)
+    assert [lib.read_text(), app.read_text()].count(CALLEE) + [
+        lib.read_text(),
+        app.read_text(),
+    ].count(CALLER) == 1  # half written
+    done = asyncify(tmp_path / "p", "run", ".")
+    assert done.returncode == 0, done.stderr
+    assert "finished writing 1 file(s) that a killed run left half done" in done.stderr
+    assert lib.read_text() == (full / "lib.py").read_text()
+    assert app.read_text() == (full / "app.py").read_text()
+    assert temps(tmp_path / "p") == []
+
+
+def test_a_full_cache_folder_keeps_no_temp_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """item 15: a cache write that fails (disk full) leaves no temporary file behind."""
+    from asyncify import cache
+
+    monkeypatch.setenv("ASYNCIFY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    cache._secret.cache_clear()
+    assert cache._secret() is not None  # the key exists before the disk fills
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, fd: int, mode: str) -> None:
+            self.stream = real_fdopen(fd, mode)
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.stream.close()
+
+        def write(self, data: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+    try:
+        monkeypatch.setattr(cache.os, "fdopen", Full)
+        cache.put("rewrite", ("k",), ("text", []))
+        monkeypatch.setattr(cache.os, "fdopen", real_fdopen)
+        files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+        assert files == []
+        cache.put("rewrite", ("k",), ("text", []))
+        assert cache.get("rewrite", ("k",)) == ("text", [])
+    finally:
+        cache._secret.cache_clear()

@@ -28,7 +28,7 @@ from asyncify.findings import CODES, READ_ERROR, Finding
 from asyncify.options import Options
 from asyncify.report import Command, Format, Report, render_list
 from asyncify.scripts import entry_points
-from asyncify.source import WriteRefused, remove_stale_temps, write_files
+from asyncify.source import WriteRefused, finish_writes, remove_stale_temps, write_files
 from asyncify.sourcefile import SourceFile
 
 if TYPE_CHECKING:
@@ -362,6 +362,17 @@ def _execute(
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from None
     _check_output(output, [file.path for file in files])
+    if command is Command.RUN:  # a run killed while writing is finished first
+        folders = {file.path.resolve().parent for file in files}
+        with _signals_deferred():
+            finished = finish_writes(folders, [file.path for file in files])
+            remove_stale_temps(folders)
+        if finished:
+            typer.echo(
+                f"asyncify: finished writing {len(finished)} file(s) that a killed run left "
+                "half done",
+                err=True,
+            )
     bar = _Bar() if format is Format.TEXT and not quiet and sys.stderr.isatty() else None
     try:
         if interactive:

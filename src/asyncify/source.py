@@ -10,7 +10,9 @@ file or the new one, never half of it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import json
 import os
 import stat
 import tempfile
@@ -149,6 +151,7 @@ def write_files(items: Sequence[tuple[Path, bytes | None, bytes]]) -> None:
     whose owner cannot be kept, or whose bytes changed since they were read.
     """
     staged: list[_Staged] = []
+    journal: Path | None = None
     try:
         for path, expected, data in items:
             try:
@@ -160,6 +163,8 @@ def write_files(items: Sequence[tuple[Path, bytes | None, bytes]]) -> None:
         for item, (path, expected, _) in zip(staged, items, strict=True):
             if expected is not None and item.original != expected:
                 raise WriteRefused(path, "the file changed while it was being converted")
+        if len(staged) > 1:
+            journal = _write_journal(staged, [data for _, _, data in items])
         done: list[_Staged] = []
         try:
             for item, (path, _, _) in zip(staged, items, strict=True):
@@ -177,8 +182,86 @@ def write_files(items: Sequence[tuple[Path, bytes | None, bytes]]) -> None:
         for item in staged:
             with contextlib.suppress(OSError):
                 item.temp.unlink(missing_ok=True)
+        if journal is not None:
+            with contextlib.suppress(OSError):
+                journal.unlink(missing_ok=True)
     for folder in {item.target.parent for item in staged}:
         _fsync_folder(folder)
+
+
+# A journal lists the renames of a multi-file write while they happen, so that a run killed
+# among them (SIGKILL, a power cut) is finished by the next ``run`` (:func:`finish_writes`):
+# a program is never left half converted.
+JOURNAL = "journal"
+
+
+def _write_journal(staged: Sequence[_Staged], new: Sequence[bytes]) -> Path:
+    entries = [
+        {
+            "target": str(item.target),
+            "temp": item.temp.name,
+            "old": hashlib.sha256(item.original).hexdigest(),
+            "new": hashlib.sha256(data).hexdigest(),
+        }
+        for item, data in zip(staged, new, strict=True)
+    ]
+    folder = staged[0].target.parent
+    path = folder / f"{TEMP_PREFIX}{os.getpid()}-{JOURNAL}{TEMP_SUFFIX}"
+    with open(path, "w", encoding="utf-8") as stream:
+        json.dump({"renames": entries}, stream)
+        stream.flush()
+        os.fsync(stream.fileno())
+    _fsync_folder(folder)
+    return path
+
+
+def finish_writes(folders: Iterable[Path], targets: Iterable[Path]) -> list[Path]:
+    """Complete the renames of runs that were killed while writing (their journal is in
+    one of ``folders`` and their process is gone), for files among ``targets`` that still
+    hold the bytes the run read; returns the files so written. Journals and temporary
+    files of such runs are removed."""
+    allowed = {os.path.realpath(t) for t in targets}
+    finished: list[Path] = []
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            pid = _dead_owner(name)
+            if pid is None or not name.endswith(f"-{JOURNAL}{TEMP_SUFFIX}"):
+                continue
+            journal = Path(folder) / name
+            try:
+                renames = json.loads(journal.read_text(encoding="utf-8"))["renames"]
+                for entry in renames:
+                    done = _roll_forward(entry, pid, allowed)
+                    if done is not None:
+                        finished.append(done)
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # a damaged journal: the temporary files go, the files stay
+            with contextlib.suppress(OSError):
+                journal.unlink()
+    return finished
+
+
+def _roll_forward(entry: dict[str, str], pid: int, allowed: set[str]) -> Path | None:
+    target = Path(entry["target"])
+    temp = target.parent / entry["temp"]
+    if (
+        str(target) not in allowed
+        or Path(entry["temp"]).name != entry["temp"]
+        or not entry["temp"].startswith(f"{TEMP_PREFIX}{pid}-")
+        or not temp.is_file()
+    ):
+        return None
+    if hashlib.sha256(_read(temp)).hexdigest() != entry["new"]:
+        return None
+    if hashlib.sha256(_read(target)).hexdigest() != entry["old"]:
+        return None  # edited since: leave it (the temporary file is removed later)
+    os.replace(temp, target)
+    _fsync_folder(target.parent)
+    return target
 
 
 def _read(path: Path) -> bytes:
@@ -244,12 +327,17 @@ def remove_stale_temps(folders: Iterable[Path]) -> None:
         except OSError:
             continue
         for name in names:
-            if not (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)):
-                continue
-            pid = name[len(TEMP_PREFIX) :].partition("-")[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if _dead_owner(name) is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(folder, name))
+
+
+def _dead_owner(name: str) -> int | None:
+    """The process id in a temporary file's name when that process is gone."""
+    if not (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)):
+        return None
+    pid = name[len(TEMP_PREFIX) :].partition("-")[0]
+    return int(pid) if pid.isdigit() and not _alive(int(pid)) else None
 
 
 def _alive(pid: int) -> bool:
