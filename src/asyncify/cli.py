@@ -1,7 +1,8 @@
 """The ``asyncify`` command: a thin Typer layer over :func:`asyncify.engine.convert`.
 
 Exit codes: 0 success; 1 ``check`` found pending changes or findings; 2 usage error, or
-some file could not be processed (every other file still is, and is written by ``run``).
+some file could not be processed (every other file still is; ``run`` writes the files of a
+program all or none, so the other programs).
 """
 
 from __future__ import annotations
