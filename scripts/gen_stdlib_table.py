@@ -104,9 +104,12 @@ INSTANCES = {  # factories rather than classes: the type of what they return
 method_names = set()
 for qualified in TYPES:
     module, _, attr = qualified.rpartition(".")
-    value = getattr(importlib.import_module(module), attr)
+    loaded = load(module) if module != "builtins" else builtins
+    if loaded is None:  # an optional module this build lacks (sqlite3, ssl)
+        continue
+    value = getattr(loaded, attr)
     if qualified in INSTANCES:
-        value = type(INSTANCES[qualified](importlib.import_module(module)))
+        value = type(INSTANCES[qualified](loaded))
     method_names.update(n for n in dir(value) if not n.startswith("_"))
 
 json.dump({"version": list(sys.version_info[:2]), "classes": classes, "aliases": aliases,
