@@ -489,11 +489,23 @@ def test_gitignore_lines_git_accepts_and_bad_patterns(tmp_path: Path) -> None:
 
 def test_closed_or_full_stdout_is_one_line_and_exit_2(tmp_path: Path) -> None:
     """item 13: stdout closed early (``| head -1``) or on a full disk: no traceback, exit 2."""
-    for i in range(40):
-        (tmp_path / f"m{i}.py").write_text(CALLEE)
+    # A diff far larger than a pipe's buffer, so that the run is still writing when the
+    # reader goes away.
+    big = "import time\n" + "".join(f"\n\ndef f{i}():\n    time.sleep(0)\n" for i in range(300))
+    for i in range(6):
+        (tmp_path / f"m{i}.py").write_text(big)
     assert ASYNCIFY is not None
+    env = {
+        **os.environ,
+        "ASYNCIFY_CACHE_DIR": str(tmp_path / "c"),
+        "XDG_CONFIG_HOME": str(tmp_path),
+    }
     proc = subprocess.Popen(
-        [ASYNCIFY, "diff", "."], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [ASYNCIFY, "diff", "."],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.readline()
@@ -510,6 +522,7 @@ def test_closed_or_full_stdout_is_one_line_and_exit_2(tmp_path: Path) -> None:
                 stderr=subprocess.PIPE,
                 text=True,
                 timeout=120,
+                env=env,
             )
         assert done.returncode == 2
         assert done.stderr.strip().splitlines() == [
