@@ -244,3 +244,39 @@ def test_rerun_after_interrupt_completes(trees: Trees, tmp_path: Path) -> None:
     now = snapshot(root)
     differ = sorted(n for n in after if now.get(n) != after[n])
     assert not differ, f"differs from one full run: {differ[:10]}"
+
+
+KILL_TRIALS = 4
+
+
+@pytest.mark.parametrize("trial", range(KILL_TRIALS))
+def test_sigkill_leaves_no_process_and_a_rerun_completes(
+    trial: int, trees: Trees, tmp_path: Path
+) -> None:
+    """SIGKILL of the main process (it cannot clean up) at a random moment: its worker
+    processes end by themselves, every file is original or converted, and a re-run ends
+    exactly where one full run ends, with no temporary file or journal left in the tree.
+    Half of the trials kill while files are being written (a journal is then in play)."""
+    original, before, after, duration = trees
+    rng = random.Random(SEED + 100 + trial)
+    root = tmp_path / "tree"
+    shutil.copytree(original, root)
+    run = Run.start(root)
+    if trial % 2:
+        first_write(root, before, run)
+        delay = rng.uniform(0, 0.05)
+        moment = f"{delay:.3f}s after the first file was written"
+    else:
+        delay = rng.uniform(0.05, duration)
+        moment = f"after {delay:.2f}s of a {duration:.2f}s run"
+    time.sleep(delay)
+    run.signal(signal.SIGKILL)
+    run.wait()
+    context = f"trial {trial}: SIGKILL {moment}, exit {run.code}"
+    assert not run.orphans, f"{context}: worker processes outlived the killed run"
+    now = snapshot(root)
+    partial = [n for n in before if now.get(n) not in (before[n], after[n])]
+    assert not partial, f"{context}: files neither original nor converted: {partial[:10]}"
+    again = Run.start(root).wait(timeout=600)
+    assert again.code == 0, f"{context}: {again.stderr}"
+    assert snapshot(root) == after, f"{context}: the re-run does not end as one full run"

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from asyncify.cli import main
+import os
+import sys
+
+# `python -m` puts the working folder first on sys.path: usually the project being
+# converted. Its files must never be imported in asyncify's place (a `json.py` there).
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+
+from asyncify.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     main()

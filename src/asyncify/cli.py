@@ -1,7 +1,8 @@
 """The ``asyncify`` command: a thin Typer layer over :func:`asyncify.engine.convert`.
 
 Exit codes: 0 success; 1 ``check`` found pending changes or findings; 2 usage error, or
-some file could not be processed (every other file still is, and is written by ``run``).
+some file could not be processed (every other file still is; ``run`` writes the files of a
+program all or none, so the other programs).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
@@ -23,16 +24,16 @@ import typer
 
 from asyncify import __version__
 from asyncify.config import ConfigError, load_config, merge, split_names
-from asyncify.discover import discover
+from asyncify.discover import PatternError, discover
 from asyncify.findings import CODES, READ_ERROR, Finding
 from asyncify.options import Options
 from asyncify.report import Command, Format, Report, render_list
 from asyncify.scripts import entry_points
-from asyncify.source import atomic_write
+from asyncify.source import WriteRefused, finish_writes, remove_stale_temps, write_files
 from asyncify.sourcefile import SourceFile
 
 if TYPE_CHECKING:
-    from asyncify.engine import ConvertResult
+    from asyncify.engine import ConvertResult, FileResult
 
 app = typer.Typer(
     name="asyncify",
@@ -356,7 +357,23 @@ def _execute(
 
     from asyncify.engine import convert  # the engine loads LibCST: not needed for --help
 
-    files, problems = discover(paths, options.exclude, base=settings.root)
+    try:
+        files, problems = discover(paths, options.exclude, base=settings.root)
+    except PatternError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
+    _check_output(output, [file.path for file in files])
+    if command is Command.RUN:  # a run killed while writing is finished first
+        folders = {file.path.resolve().parent for file in files}
+        with _signals_deferred():
+            finished = finish_writes(folders, [file.path for file in files])
+            remove_stale_temps(folders)
+        if finished:
+            typer.echo(
+                f"asyncify: finished writing {len(finished)} file(s) that a killed run left "
+                "half done",
+                err=True,
+            )
     bar = _Bar() if format is Format.TEXT and not quiet and sys.stderr.isatty() else None
     try:
         if interactive:
@@ -366,7 +383,7 @@ def _execute(
                 raise typer.Exit(0)
             result = reviewed
         else:
-            result = convert(files, options, progress=bar)
+            result = convert(files, options, progress=bar, roots=paths)
     except typer.Exit:
         raise
     except Exception as error:  # a bug: say so, and do not exit 1 ("changes pending")
@@ -381,23 +398,45 @@ def _execute(
     finally:
         if bar is not None:
             bar.close()
+    _check_output(output, [outcome.file.path for outcome in result.files])
     color = format is Format.TEXT and not no_color and output is None and sys.stdout.isatty()
     report = Report(command, format, quiet=quiet, color=color, plan=result.plan)
     for problem in problems:
         report.add_error(problem)
     # Files call into each other: an interrupt while writing would leave callers awaiting
-    # functions whose file was not written yet. SIGINT/SIGTERM wait until all are written.
-    with _signals_deferred():
-        for outcome in result.files:
-            if command is Command.RUN and outcome.error is None and outcome.new is not None:
-                failure = _write(
-                    outcome.file.path, outcome.original, outcome.new, outcome.file.display
-                )
-                report.add(outcome, written=failure is None, error=failure)
-            else:
-                report.add(outcome)
+    # functions whose file was not written yet. SIGINT/SIGTERM wait until all are written,
+    # and the files of one program are written all or none.
+    failures: dict[int, Finding] = {}
+    with _signals_deferred() as interrupted:
+        if command is Command.RUN:
+            failures = _write_programs(result.files)
+        written = [
+            o.file.display
+            for i, o in enumerate(result.files)
+            if command is Command.RUN and o.error is None and o.new is not None
+            and i not in failures
+        ]
+        if interrupted():
+            typer.echo(
+                f"asyncify: interrupted while writing; the write finished first: "
+                f"{len(written)} file{'s' if len(written) != 1 else ''} written"
+                + (f" ({', '.join(written[:10])}" if written else "")
+                + (f" and {len(written) - 10} more" if len(written) > 10 else "")
+                + (")" if written else ""),
+                err=True,
+            )
+    for number, outcome in enumerate(result.files):
+        if command is Command.RUN and outcome.error is None and outcome.new is not None:
+            failure = failures.get(number)
+            report.add(outcome, written=failure is None, error=failure)
+        else:
+            report.add(outcome)
     if output is None:
-        report.emit()
+        try:
+            report.emit()
+            sys.stdout.flush()
+        except OSError as error:
+            _stdout_failed(error)
     else:
         try:
             with output.open("w", encoding="utf-8", newline="") as stream:
@@ -460,14 +499,15 @@ class _Bar:
 
 
 @contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
+def _signals_deferred() -> Iterator[Callable[[], bool]]:
+    """Hold SIGINT/SIGTERM back; yields a test of whether one arrived meanwhile."""
     signals = {signal.SIGINT, signal.SIGTERM}
     if not hasattr(signal, "pthread_sigmask"):  # Windows
-        yield
+        yield lambda: False
         return
     signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     try:
-        yield
+        yield lambda: bool(signal.sigpending() & signals)
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
 
@@ -489,15 +529,56 @@ def _check_codemods(options: Options) -> None:
         )
 
 
-def _write(path: Path, original: bytes, new: bytes, display: str) -> Finding | None:
-    """Write ``new`` over ``path`` unless the file changed since it was read."""
-    try:
-        if path.read_bytes() != original:
-            return READ_ERROR.at(display, 1, 0, "the file changed while it was being converted")
-        atomic_write(path, new)
-    except OSError as error:
-        return READ_ERROR.at(display, 1, 0, f"cannot write: {error.strerror or error}")
-    return None
+def _stdout_failed(error: OSError) -> None:
+    """stdout closed early (``asyncify diff . | head``) or its disk full: one line, exit 2."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail too
+    os.close(devnull)
+    if not isinstance(error, BrokenPipeError):
+        typer.echo(f"Error: cannot write the output: {error.strerror or error}", err=True)
+    raise typer.Exit(2)
+
+
+def _check_output(output: Path | None, files: Sequence[Path]) -> None:
+    """``--output`` must not name a file being converted (exit 2, nothing written)."""
+    if output is None:
+        return
+    target = os.path.realpath(output)
+    for path in files:
+        same = os.path.realpath(path) == target
+        with contextlib.suppress(OSError):  # another hard link to the same file
+            same = same or os.path.samefile(path, output)
+        if same:
+            typer.echo(f"Error: --output {output} is one of the files being converted", err=True)
+            raise typer.Exit(2)
+
+
+def _write_programs(files: Sequence[FileResult]) -> dict[int, Finding]:
+    """Write the converted files, each program's all or none; the failures by position."""
+    groups: dict[int, list[int]] = {}
+    for number, outcome in enumerate(files):
+        if outcome.error is None and outcome.new is not None:
+            groups.setdefault(outcome.program, []).append(number)
+    remove_stale_temps({files[i].file.path.resolve().parent for g in groups.values() for i in g})
+    failures: dict[int, Finding] = {}
+    for numbers in groups.values():
+        items = [(files[i].file.path, files[i].original, files[i].new or b"") for i in numbers]
+        try:
+            write_files(items)
+        except WriteRefused as error:
+            culprit = next(
+                (i for i in numbers if files[i].file.path == error.path), numbers[0]
+            )
+            shown = files[culprit].file.display
+            for i in numbers:
+                detail = (
+                    error.reason
+                    if i == culprit
+                    else f"not written: {shown} could not be written ({error.reason}), "
+                    "and the files of a program are written all or none"
+                )
+                failures[i] = READ_ERROR.at(files[i].file.display, 1, 0, detail)
+    return failures
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -506,4 +587,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     if isinstance(sys.stdout, io.TextIOWrapper):
         # Plans and descriptions contain arrows; never crash on a narrow terminal encoding.
         sys.stdout.reconfigure(errors="backslashreplace")
-    app(args=list(argv) if argv is not None else None, prog_name="asyncify")
+    args = list(argv) if argv is not None else sys.argv[1:]
+    try:
+        code = app(args=args, prog_name="asyncify", standalone_mode=False)
+    except Exception as error:
+        # Click's exceptions (vendored by some Typer releases): known by what they carry.
+        names = {cls.__name__ for cls in type(error).__mro__}
+        if "ClickException" not in names:
+            raise
+        message = str(error.format_message())  # type: ignore[attr-defined]
+        if "NoArgsIsHelpError" in names:  # `asyncify` alone: the help, as before
+            typer.echo(message, err=True)
+        elif "UsageError" in names:  # one line, not a box (exit 2 stays)
+            ctx = getattr(error, "ctx", None)
+            command = ctx.command_path if ctx is not None else "asyncify"
+            typer.echo(f"Error: {message} (see '{command} --help')", err=True)
+        else:
+            typer.echo(f"Error: {message}", err=True)
+        sys.exit(int(getattr(error, "exit_code", 2)))
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

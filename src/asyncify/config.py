@@ -122,6 +122,11 @@ def _parse(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: invalid TOML: not UTF-8 (byte {error.object[error.start:error.end]!r} "
+            f"at offset {error.start})"
+        ) from error
 
 
 def _table(document: dict[str, Any]) -> dict[str, Any] | None:

@@ -83,12 +83,36 @@ def _is_ignored(chain: Sequence[_Ignore], path: Path, is_dir: bool) -> bool:
     return False
 
 
+class PatternError(ValueError):
+    """An ``--exclude`` / ``[tool.asyncify] exclude`` pattern that is not a valid pattern."""
+
+
+def _spec(lines: Sequence[str], strict: bool) -> pathspec.GitIgnoreSpec:
+    """The patterns of ``lines``. A line git cannot match (``build\\``: a trailing
+    backslash) matches nothing, as in git; with ``strict`` it is a :class:`PatternError`."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception as error:  # pathspec raises several types for a bad pattern
+        if strict:
+            bad = next((line for line in lines if not _valid(line)), "")
+            raise PatternError(f"invalid exclude pattern {bad!r}: {error}") from error
+    return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _valid(line)])
+
+
+def _valid(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except Exception:
+        return False
+    return True
+
+
 def _load_gitignore(folder: Path) -> _Ignore | None:
     try:
         lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return _Ignore(folder, pathspec.GitIgnoreSpec.from_lines(lines))
+    return _Ignore(folder, _spec(lines, strict=False))
 
 
 def _repo_root(folder: Path) -> Path | None:
@@ -191,7 +215,7 @@ def discover(
     configuration file; the working folder by default).
     """
     folder_base = (base or Path.cwd()).resolve()
-    excludes = _Ignore(folder_base, pathspec.GitIgnoreSpec.from_lines(exclude)) if exclude else None
+    excludes = _Ignore(folder_base, _spec(list(exclude), strict=True)) if exclude else None
     roots = [Path(path).resolve() for path in paths if Path(path).exists()]
     walker = _Walker(roots, excludes)
     problems: list[Finding] = []

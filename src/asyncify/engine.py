@@ -11,12 +11,15 @@ import importlib
 import os
 import pkgutil
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import libcst as cst
 
@@ -43,6 +46,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: Finding | None = None
     async_functions: int = 0
+    # Files of one program call into each other: they are written all or none.
+    program: int = 0
 
 
 @dataclass
@@ -143,8 +148,14 @@ def _rewrite_one(
     text, plan, names, path, options = item
     key = (text, plan, names, path, options)
     cached = cache.get("rewrite", key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    if isinstance(cached, Finding) or (
+        isinstance(cached, tuple)
+        and len(cached) == 2
+        and isinstance(cached[0], str)
+        and isinstance(cached[1], list)
+        and all(isinstance(f, Finding) for f in cached[1])
+    ):
+        return cached
     result = _rewrite_uncached(text, plan, names, path, options)
     cache.put("rewrite", key, result)
     return result
@@ -158,7 +169,13 @@ def _rewrite_uncached(
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
     try:
-        return rewrite_module(text, plan, _codemods_by_name(names), path, options)
+        result = rewrite_module(text, plan, _codemods_by_name(names), path, options)
+        if isinstance(result, tuple) and text.endswith(("\r", "\n")):
+            # LibCST drops a file's last line ending when it is a lone CR (old Mac style)
+            ending = "\r\n" if text.endswith("\r\n") else text[-1]
+            if not result[0].endswith(("\r", "\n")):
+                return result[0] + ending, result[1]
+        return result
     except cst.ParserSyntaxError as exc:
         return SYNTAX_ERROR.at(path, exc.raw_line, exc.raw_column, exc.message)
     except RecursionError:
@@ -181,33 +198,65 @@ class Progress(Protocol):
 _progress: Progress | None = None
 # One pool of worker processes for a whole convert(): started (forked) at the first stage
 # that uses it, while this process is still small, and reused by the later stages.
-_pool: ProcessPoolExecutor | None = None
+# False: forking failed in this run; the rest of it runs in this process.
+_pool: ProcessPoolExecutor | Literal[False] | None = None
 
 
 def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int, stage: str) -> list[R]:
     global _pool
     if _progress is not None:
         _progress.start(stage, len(items))
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    # More workers than cores, or than a few files each, only costs forks (and memory).
+    workers = min(jobs if jobs > 0 else cores, 4 * cores, max(1, len(items) // 4))
+    if workers <= 1 or len(items) < 8 or _pool is False:
+        return _serial(fn, items)
     results: list[R] = []
-    if workers <= 1 or len(items) < 8:
-        iterator: Iterable[R] = map(fn, items)
-    else:
+    try:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=workers)
-        iterator = _pool.map(fn, items, chunksize=max(1, len(items) // (workers * 8)))
-    for result in iterator:
-        results.append(result)
+            _pool = ProcessPoolExecutor(
+                max_workers=workers, initializer=_watch_parent, initargs=(os.getpid(),)
+            )
+        chunk = max(1, len(items) // (workers * 8))
+        for result in _pool.map(fn, items, chunksize=chunk):
+            results.append(result)
+            if _progress is not None:
+                _progress.advance()
+    except (OSError, BrokenProcessPool):  # a fork failed, or a worker died: go on in here
+        _close_pool(wait=False)
+        _pool = False
+        if _progress is not None:
+            _progress.start(stage, len(items))
+        return _serial(fn, items)
+    return results
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the main process is gone (killed with SIGKILL, it
+    cannot shut its workers down), rather than wait for work forever as an orphan."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _serial(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    results: list[R] = []
+    for item in items:
+        results.append(fn(item))
         if _progress is not None:
             _progress.advance()
     return results
 
 
-def _close_pool() -> None:
+def _close_pool(wait: bool = True) -> None:
     global _pool
-    if _pool is not None:
-        _pool.shutdown(cancel_futures=True)
-        _pool = None
+    if _pool is not None and _pool is not False:
+        _pool.shutdown(wait=wait, cancel_futures=True)
+    _pool = None
 
 
 Outcome = tuple[str, list[Finding]] | Finding
@@ -428,19 +477,28 @@ def _compile_error(text: str, path: str) -> tuple[int, str] | None:
 
 
 def convert(
-    files: Sequence[SourceFile], options: Options, progress: Progress | None = None
+    files: Sequence[SourceFile],
+    options: Options,
+    progress: Progress | None = None,
+    roots: Sequence[Path] | None = None,
 ) -> ConvertResult:
-    """Convert files; never writes. Unreadable files become errors, the rest go on."""
+    """Convert files; never writes. Unreadable files become errors, the rest go on.
+
+    ``roots``: the paths the user gave; a file other than those found in them (the pytest
+    configuration) is changed only inside them or their repository.
+    """
     global _progress
     _progress = progress
     try:
-        return _convert(files, options)
+        return _convert(files, options, roots)
     finally:
         _progress = None
         _close_pool()
 
 
-def _convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
+def _convert(
+    files: Sequence[SourceFile], options: Options, roots: Sequence[Path] | None = None
+) -> ConvertResult:
     read: list[tuple[SourceFile, Source]] = []
     results: dict[SourceFile, FileResult] = {}
     for file in files:
@@ -454,29 +512,51 @@ def _convert(files: Sequence[SourceFile], options: Options) -> ConvertResult:
     plan, outcomes = convert_texts([(f, f.display, texts[f.display]) for f, _ in read], options)
     if options.todo_comments:
         # Put the TODOs into the sources, then convert those (positions stay right).
+        encodings = {f.display: s.encoding for f, s in read}
         for path, done in outcomes.items():
             if not isinstance(done, Finding):
-                texts[path] = add_todo_comments(texts[path], done[1])
+                texts[path] = add_todo_comments(texts[path], done[1], encodings[path])
         plan, outcomes = convert_texts([(f, f.display, texts[f.display]) for f, _ in read], options)
+    program_of = {
+        path: number
+        for number, group in enumerate(programs([(f, f.display, "") for f, _ in read]))
+        for _, path, _ in group
+    }
+    unencodable: set[int] = set()
     for file, source in read:
         outcome = outcomes.get(file.display)
-        result = FileResult(file, source.data, None)
+        result = FileResult(file, source.data, None, program=program_of.get(file.display, 0))
         if isinstance(outcome, Finding):
             result.error = outcome
         elif outcome is not None:
             new_text, findings = outcome
             result.findings = sorted(set(findings))
             if new_text != source.text:  # converted, or only TODO comments added
-                result.new = encode(new_text, source)
+                try:
+                    result.new = encode(new_text, source)
+                except UnicodeEncodeError:
+                    result.error = UNSTABLE_OUTPUT.at(
+                        file.display, 1, 0, f"the output cannot be encoded as {source.encoding}"
+                    )
+                    unencodable.add(result.program)
             mplan = plan.by_path.get(file.display)
             result.async_functions = len(mplan.async_functions) if mplan and result.new else 0
         results[file] = result
     ordered = [results[f] for f in files]
-    return ConvertResult(plan, ordered + _pytest_setting(ordered, plan, options))
+    for result in ordered:  # the program's other files await what that file defines
+        if result.program in unencodable and result.error is None and result.new is not None:
+            result.error = UNSTABLE_OUTPUT.at(
+                result.file.display, 1, 0, "another file of its program cannot be encoded"
+            )
+            result.new = None
+    return ConvertResult(plan, ordered + _pytest_setting(ordered, plan, options, roots))
 
 
 def _pytest_setting(
-    results: Sequence[FileResult], plan: AsyncPlan, options: Options
+    results: Sequence[FileResult],
+    plan: AsyncPlan,
+    options: Options,
+    roots: Sequence[Path] | None = None,
 ) -> list[FileResult]:
     """Tests made async for pytest-asyncio: its setting in the project's pytest config
     (:mod:`asyncify.pytest_config`), as one more changed file, or a note on a test file."""
@@ -485,7 +565,7 @@ def _pytest_setting(
         mplan = plan.by_path.get(result.file.display)
         if result.new is not None and mplan and (mplan.pytest_tests or mplan.async_fixtures):
             tests.append(result)
-    edit = pytest_config.plan_edit([r.file.path for r in tests])
+    edit = pytest_config.plan_edit([r.file.path for r in tests], roots)
     if isinstance(edit, Finding):
         tests[0].findings = sorted({*tests[0].findings, edit})
         return []
@@ -494,7 +574,7 @@ def _pytest_setting(
     config = SourceFile(edit.path, "")
     if config.display in options.keep_files:
         return []
-    return [FileResult(config, edit.original, edit.new)]
+    return [FileResult(config, edit.original, edit.new, program=tests[0].program)]
 
 
 def iter_findings(results: Iterable[FileResult]) -> list[Finding]:

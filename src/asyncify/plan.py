@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import importlib
 import re
 import sys
 from collections import deque
@@ -27,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from asyncify import stdlib_table
 from asyncify.codemod import Api
 from asyncify.findings import Code, Finding
 from asyncify.index import (
@@ -2250,67 +2250,9 @@ def _library_method_names(tables: _Tables) -> frozenset[str]:
 
 
 def _stdlib_method_names() -> frozenset[str]:
-    import argparse
-    import array
-    import collections
-    import concurrent.futures
-    import configparser
-    import contextlib
-    import csv
-    import datetime
-    import decimal
-    import email.message
-    import fractions
-    import ftplib
-    import hashlib
-    import http.client
-    import io
-    import json
-    import logging
-    import multiprocessing.pool
-    import pathlib
-    import queue
-    import random
-    import selectors
-    import shelve
-    import smtplib
-    import socket
-    import sqlite3
-    import ssl
-    import string
-    import struct
-    import subprocess
-    import tarfile
-    import tempfile
-    import threading
-    import unittest.mock
-    import uuid
-    import weakref
-    import xml.etree.ElementTree
-    import zipfile
-
-    types: list[type] = [
-        str, bytes, bytearray, list, dict, set, frozenset, tuple, int, float, complex,
-        memoryview, io.IOBase, io.TextIOWrapper, io.BufferedReader, io.BufferedWriter,
-        io.StringIO, io.BytesIO, io.FileIO, socket.socket, ssl.SSLContext, ssl.SSLSocket,
-        threading.Thread, threading.Event, threading.Condition, threading.Semaphore,
-        threading.Timer, type(threading.Lock()), type(threading.RLock()), queue.Queue,
-        subprocess.Popen, collections.deque, collections.OrderedDict, collections.Counter,
-        collections.defaultdict, logging.Logger, logging.Handler, argparse.ArgumentParser,
-        argparse.Namespace, pathlib.Path, re.Pattern, re.Match, datetime.datetime,
-        datetime.date, datetime.timedelta, concurrent.futures.Executor,
-        concurrent.futures.Future, multiprocessing.pool.Pool, sqlite3.Connection,
-        sqlite3.Cursor, configparser.ConfigParser, http.client.HTTPConnection,
-        http.client.HTTPResponse, zipfile.ZipFile, tarfile.TarFile, contextlib.ExitStack,
-        unittest.mock.Mock, xml.etree.ElementTree.Element, xml.etree.ElementTree.ElementTree,
-        type(hashlib.sha256()), random.Random, type(csv.writer(io.StringIO())),
-        type(csv.reader(io.StringIO())), csv.DictWriter, csv.DictReader, string.Template,
-        string.Formatter, struct.Struct, decimal.Decimal, fractions.Fraction, array.array,
-        logging.LoggerAdapter, email.message.Message, json.JSONEncoder, json.JSONDecoder,
-        selectors.DefaultSelector, shelve.Shelf, tempfile.SpooledTemporaryFile, uuid.UUID,
-        weakref.WeakValueDictionary, smtplib.SMTP, ftplib.FTP,
-    ]
-    return frozenset(name for t in types for name in dir(t) if not name.startswith("_"))
+    """Public method names of common builtin and standard library types: a shipped table
+    (:mod:`asyncify.stdlib_table`), never an import."""
+    return stdlib_table.METHOD_NAMES
 
 
 _STDLIB_METHOD_NAMES = _stdlib_method_names()
@@ -2514,16 +2456,23 @@ DISPATCH_BASES: dict[str, tuple[str, ...]] = {
 
 @functools.cache
 def _stdlib_class_methods(base: str) -> frozenset[str] | None:
-    """The attribute names of a standard library class (its module imported: the standard
-    library, never the analysed code), or None if ``base`` is not one."""
-    module, _, name = base.rpartition(".")
+    """The attribute names of a standard library class (what ``dir()`` would list), or None
+    if ``base`` is not one. From the shipped table (:mod:`asyncify.stdlib_table`): asyncify
+    never imports a module on behalf of the analysed code (a project's ``ftplib.py`` would
+    run)."""
+    module, _, _ = base.rpartition(".")
     if not module or module.partition(".")[0] not in sys.stdlib_module_names:
         return None
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
+    key = stdlib_table.ALIASES.get(base, base)
+    if key not in stdlib_table.CLASSES:
         return None
-    return frozenset(dir(cls)) if isinstance(cls, type) else None
+    names: set[str] = set()
+    pending = [key]
+    while pending:
+        bases, own = stdlib_table.CLASSES.get(pending.pop(), ((), ""))
+        names.update(own.split())
+        pending.extend(bases)
+    return frozenset(names)
 
 
 # Bases that call no methods of their subclasses (or whose subclasses asyncify handles).

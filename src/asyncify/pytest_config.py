@@ -83,20 +83,40 @@ class ConfigEdit:
     new: bytes
 
 
-def plan_edit(test_files: Sequence[Path]) -> ConfigEdit | Finding | None:
+def plan_edit(
+    test_files: Sequence[Path], roots: Sequence[Path] | None = None
+) -> ConfigEdit | Finding | None:
     """The edit that sets the key for these converted test files; a finding when there is
-    no file to put it in; None when it is set already (or cannot be read)."""
+    no file to put it in; None when it is set already (or cannot be read).
+
+    The lookup stops at the repository root (the folder with ``.git``), and with ``roots``
+    (the paths given on the command line) the file must be inside one of them or that
+    repository: asyncify never writes elsewhere.
+    """
     if not test_files:
         return None
     start = _common_folder(test_files)
-    found = _pytest_config(start)
+    folders = [start, *start.parents]
+    repo = next((i for i, d in enumerate(folders) if (d / ".git").exists()), None)
+    if repo is not None:
+        folders = folders[: repo + 1]
+    found = _pytest_config(folders)
     if found is None:
-        candidates = [d / "pyproject.toml" for d in [start, *start.parents]]
+        candidates = [d / "pyproject.toml" for d in folders]
         pyproject = next((p for p in candidates if p.is_file()), None)
-        if pyproject is None:
-            first = sorted(test_files)[0]
-            return NO_PYTEST_CONFIG.at(display_path(first), 1, 0)
-        found = (pyproject, "tool.pytest.ini_options", True)
+        if pyproject is not None:
+            found = (pyproject, "tool.pytest.ini_options", True)
+    if found is not None and roots is not None:
+        allowed = [Path(r).resolve() for r in roots]
+        allowed = [r if r.is_dir() else r.parent for r in allowed]
+        if repo is not None:
+            allowed.append(folders[-1])
+        folder = found[0].parent
+        if not any(folder == r or r in folder.parents for r in allowed):
+            found = None
+    if found is None:
+        first = sorted(test_files)[0]
+        return NO_PYTEST_CONFIG.at(display_path(first), 1, 0)
     path, section, is_toml = found
     try:
         data = path.read_bytes()
@@ -166,8 +186,8 @@ def _section(text: str, section: str, is_toml: bool) -> dict[str, object] | None
         raise ValueError(str(error)) from error
 
 
-def _pytest_config(start: Path) -> tuple[Path, str, bool] | None:
-    for folder in [start, *start.parents]:
+def _pytest_config(folders: Sequence[Path]) -> tuple[Path, str, bool] | None:
+    for folder in folders:
         for name, section, always, is_toml in _CANDIDATES:
             path = folder / name
             if not path.is_file():

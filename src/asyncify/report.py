@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -256,9 +257,10 @@ class Report:
         err.flush()
 
     def diffs(self) -> list[tuple[FileEntry, bytes]]:
+        names, _ = diff_names([entry.path for entry in self.changed])
         return [
-            (entry, unified_diff(entry.path, entry.original, entry.new or b""))
-            for entry in self.changed
+            (entry, unified_diff(name, entry.original, entry.new or b""))
+            for entry, name in zip(self.changed, names, strict=True)
         ]
 
     def write_diff(self, out: TextIO) -> None:
@@ -275,6 +277,9 @@ class Report:
                     end="",
                 )
             return
+        _, base = diff_names([entry.path for entry in self.changed])
+        if base is not None:
+            sys.stderr.write(f"asyncify: the diff's paths are relative to {base}; apply it there\n")
         buffer: BinaryIO | None = getattr(out, "buffer", None)
         out.flush()
         for entry, diff in self.diffs():
@@ -353,7 +358,7 @@ def _sarif_result(finding: Finding, rule_index: int | None) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": _artifact(finding.path),
                     "region": {
                         "startLine": max(finding.line, 1),
                         "startColumn": finding.col + 1,  # SARIF columns are 1-based
@@ -367,8 +372,56 @@ def _sarif_result(finding: Finding, rule_index: int | None) -> dict[str, Any]:
     return result
 
 
+def _artifact(path: str) -> dict[str, str]:
+    """A SARIF artifact location: a percent-encoded URI under %SRCROOT% (the working
+    folder), or an absolute ``file:`` URI for a file outside it (never ``../``)."""
+    if _outside(path):
+        return {"uri": Path(path).resolve().as_uri()}
+    return {"uri": urllib.parse.quote(Path(path).as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
 # -- diffs ------------------------------------------------------------------------------
 _NO_NEWLINE = b"\\ No newline at end of file\n"
+
+
+def diff_names(paths: Sequence[str]) -> tuple[list[str], str | None]:
+    """The names a diff's headers give these display paths, and the folder they are
+    relative to when that is not the working folder.
+
+    ``git apply`` refuses a name that leaves its folder (``a/../x.py``) or is absolute: when
+    a file lies outside the working folder, every name is made relative to the folder that
+    holds all the files.
+    """
+    if not any(_outside(p) for p in paths):
+        return list(paths), None
+    resolved = [Path(p).resolve() for p in paths]
+    base = resolved[0].parent
+    for path in resolved[1:]:
+        while base not in path.parents:
+            base = base.parent
+    return [p.relative_to(base).as_posix() for p in resolved], str(base)
+
+
+def _outside(path: str) -> bool:
+    return Path(path).is_absolute() or path == ".." or path.startswith("../")
+
+
+def git_quote(name: str) -> str:
+    """``name`` as git writes it in a diff header: C-quoted when it holds a quote, a
+    backslash or a control character (a tab or newline would end the header)."""
+    if not any(c in '"\\' or ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return name
+    escapes = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v",
+               "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+    out = []
+    for char in name:
+        if char in escapes:
+            out.append(escapes[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\{ord(char):03o}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def unified_diff(path: str, before: bytes, after: bytes) -> bytes:
@@ -381,8 +434,8 @@ def unified_diff(path: str, before: bytes, after: bytes) -> bytes:
         difflib.unified_diff,
         _lines(before),
         _lines(after),
-        fromfile=f"a/{path}".encode(),
-        tofile=f"b/{path}".encode(),
+        fromfile=git_quote(f"a/{path}").encode(),
+        tofile=git_quote(f"b/{path}").encode(),
     )
     out = bytearray()
     for line in lines:

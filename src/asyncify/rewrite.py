@@ -224,6 +224,14 @@ class Propagate(Codemod):
     def visit_Try(self, node: cst.Try) -> None:
         self.catches_stop[-1].append(any(_catches_stop(h.type) for h in node.handlers))
 
+    def leave_Await(self, original_node: cst.Await, updated_node: cst.Await) -> cst.Await:
+        """A call the input already awaits (a re-run over a partly converted program: the
+        caller was written, its callee not) is awaited once: never ``await await``."""
+        inner = updated_node.expression
+        if isinstance(inner, cst.Await) and not isinstance(original_node.expression, cst.Await):
+            return updated_node.with_changes(expression=inner.expression)
+        return updated_node
+
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef | cst.FlattenSentinel[cst.BaseStatement]:

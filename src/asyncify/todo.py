@@ -36,7 +36,9 @@ def _comments_above(lines: list[str], start: int) -> set[str]:
     return found
 
 
-def add_todo_comments(text: str, findings: Iterable[Finding]) -> str:
+def add_todo_comments(text: str, findings: Iterable[Finding], encoding: str = "utf-8") -> str:
+    """``text`` with a TODO comment above each finding's statement; characters the file's
+    ``encoding`` cannot hold are written as backslash escapes (``\\u2192``)."""
     wanted = [f for f in findings if f.code[3] != "0"]  # not for AFY0xx file errors
     if not wanted:
         return text
@@ -54,7 +56,8 @@ def add_todo_comments(text: str, findings: Iterable[Finding]) -> str:
         start = max(holding)[0]  # the innermost statement holding the finding
         source_line = lines[start - 1]
         indent = source_line[: len(source_line) - len(source_line.lstrip())]
-        comment = f"{indent}{PREFIX}{finding.code}): {finding.message}{newline}"
+        message = finding.message.encode(encoding, "backslashreplace").decode(encoding)
+        comment = f"{indent}{PREFIX}{finding.code}): {message}{newline}"
         already = inserts.setdefault(start, [])
         # One TODO per code above a statement; messages may hold line numbers that move.
         tag = f"{PREFIX}{finding.code})"
