@@ -12,7 +12,7 @@ import os
 import pkgutil
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -89,6 +89,7 @@ def plan_for(
     codemods: Sequence[type[Codemod]],
     options: Options,
     frozen: Iterable[str] = (),
+    module_aliases: Mapping[str, str] | None = None,
 ) -> AsyncPlan:
     apis = [api for c in codemods for api in c.apis_for(options)]
     aliases = {k: v for c in codemods for k, v in c.ALIASES.items()}
@@ -112,6 +113,7 @@ def plan_for(
         keep_sync_api=options.keep_sync_api,
         fixtures=fixtures,
         entry_points=options.entry_points,
+        module_aliases=module_aliases,
     )
 
 
@@ -221,19 +223,54 @@ def import_root(file: SourceFile) -> Path:
     return root
 
 
+def module_aliases(files: Iterable[SourceFile]) -> dict[str, str]:
+    """Alias -> module name, for the other names files of one program can be imported as
+    (namespace packages, see discover.py). A name that is some file's own module name, or
+    that two files could be imported as, maps to "": which file it means depends on
+    ``sys.path`` at run time, so its calls are reported rather than resolved (AFY112)."""
+    files = list(files)
+    modules = {file.module for file in files}
+    claims: dict[str, set[str]] = {}
+    for file in files:
+        for alias in file.aliases:
+            claims.setdefault(alias, set()).add(file.module)
+    return {
+        alias: next(iter(owners)) if len(owners) == 1 and not _shadowed(alias, modules) else ""
+        for alias, owners in claims.items()
+    }
+
+
+def _shadowed(alias: str, modules: set[str]) -> bool:
+    """A module of the program has the alias's name or one of its parents' names (a
+    regular module or package wins over a namespace package)."""
+    parts = alias.split(".")
+    return any(".".join(parts[:i]) in modules for i in range(1, len(parts) + 1))
+
+
 def programs(
     sources: Sequence[tuple[SourceFile, str, str]],
 ) -> list[list[tuple[SourceFile, str, str]]]:
     """Split the files into separately planned programs when module names collide.
 
-    Two folders of scripts that each have a ``main.py`` are two programs: ``main`` means a
-    different module in each. Files are then grouped by import root; otherwise all files
-    form one program, so that a package and the tests or scripts beside it are planned
-    together.
+    Two folders of scripts that each have a ``main.py``: ``main`` means a different module
+    in each. If their names from the project root (``a.main``, ``b.main``, namespace
+    packages) are distinct, they are one program under those names; otherwise files are
+    grouped by import root. Without collisions all files form one program, so that a
+    package and the tests or scripts beside it are planned together.
     """
     names = [file.module for file, _, _ in sources]
     if len(set(names)) == len(names):
         return [list(sources)] if sources else []
+    # Named from the project root through namespace packages (`a.main`, `b.main`), the
+    # files may all be distinct: one program, where each short name is ambiguous (AFY112).
+    full = [(f.aliases[-1] if f.aliases else f.module, f, path, text) for f, path, text in sources]
+    if len({name for name, *_ in full}) == len(full):
+        return [
+            [
+                (replace(f, module=name, aliases=(f.module, *f.aliases[:-1])), path, text)
+                for name, f, path, text in full
+            ]
+        ]
     groups: dict[Path, list[tuple[SourceFile, str, str]]] = {}
     for item in sources:
         groups.setdefault(import_root(item[0]), []).append(item)
@@ -310,8 +347,9 @@ def _convert_once(
             indexes.append(result)
     texts = {path: text for _, path, text in sources}
     frozen = {path for path in options.keep_files if path in texts}
+    aliases = module_aliases(file for file, _, _ in sources)
     for _ in range(5):
-        plan = plan_for(indexes, codemods, options, frozen)
+        plan = plan_for(indexes, codemods, options, frozen, aliases)
         todo = [
             i
             for i in indexes
@@ -333,7 +371,7 @@ def _convert_once(
                 return plan, outcomes
             kept = None
         rewritten += _map(_rewrite_one, work[first:], options.jobs, "rewriting")
-        failed = _verify(todo, rewritten, indexes, codemods, options, texts, names, frozen)
+        failed = _verify(todo, rewritten, indexes, codemods, options, texts, names, frozen, aliases)
         for index, outcome in zip(todo, rewritten, strict=True):
             outcomes[index.path] = failed.get(index.path, outcome)
         if not failed:
@@ -354,6 +392,7 @@ def _verify(
     texts: dict[str, str],
     names: tuple[str, ...],
     frozen: set[str],
+    aliases: Mapping[str, str],
 ) -> dict[str, Finding]:
     """Outputs must parse, and a second run over the converted program must change nothing."""
     failed: dict[str, Finding] = {}
@@ -387,7 +426,7 @@ def _verify(
             )
         else:
             second.append(by_path[index.path])
-    plan = plan_for(second, codemods, options, frozen | set(failed))
+    plan = plan_for(second, codemods, options, frozen | set(failed), aliases)
     for index in second:
         if index.path not in new_texts:
             continue

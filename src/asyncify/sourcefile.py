@@ -11,6 +11,10 @@ class SourceFile:
     path: Path  # as given or found (absolute or relative to the working folder)
     module: str  # dotted module name: "pkg.sub.mod", "pkg" for pkg/__init__.py
     is_package: bool = False  # an __init__.py
+    # Other dotted names Python can import the file as: through folders without
+    # __init__.py (PEP 420 namespace packages) up to the project root, shortest first
+    # ("services.weather_service" for services/weather_service.py named "weather_service").
+    aliases: tuple[str, ...] = ()
 
     @property
     def is_main(self) -> bool:
