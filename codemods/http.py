@@ -171,6 +171,7 @@ STREAM_SAFE = frozenset(
     }
 )
 STREAM_MARKER = "__asyncify_http_stream__"
+REMOVED_MARKER = "__asyncify_http_removed__"  # a removed statement's comments
 # Literal dict arguments whose `None` values requests drops (httpx sends `k=` or raises).
 DROPS_NONE = frozenset({"params", "data", "headers"})
 # requests.codes (requests/status_codes.py): value -> names; the names httpx.codes has too.
@@ -1046,7 +1047,11 @@ class Http(Codemod):
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
         frame = self._pop(original_node)
         if id(original_node) in self.removed_statements:
-            return cst.RemoveFromParent()
+            if not any(line.comment for line in original_node.leading_lines):
+                return cst.RemoveFromParent()
+            # Its comments go to the next statement (_keep_comments).
+            removed = cst.Expr(cst.Call(func=cst.Name(REMOVED_MARKER)))
+            return cst.SimpleStatementLine([removed], leading_lines=original_node.leading_lines)
         result: cst.BaseStatement = updated_node
         call_id = self.stream_assigns.get(id(original_node))
         if call_id is not None and call_id in self.stream_pending:
@@ -1200,6 +1205,8 @@ class Http(Codemod):
         return updated_node
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if self.removed_statements:
+            updated_node = updated_node.with_changes(body=_keep_comments(updated_node.body))
         if self.finish:
             updated_node = updated_node.visit(_Finish())
         if self.aiohttp:
@@ -2313,7 +2320,7 @@ class Http(Codemod):
     ) -> cst.IndentedBlock:
         """``r = <stream>`` marker statements: the rest of the block goes into the
         ``async with ... as r:`` (the response is open until the block ends)."""
-        body = list(updated_node.body)
+        body = _keep_comments(updated_node.body)
         for i in range(len(body) - 1, -1, -1):
             stmt = body[i]
             if not (
@@ -2800,6 +2807,30 @@ def _iter_spec(call: cst.Call, loop: cst.For) -> tuple[str, list[cst.Arg]] | str
     if _is_literal(size, "None"):
         return (method, [])
     return (method, [cst.Arg(size)])
+
+
+def _keep_comments(body: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """Drop the markers of removed statements, giving their comments to the statement
+    after them (or to a ``pass`` ending the block)."""
+    out: list[cst.BaseStatement] = []
+    carried: list[cst.EmptyLine] = []
+    for statement in body:
+        if (
+            isinstance(statement, cst.SimpleStatementLine)
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], cst.Expr)
+            and isinstance(call := statement.body[0].value, cst.Call)
+            and _is_literal(call.func, REMOVED_MARKER)
+        ):
+            carried.extend(statement.leading_lines)
+            continue
+        if carried and isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            statement = statement.with_changes(leading_lines=[*carried, *statement.leading_lines])
+            carried = []
+        out.append(statement)
+    if carried:
+        out.append(cst.SimpleStatementLine([cst.Pass()], leading_lines=carried))
+    return out
 
 
 def _statements_after(
