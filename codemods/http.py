@@ -2022,8 +2022,8 @@ class Http(Codemod):
                 ):
                     name = parent.targets[0].target.value
                     self.kept_responses.add((scopes.get(id(node), ""), name))
-        converted = [c for c in constructors if id(c[0]) not in self.kept_constructors]
-        if converted and self.state.plan.async_functions:
+        if self.state.plan.async_functions:
+            converted = [c for c in constructors if id(c[0]) not in self.kept_constructors]
             self._analyse_settings(survey, converted, key_of)
 
     def _analyse_settings(
@@ -2064,25 +2064,34 @@ class Http(Codemod):
                 )
                 self.setting_reports.append((adapter, RETRIES, detail))
         keys = {key for _, key, _ in constructors}
+
+        def sessions(scope: str, receiver: str, node: cst.BaseExpression | None) -> set[Key]:
+            """The converted sessions of this file a receiver may be; a session made
+            elsewhere (typed `requests.Session`) is `OTHER`: every session converts unless
+            the whole program keeps requests (HttpThreads)."""
+            found = set(key_of(scope, receiver)) & keys if receiver else set()
+            if not found and node is not None and self.type_of(node) == SESSION:
+                found.add(OTHER)
+            return found
+
         settings: list[hs.Setting] = []
         for node in survey.nodes:
             if isinstance(node, cst.SimpleStatementLine):
                 found_setting = hs.setting_of(node, _spelled)
                 scope = scopes.get(id(node), "")
-                if found_setting and set(key_of(scope, found_setting.receiver)) & keys:
+                if found_setting and sessions(
+                    scope, found_setting.receiver, found_setting.session
+                ):
                     settings.append(found_setting)
         targets = {id(s.target) for s in settings if s.target is not None}
-        timeout_reads: dict[tuple[str, str, str], cst.Attribute] = {}
+        timeout_reads: dict[Key, cst.Attribute] = {}
         for node in survey.nodes:
             if not isinstance(node, cst.Attribute) or id(node) in targets:
                 continue
             attr = node.attr.value
             if attr not in hs.CONSTRUCTOR_ONLY | hs.NO_COUNTERPART | {"timeout"}:
                 continue
-            receiver = _spelled(node.value)
-            read_keys = (
-                set(key_of(scopes.get(id(node), ""), receiver)) & keys if receiver else set()
-            )
+            read_keys = sessions(scopes.get(id(node), ""), _spelled(node.value), node.value)
             if not read_keys:
                 continue
             if attr == "timeout":
@@ -2094,15 +2103,25 @@ class Http(Codemod):
         for setting in settings:
             if id(setting.statement) in self.removed_statements:
                 continue
-            setting_keys = key_of(scopes.get(id(setting.statement), ""), setting.receiver)
+            setting_keys = sessions(
+                scopes.get(id(setting.statement), ""), setting.receiver, setting.session
+            )
+            # A session made elsewhere: any read of `.timeout` on a session counts.
             read = next((timeout_reads[k] for k in setting_keys if k in timeout_reads), None)
-            self._report_setting(setting, read, given.get(id(setting.statement)))
+            if OTHER in setting_keys and read is None and timeout_reads:
+                read = next(iter(timeout_reads.values()))
+            reason = given.get(id(setting.statement))
+            if setting_keys == {OTHER}:
+                reason = "the session is created elsewhere (set it where it is created)"
+            self._report_setting(setting, read, reason)
 
     def _report_setting(
         self, setting: hs.Setting, timeout_read: cst.Attribute | None, why: str | None
     ) -> None:
         attr, node = setting.attr, setting.statement.body[0]
-        where = f"`{setting.receiver.lstrip('.')}.{attr}`"
+        session = setting.session
+        spelled = cst.Module([]).code_for_node(session) if session else setting.receiver
+        where = f"`{spelled}.{attr}`"
         if attr == "timeout" and setting.kind == "assign":
             if timeout_read is not None:
                 line = self.state.positions[timeout_read].start.line
@@ -2807,6 +2826,10 @@ def _iter_spec(call: cst.Call, loop: cst.For) -> tuple[str, list[cst.Arg]] | str
     if _is_literal(size, "None"):
         return (method, [])
     return (method, [cst.Arg(size)])
+
+
+Key = tuple[str, str, str]  # a session of the file: ("name" | "attr" | "expr", name, scope)
+OTHER: Key = ("other", "", "")  # a session made in another file
 
 
 def _keep_comments(body: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:

@@ -122,6 +122,15 @@ class Setting:
     call: cst.Call | None = None  # "method", "mount"
     target: cst.Attribute | None = None  # ``s.attr`` as written
 
+    @property
+    def session(self) -> cst.BaseExpression | None:
+        """The session expression (``s``, ``self.session``)."""
+        if self.target is not None:
+            return self.target.value
+        if self.call is not None and isinstance(self.call.func, cst.Attribute):
+            return self.call.func.value
+        return None
+
 
 def setting_of(
     statement: cst.BaseStatement, spelled: Callable[[cst.BaseExpression], str]
