@@ -2043,6 +2043,7 @@ class Http(Codemod):
                 continue
             receiver, following = found
             folded = hs.fold(following, receiver, _spelled, self.name_of)
+            given.update(folded.left)
             if id(call) in self.defaults:  # the session may be the caller's: not moved
                 why = f"the session may be the caller's (`{self.defaults[id(call)]} or ...`)"
                 given.update((id(moved.statement), why) for moved in folded.statements)

@@ -175,6 +175,7 @@ class Folded:
     proxies: dict[str, cst.BaseExpression] = field(default_factory=dict)  # http/https/all -> url
     retries: dict[str, cst.BaseExpression] = field(default_factory=dict)  # http/https -> n
     statements: list[Setting] = field(default_factory=list)  # removed from the program
+    left: dict[int, str] = field(default_factory=dict)  # id(statement) -> why it stays
     # HTTPAdapter(...) calls folded, with their retries
     adapters: list[tuple[cst.Call, cst.BaseExpression]] = field(default_factory=list)
 
@@ -193,9 +194,13 @@ class Folded:
                 return {}
         return per_scheme
 
+    def transport_settings(self) -> list[Setting]:
+        return [s for s in self.statements if s.attr == "proxies" or s.kind == "mount"]
+
     def without_transports(self) -> None:
         """Leave proxies and mounts where they are (reported there)."""
-        self.statements = [s for s in self.statements if s.attr != "proxies" and s.kind != "mount"]
+        moved = {id(s) for s in self.transport_settings()}
+        self.statements = [s for s in self.statements if id(s) not in moved]
         self.proxies, self.retries, self.adapters = {}, {}, []
 
     def arguments(self) -> list[cst.Arg]:
@@ -316,6 +321,7 @@ def fold(
     folded = Folded()
     assigned: set[str] = set()
     calls_before = False  # a statement left in place evaluated a call
+    blocked: set[str] = set()  # attributes with a setting left in place
 
     def movable(value: cst.BaseExpression) -> bool:
         reads = _reads(value, receiver, spelled)
@@ -333,12 +339,21 @@ def fold(
                 break  # the session may be used from here on
             assigned |= _assigned(statement)
             continue
-        if not _fold_one(setting, folded, movable, name_of):  # stays: only sets the session
+        # Once a setting of an attribute stays, later ones stay too (their order counts).
+        if setting.attr in blocked:
+            why = "an earlier setting of it stays where it is"
+        else:
+            why = _fold_one(setting, folded, movable, name_of)
+        if why != MOVED:
+            folded.left[id(setting.statement)] = why
+            blocked.add(setting.attr)
             calls_before = calls_before or _evaluates_calls(setting, receiver, spelled)
     # Each mounted transport repeats verify=/cert=/trust_env=: only values without calls.
     if folded.transports() and any(
         _reads(v, receiver, spelled).effects for v in folded.values.values()
     ):
+        why = "each mounted transport would repeat verify=/cert=, which call code"
+        folded.left.update((id(s.statement), why) for s in folded.transport_settings())
         folded.without_transports()
     return folded
 
@@ -353,36 +368,46 @@ def _evaluates_calls(
     return _reads(setting.statement, receiver, spelled).effects
 
 
+MOVED = ""  # _fold_one: the setting moved into the constructor
+OUT_OF_ORDER = (
+    "its value reads the session, a name set in between, or calls code that would then run "
+    "before an earlier statement"
+)
+
+
 def _fold_one(
     setting: Setting,
     folded: Folded,
     movable: Callable[[cst.BaseExpression], bool],
     name_of: Callable[[cst.BaseExpression], str],
-) -> bool:
+) -> str:
+    """Move one setting into ``folded``: MOVED, or why it stays."""
     attr, value = setting.attr, setting.value
     if attr in ("verify", "cert", "trust_env") and setting.kind == "assign":
         assert value is not None
         if not movable(value):
-            return False
+            return OUT_OF_ORDER
         folded.values[attr] = value
     elif attr == "proxies":
         entries = _proxy_entries(setting)
-        if entries is None or not all(movable(v) for v in entries.values()):
-            return False
+        if entries is None:
+            return 'not a literal {"http"/"https"/"all": url} mapping'
+        if not all(movable(v) for v in entries.values()):
+            return OUT_OF_ORDER
         if setting.kind == "assign":
             folded.proxies = {}
         folded.proxies.update(entries)
     elif setting.kind == "mount":
         found = _mounted_retries(setting, name_of)
         if found is None or not movable(found[1]):
-            return False
+            return "not HTTPAdapter(max_retries=<int>) on http:// or https://"
         scheme, retries, adapter = found
         folded.retries[scheme] = retries
         folded.adapters.append((adapter, retries))
     else:
-        return False
+        return "not a constructor setting"
     folded.statements.append(setting)
-    return True
+    return MOVED
 
 
 def _proxy_entries(setting: Setting) -> dict[str, cst.BaseExpression] | None:
