@@ -120,7 +120,7 @@ def plan_for(
 # -- per-file work (runs in worker processes with --jobs) -----------------------------
 def _index_one(item: tuple[SourceFile, str, str]) -> ModuleIndex | Finding:
     file, path, text = item
-    key = (file.module, path, file.is_package, file.is_main, text)
+    key = (file.module, path, file.is_package, file.is_main, file.local_names, text)
     cached = cache.get("index", key)
     if isinstance(cached, (ModuleIndex, Finding)):
         return cached
@@ -131,7 +131,9 @@ def _index_one(item: tuple[SourceFile, str, str]) -> ModuleIndex | Finding:
 
 def _index_uncached(file: SourceFile, path: str, text: str) -> ModuleIndex | Finding:
     try:
-        return index_module(file.module, path, text, file.is_package, file.is_main)
+        return index_module(
+            file.module, path, text, file.is_package, file.is_main, dict(file.local_names)
+        )
     except SyntaxError as exc:
         line = exc.lineno or 1
         return SYNTAX_ERROR.at(path, line, max((exc.offset or 1) - 1, 0), str(exc.msg))
@@ -265,9 +267,24 @@ def programs(
     # files may all be distinct: one program, where each short name is ambiguous (AFY112).
     full = [(f.aliases[-1] if f.aliases else f.module, f, path, text) for f, path, text in sources]
     if len({name for name, *_ in full}) == len(full):
+        # A script imports the modules beside it by their short names (sys.path[0]).
+        provided: dict[Path, dict[str, str]] = {}
+        for name, f, _, _ in full:
+            top = f.module.partition(".")[0]
+            prefix = name[: len(name) - len(f.module)]
+            provided.setdefault(import_root(f), {})[top] = prefix + top
         return [
             [
-                (replace(f, module=name, aliases=(f.module, *f.aliases[:-1])), path, text)
+                (
+                    replace(
+                        f,
+                        module=name,
+                        aliases=(f.module, *f.aliases[:-1]),
+                        local_names=tuple(sorted(provided[import_root(f)].items())),
+                    ),
+                    path,
+                    text,
+                )
                 for name, f, path, text in full
             ]
         ]
@@ -348,6 +365,7 @@ def _convert_once(
     texts = {path: text for _, path, text in sources}
     frozen = {path for path in options.keep_files if path in texts}
     aliases = module_aliases(file for file, _, _ in sources)
+    local_names = {path: dict(file.local_names) for file, path, _ in sources if file.local_names}
     for _ in range(5):
         plan = plan_for(indexes, codemods, options, frozen, aliases)
         todo = [
@@ -371,7 +389,9 @@ def _convert_once(
                 return plan, outcomes
             kept = None
         rewritten += _map(_rewrite_one, work[first:], options.jobs, "rewriting")
-        failed = _verify(todo, rewritten, indexes, codemods, options, texts, names, frozen, aliases)
+        failed = _verify(
+            todo, rewritten, indexes, codemods, options, texts, names, frozen, aliases, local_names
+        )
         for index, outcome in zip(todo, rewritten, strict=True):
             outcomes[index.path] = failed.get(index.path, outcome)
         if not failed:
@@ -393,6 +413,7 @@ def _verify(
     names: tuple[str, ...],
     frozen: set[str],
     aliases: Mapping[str, str],
+    local_names: Mapping[str, Mapping[str, str]],
 ) -> dict[str, Finding]:
     """Outputs must parse, and a second run over the converted program must change nothing."""
     failed: dict[str, Finding] = {}
@@ -421,7 +442,12 @@ def _verify(
         if index.path in new_texts:
             second.append(
                 index_module(
-                    index.module, index.path, new_texts[index.path], index.is_package, index.is_main
+                    index.module,
+                    index.path,
+                    new_texts[index.path],
+                    index.is_package,
+                    index.is_main,
+                    local_names.get(index.path),
                 )
             )
         else:

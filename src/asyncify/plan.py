@@ -437,10 +437,11 @@ UNRESOLVED_MODULE = Code(
     "make the import name one file (a package with __init__.py, or a unique module name)",
     doc="""
     A call goes through an import of your project that asyncify could not match to one
-    file: two folders of scripts each have a `helpers.py`, and `import helpers` means the
-    one beside the script that Python runs (`sys.path[0]`). Any project function of the
-    called name may be the one called, so those functions stay synchronous (with what they
-    call): the program keeps working, only slower there.
+    file: `a/helpers.py` and `b/helpers.py` both exist and `app.py` imports `helpers`
+    after putting one of the folders on `sys.path` itself. (A script imports the module
+    beside it, `import helpers` in `a/main.py` is `a/helpers.py`: that asyncify resolves.)
+    Any project function of the called name may be the one called, so those functions
+    stay synchronous (with what they call): the program keeps working, only slower there.
 
     (Folders without `__init__.py` are namespace packages: `from services import
     weather_service` is resolved to `services/weather_service.py` as Python would; this
@@ -449,17 +450,17 @@ UNRESOLVED_MODULE = Code(
     Before:
 
     ```python
-    # a/main.py and b/main.py (a/helpers.py and b/helpers.py beside them)
+    sys.path.insert(0, "a")   # a/helpers.py; b/helpers.py exists too
     import helpers
 
     def main():
         print(helpers.fetch("x"))
     ```
 
-    After (a package makes the name unique; asyncify converts it):
+    After (imported by its name from the project root; asyncify converts it):
 
     ```python
-    from a import helpers      # a/__init__.py
+    from a import helpers
 
     async def main():
         print(await helpers.fetch("x"))

@@ -15,6 +15,9 @@ class SourceFile:
     # __init__.py (PEP 420 namespace packages) up to the project root, shortest first
     # ("services.weather_service" for services/weather_service.py named "weather_service").
     aliases: tuple[str, ...] = ()
+    # Top-level import names -> module names, for a file whose folder's modules are named
+    # from the project root (engine.programs): `import helpers` beside a script.
+    local_names: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_main(self) -> bool:

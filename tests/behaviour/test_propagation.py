@@ -164,17 +164,43 @@ def test_modules_in_folders_without_init_are_resolved(tmp_path: Path) -> None:
     assert 'await get_forecast("Lima")' in both.converted["app.py"]
 
 
-def test_an_ambiguous_script_import_keeps_its_functions_sync(tmp_path: Path) -> None:
-    """a/helpers.py and b/helpers.py: `import helpers` means the one beside the script run,
-    which asyncify cannot tell apart; those functions stay sync, with AFY112."""
-    script = "import helpers\n\n\ndef main():\n    print(helpers.get_forecast('x'))\n\n\nmain()\n"
+def test_scripts_import_the_modules_beside_them(tmp_path: Path) -> None:
+    """a/helpers.py and b/helpers.py: `import helpers` in a/main.py means the one beside
+    it (the script's folder is sys.path[0]); both folders are converted as one program."""
+    script = (
+        "import helpers\n\n\ndef main():\n    print(helpers.get_forecast('x'))\n\n\n"
+        'if __name__ == "__main__":\n    main()\n'
+    )
     files = {
         "a/main.py": script,
         "a/helpers.py": NAMESPACE_SERVICE,
-        "b/main.py": script,
+        "b/main.py": script.replace("'x'", "'y'"),
+        "b/helpers.py": NAMESPACE_SERVICE.replace("sunny", "rainy"),
+    }
+    for entry, expected in (("a/main.py", "sunny in x\n"), ("b/main.py", "rainy in y\n")):
+        both = run_both(tmp_path / entry.replace("/", "_"), files, entry=entry)
+        both.assert_same()
+        assert both.before.stdout == expected
+        assert "await helpers.get_forecast" in both.converted[entry]
+        assert "async def get_forecast" in both.converted[entry.replace("main", "helpers")]
+
+
+def test_an_unresolvable_project_import_keeps_its_functions_sync(tmp_path: Path) -> None:
+    """app.py puts a/ on sys.path itself and imports `helpers`, which could be a/helpers.py
+    or b/helpers.py: asyncify cannot tell, so functions of that name stay sync (AFY112)."""
+    app = (
+        "import os\nimport sys\n\n"
+        'sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "a"))\n'
+        "import helpers  # noqa: E402\n\n\ndef main():\n"
+        "    print(helpers.get_forecast('x'))\n\n\n"
+        'if __name__ == "__main__":\n    main()\n'
+    )
+    files = {
+        "app.py": app,
+        "a/helpers.py": NAMESPACE_SERVICE,
         "b/helpers.py": NAMESPACE_SERVICE,
     }
-    both = run_both(tmp_path, files, entry="a/main.py")
+    both = run_both(tmp_path, files, entry="app.py")
     both.assert_same()
     assert both.before.stdout == "sunny in x\n"
     assert "AFY112" in both.convert_output
