@@ -40,6 +40,7 @@ from asyncify.codemod import (
     keyword_arg,
 )
 from asyncify.codemods import http_aiohttp as aio
+from asyncify.codemods import http_session as hs
 from asyncify.codemods.blocking import in_thread
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
@@ -170,6 +171,7 @@ STREAM_SAFE = frozenset(
     }
 )
 STREAM_MARKER = "__asyncify_http_stream__"
+REMOVED_MARKER = "__asyncify_http_removed__"  # a removed statement's comments
 # Literal dict arguments whose `None` values requests drops (httpx sends `k=` or raises).
 DROPS_NONE = frozenset({"params", "data", "headers"})
 # requests.codes (requests/status_codes.py): value -> names; the names httpx.codes has too.
@@ -985,6 +987,11 @@ class Http(Codemod):
         self.kept_functions: set[str] = set()  # qualnames holding such calls
         self.kept_responses: set[tuple[str, str]] = set()  # (function, local name)
         self.kept_reports: list[tuple[cst.Call, str, Code]] = []
+        # Session attributes set after construction (_analyse_settings, http_session.py).
+        self.client_settings: dict[int, hs.Folded] = {}  # id(constructor call) -> moved in
+        self.removed_statements: set[int] = set()
+        self.folded_calls: set[int] = set()  # mount(...) / HTTPAdapter(...) calls moved
+        self.setting_reports: list[tuple[cst.CSTNode, Code, str]] = []
         # Streams (per function, _analyse_streams): ids of original nodes.
         self.stream_sites: dict[int, _Stream] = {}
         self.stream_failures: dict[int, str] = {}
@@ -1002,6 +1009,8 @@ class Http(Codemod):
         self._analyse_sessions(survey)
         for call, detail, code in self.kept_reports:
             self.report(code, call, detail)
+        for at, code, detail in self.setting_reports:
+            self.report(code, at, detail)
 
     def fresh(self, base: str) -> str:
         name, i = base, 1
@@ -1038,6 +1047,12 @@ class Http(Codemod):
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
         frame = self._pop(original_node)
+        if id(original_node) in self.removed_statements:
+            if not any(line.comment for line in original_node.leading_lines):
+                return cst.RemoveFromParent()
+            # Its comments go to the next statement (_keep_comments).
+            removed = cst.Expr(cst.Call(func=cst.Name(REMOVED_MARKER)))
+            return cst.SimpleStatementLine([removed], leading_lines=original_node.leading_lines)
         result: cst.BaseStatement = updated_node
         call_id = self.stream_assigns.get(id(original_node))
         if call_id is not None and call_id in self.stream_pending:
@@ -1191,6 +1206,8 @@ class Http(Codemod):
         return updated_node
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if self.removed_statements:
+            updated_node = updated_node.with_changes(body=_keep_comments(updated_node.body))
         if self.finish:
             updated_node = updated_node.visit(_Finish())
         if self.aiohttp:
@@ -1234,6 +1251,9 @@ class Http(Codemod):
             updated_node = self._raises(original_node, updated_node)
         name = self.name_of(original_node.func)
         if name in ADAPTERS:
+            if id(original_node) in self.folded_calls:  # moved into the client (reported)
+                self.remove_import_of(original_node.func)
+                return updated_node
             self.report(aio.NO_COUNTERPART if self.aiohttp else RETRIES, original_node, f"`{name}`")
             return updated_node
         if name in AUTH_CLASSES and self._responses_converted():
@@ -1259,6 +1279,9 @@ class Http(Codemod):
                 cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v))
                 for k, v in CLIENT_DEFAULTS
             ]
+            settings = self.client_settings.get(id(original_node))
+            if settings is not None:
+                args.extend(settings.arguments())
             return updated_node.with_changes(func=dotted("httpx.AsyncClient"), args=_commas(args))
         if name == f"{RESPONSE}.raise_for_status":
             if self.aiohttp:  # aiohttp raises on 4xx/5xx, as requests does
@@ -2069,6 +2092,128 @@ class Http(Codemod):
                 ):
                     name = parent.targets[0].target.value
                     self.kept_responses.add((scopes.get(id(node), ""), name))
+        if self.state.plan.async_functions:
+            converted = [c for c in constructors if id(c[0]) not in self.kept_constructors]
+            self._analyse_settings(survey, converted, key_of)
+
+    def _analyse_settings(
+        self,
+        survey: _Survey,
+        constructors: Sequence[tuple[cst.Call, tuple[str, str, str], str]],
+        key_of: Callable[[str, str], list[tuple[str, str, str]]],
+    ) -> None:
+        """Attributes set on a session that becomes a client (http_session.py): moved into
+        its constructor when set right after it, kept where httpx has them with the same
+        meaning, removed (an unread `timeout`), or reported."""
+        parents, scopes = survey.parents, survey.scopes
+        given: dict[int, str] = {}  # id(statement) -> why not moved
+        for call, _key, _scope in constructors:
+            found = _statements_after(call, parents)
+            if found is None or self.aiohttp:  # aiohttp: reported below
+                continue
+            receiver, following = found
+            folded = hs.fold(following, receiver, _spelled, self.name_of)
+            given.update(folded.left)
+            if id(call) in self.defaults:  # the session may be the caller's: not moved
+                why = f"the session may be the caller's (`{self.defaults[id(call)]} or ...`)"
+                given.update((id(moved.statement), why) for moved in folded.statements)
+                continue
+            if not folded.statements:
+                continue
+            self.client_settings[id(call)] = folded
+            for moved in folded.statements:
+                self.removed_statements.add(id(moved.statement))
+                if moved.call is not None:
+                    self.folded_calls.add(id(moved.call))
+            for adapter, retries in folded.adapters:
+                self.folded_calls.add(id(adapter))
+                code = cst.Module([]).code_for_node
+                detail = (
+                    f"`{code(adapter)}` is now `AsyncHTTPTransport(retries={code(retries)})` in "
+                    "the client's mounts: it retries failed connections only (requests also "
+                    "retries failed reads)"
+                )
+                self.setting_reports.append((adapter, RETRIES, detail))
+        keys = {key for _, key, _ in constructors}
+
+        def sessions(scope: str, receiver: str, node: cst.BaseExpression | None) -> set[Key]:
+            """The converted sessions of this file a receiver may be; a session made
+            elsewhere (typed `requests.Session`) is `OTHER`: every session converts unless
+            the whole program keeps requests (HttpThreads)."""
+            found = set(key_of(scope, receiver)) & keys if receiver else set()
+            if not found and node is not None and self.type_of(node) == SESSION:
+                found.add(OTHER)
+            return found
+
+        settings: list[hs.Setting] = []
+        for node in survey.nodes:
+            if isinstance(node, cst.SimpleStatementLine):
+                found_setting = hs.setting_of(node, _spelled)
+                scope = scopes.get(id(node), "")
+                if found_setting and sessions(
+                    scope, found_setting.receiver, found_setting.session
+                ):
+                    settings.append(found_setting)
+        targets = {id(s.target) for s in settings if s.target is not None}
+        timeout_reads: dict[Key, cst.Attribute] = {}
+        for node in survey.nodes:
+            if not isinstance(node, cst.Attribute) or id(node) in targets:
+                continue
+            attr = node.attr.value
+            if attr not in hs.CONSTRUCTOR_ONLY | hs.NO_COUNTERPART | {"timeout"}:
+                continue
+            read_keys = sessions(scopes.get(id(node), ""), _spelled(node.value), node.value)
+            if not read_keys:
+                continue
+            if attr == "timeout":
+                for key in read_keys:
+                    timeout_reads.setdefault(key, node)
+            elif attr != "trust_env" or self.aiohttp:  # httpx can read trust_env back
+                detail = f"`.{attr}` read back: {self.library} has no such client attribute"
+                self.setting_reports.append((node, hs.CONSTRUCTOR_SETTING, detail))
+        for setting in settings:
+            if id(setting.statement) in self.removed_statements:
+                continue
+            setting_keys = sessions(
+                scopes.get(id(setting.statement), ""), setting.receiver, setting.session
+            )
+            # A session made elsewhere: any read of `.timeout` on a session counts.
+            read = next((timeout_reads[k] for k in setting_keys if k in timeout_reads), None)
+            if OTHER in setting_keys and read is None and timeout_reads:
+                read = next(iter(timeout_reads.values()))
+            reason = given.get(id(setting.statement))
+            if setting_keys == {OTHER}:
+                reason = "the session is created elsewhere (set it where it is created)"
+            self._report_setting(setting, read, reason)
+
+    def _report_setting(
+        self, setting: hs.Setting, timeout_read: cst.Attribute | None, why: str | None
+    ) -> None:
+        attr, node = setting.attr, setting.statement.body[0]
+        session = setting.session
+        spelled = cst.Module([]).code_for_node(session) if session else setting.receiver
+        where = f"`{spelled}.{attr}`"
+        if attr == "timeout" and setting.kind == "assign":
+            if timeout_read is not None:
+                line = self.state.positions[timeout_read].start.line
+                detail = f"{where} is read back (line {line}): kept, so every request times out"
+            else:
+                self.removed_statements.add(id(setting.statement))
+                detail = f"{where} removed: requests never applied it"
+            self.setting_reports.append((node, hs.SESSION_TIMEOUT, detail))
+        elif self.aiohttp and attr not in ("headers", "mount"):
+            detail = f"{where} not moved: aiohttp's ClientSession takes settings in its constructor"
+            self.setting_reports.append((node, hs.CONSTRUCTOR_SETTING, detail))
+        elif attr in hs.CONSTRUCTOR_ONLY | hs.NO_COUNTERPART:
+            detail = f"{where} not moved: " + (
+                why or "not set right after the session is created, before it is used"
+            )
+            self.setting_reports.append((node, hs.CONSTRUCTOR_SETTING, detail))
+        elif attr == "params":
+            detail = f"{where} applies to every request of the client"
+            self.setting_reports.append((node, QUERY_REPLACED, detail))
+        elif attr == "hooks":
+            self.setting_reports.append((node, HOOKS, where))
 
     def _scope(self) -> str:
         for frame in reversed(self.state.frames):
@@ -2265,7 +2410,7 @@ class Http(Codemod):
     ) -> cst.IndentedBlock:
         """``r = <stream>`` marker statements: the rest of the block goes into the
         ``async with ... as r:`` (the response is open until the block ends)."""
-        body = list(updated_node.body)
+        body = _keep_comments(updated_node.body)
         for i in range(len(body) - 1, -1, -1):
             stmt = body[i]
             if not (
@@ -2774,6 +2919,59 @@ def _iter_spec(call: cst.Call, loop: cst.For) -> tuple[str, list[cst.Arg]] | str
     if _is_literal(size, "None"):
         return (method, [])
     return (method, [cst.Arg(size)])
+
+
+Key = tuple[str, str, str]  # a session of the file: ("name" | "attr" | "expr", name, scope)
+OTHER: Key = ("other", "", "")  # a session made in another file
+
+
+def _keep_comments(body: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """Drop the markers of removed statements, giving their comments to the statement
+    after them (or to a ``pass`` ending the block)."""
+    out: list[cst.BaseStatement] = []
+    carried: list[cst.EmptyLine] = []
+    for statement in body:
+        if (
+            isinstance(statement, cst.SimpleStatementLine)
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], cst.Expr)
+            and isinstance(call := statement.body[0].value, cst.Call)
+            and _is_literal(call.func, REMOVED_MARKER)
+        ):
+            carried.extend(statement.leading_lines)
+            continue
+        if carried and isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            statement = statement.with_changes(leading_lines=[*carried, *statement.leading_lines])
+            carried = []
+        out.append(statement)
+    if carried:
+        out.append(cst.SimpleStatementLine([cst.Pass()], leading_lines=carried))
+    return out
+
+
+def _statements_after(
+    call: cst.Call, parents: dict[int, cst.CSTNode]
+) -> tuple[str, Sequence[cst.BaseStatement]] | None:
+    """``s = requests.Session()`` / ``self.s = ...`` (a statement of its own) or ``with
+    requests.Session() as s:``: how the session is named, and the statements after it."""
+    parent = parents.get(id(call))
+    while isinstance(parent, cst.BooleanOperation):  # `session or requests.Session()`
+        parent = parents.get(id(parent))
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        receiver = _spelled(parent.targets[0].target)
+        line = parents.get(id(parent))
+        block = parents.get(id(line))
+        if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+            if isinstance(block, (cst.IndentedBlock, cst.Module)):
+                body = list(block.body)
+                at = next(i for i, statement in enumerate(body) if statement is line)
+                return receiver, body[at + 1 :]
+    if isinstance(parent, cst.WithItem) and parent.asname is not None:
+        with_node = parents.get(id(parent))
+        receiver = _spelled(parent.asname.name)
+        if isinstance(with_node, cst.With) and isinstance(with_node.body, cst.IndentedBlock):
+            return receiver, with_node.body.body
+    return None
 
 
 def _spelled(receiver: cst.BaseExpression) -> str:

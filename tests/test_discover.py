@@ -216,3 +216,35 @@ def test_module_names_in_a_folder_of_scripts(in_tmp: Path) -> None:
         "scripts/main.py": ("main", False),
         "scripts/tools/fetch.py": ("fetch", False),
     }
+
+
+def aliases(paths: list[Path]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    files, problems = discover(paths, ())
+    assert problems == []
+    return {file.path.as_posix(): (file.module, file.aliases) for file in files}
+
+
+def test_namespace_packages_give_a_file_its_import_names(in_tmp: Path) -> None:
+    tree(
+        in_tmp,
+        {
+            "app.py": "",
+            "services/weather_service.py": "",
+            "services/deep/x.py": "",
+            "services/pkg/__init__.py": "",
+            "services/pkg/mod.py": "",
+            "not-a-name/tool.py": "",
+        },
+    )
+    assert aliases([Path(".")]) == {
+        "app.py": ("app", ()),
+        "not-a-name/tool.py": ("tool", ()),
+        "services/deep/x.py": ("x", ("deep.x", "services.deep.x")),
+        "services/pkg/__init__.py": ("pkg", ("services.pkg",)),
+        "services/pkg/mod.py": ("pkg.mod", ("services.pkg.mod",)),
+        "services/weather_service.py": ("weather_service", ("services.weather_service",)),
+    }
+    # Only up to the paths given (without a project root marker), and never above a root.
+    assert aliases([Path("services")])["services/deep/x.py"] == ("x", ("deep.x",))
+    tree(in_tmp, {"services/deep/pyproject.toml": ""})
+    assert aliases([Path(".")])["services/deep/x.py"] == ("x", ())

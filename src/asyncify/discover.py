@@ -10,7 +10,10 @@ they stay inside the given roots, and a file reached twice is taken once.
 Each file gets the dotted module name Python would import it as: packages are folders
 with ``__init__.py``; under a ``src/`` folder every folder is a package (``src/pkg/mod.py``
 is ``pkg.mod``); in a folder of scripts each file is a top-level module (``main.py`` is
-``main``, as ``python main.py`` would see it).
+``main``, as ``python main.py`` would see it). Folders without ``__init__.py`` between a
+file and the project root are namespace packages (PEP 420), so the file gets those longer
+names as aliases: ``services/weather_service.py`` is ``weather_service`` and also
+``services.weather_service``, as ``app.py`` at the root imports it.
 """
 
 from __future__ import annotations
@@ -252,7 +255,28 @@ def _source_file(path: Path, roots: Sequence[Path]) -> SourceFile:
     if src is not None:
         parts.extend(reversed(folder.relative_to(src).parts))
     module = ".".join(reversed(parts))
-    return SourceFile(path, module or real.stem, is_package)
+    if src is None:
+        aliases = _namespace_names(folder, parts, roots)
+    else:
+        aliases = ()
+    return SourceFile(path, module or real.stem, is_package, aliases)
+
+
+def _namespace_names(folder: Path, parts: list[str], roots: Sequence[Path]) -> tuple[str, ...]:
+    """The names through the folders without ``__init__.py`` above ``folder`` (the first
+    folder that is not a regular package), up to the nearest project root marker, or
+    else within the given roots: each of them may be a ``sys.path`` entry."""
+    names: list[str] = []
+    parts = list(parts)
+    while folder.parent != folder and not any((folder / m).exists() for m in ROOT_MARKERS):
+        if not (_inside(folder.parent, roots) or folder.parent in roots):
+            break
+        if not folder.name.isidentifier():
+            break
+        parts.append(folder.name)
+        names.append(".".join(reversed(parts)))
+        folder = folder.parent
+    return tuple(names)
 
 
 def _src_folder(folder: Path, roots: Sequence[Path]) -> Path | None:

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -94,6 +94,7 @@ def plan_for(
     codemods: Sequence[type[Codemod]],
     options: Options,
     frozen: Iterable[str] = (),
+    module_aliases: Mapping[str, str] | None = None,
 ) -> AsyncPlan:
     apis = [api for c in codemods for api in c.apis_for(options)]
     aliases = {k: v for c in codemods for k, v in c.ALIASES.items()}
@@ -117,13 +118,14 @@ def plan_for(
         keep_sync_api=options.keep_sync_api,
         fixtures=fixtures,
         entry_points=options.entry_points,
+        module_aliases=module_aliases,
     )
 
 
 # -- per-file work (runs in worker processes with --jobs) -----------------------------
 def _index_one(item: tuple[SourceFile, str, str]) -> ModuleIndex | Finding:
     file, path, text = item
-    key = (file.module, path, file.is_package, file.is_main, text)
+    key = (file.module, path, file.is_package, file.is_main, file.local_names, text)
     cached = cache.get("index", key)
     if isinstance(cached, (ModuleIndex, Finding)):
         return cached
@@ -134,7 +136,9 @@ def _index_one(item: tuple[SourceFile, str, str]) -> ModuleIndex | Finding:
 
 def _index_uncached(file: SourceFile, path: str, text: str) -> ModuleIndex | Finding:
     try:
-        return index_module(file.module, path, text, file.is_package, file.is_main)
+        return index_module(
+            file.module, path, text, file.is_package, file.is_main, dict(file.local_names)
+        )
     except SyntaxError as exc:
         line = exc.lineno or 1
         return SYNTAX_ERROR.at(path, line, max((exc.offset or 1) - 1, 0), str(exc.msg))
@@ -270,19 +274,69 @@ def import_root(file: SourceFile) -> Path:
     return root
 
 
+def module_aliases(files: Iterable[SourceFile]) -> dict[str, str]:
+    """Alias -> module name, for the other names files of one program can be imported as
+    (namespace packages, see discover.py). A name that is some file's own module name, or
+    that two files could be imported as, maps to "": which file it means depends on
+    ``sys.path`` at run time, so its calls are reported rather than resolved (AFY112)."""
+    files = list(files)
+    modules = {file.module for file in files}
+    claims: dict[str, set[str]] = {}
+    for file in files:
+        for alias in file.aliases:
+            claims.setdefault(alias, set()).add(file.module)
+    return {
+        alias: next(iter(owners)) if len(owners) == 1 and not _shadowed(alias, modules) else ""
+        for alias, owners in claims.items()
+    }
+
+
+def _shadowed(alias: str, modules: set[str]) -> bool:
+    """A module of the program has the alias's name or one of its parents' names (a
+    regular module or package wins over a namespace package)."""
+    parts = alias.split(".")
+    return any(".".join(parts[:i]) in modules for i in range(1, len(parts) + 1))
+
+
 def programs(
     sources: Sequence[tuple[SourceFile, str, str]],
 ) -> list[list[tuple[SourceFile, str, str]]]:
     """Split the files into separately planned programs when module names collide.
 
-    Two folders of scripts that each have a ``main.py`` are two programs: ``main`` means a
-    different module in each. Files are then grouped by import root; otherwise all files
-    form one program, so that a package and the tests or scripts beside it are planned
-    together.
+    Two folders of scripts that each have a ``main.py``: ``main`` means a different module
+    in each. If their names from the project root (``a.main``, ``b.main``, namespace
+    packages) are distinct, they are one program under those names; otherwise files are
+    grouped by import root. Without collisions all files form one program, so that a
+    package and the tests or scripts beside it are planned together.
     """
     names = [file.module for file, _, _ in sources]
     if len(set(names)) == len(names):
         return [list(sources)] if sources else []
+    # Named from the project root through namespace packages (`a.main`, `b.main`), the
+    # files may all be distinct: one program, where each short name is ambiguous (AFY112).
+    full = [(f.aliases[-1] if f.aliases else f.module, f, path, text) for f, path, text in sources]
+    if len({name for name, *_ in full}) == len(full):
+        # A script imports the modules beside it by their short names (sys.path[0]).
+        provided: dict[Path, dict[str, str]] = {}
+        for name, f, _, _ in full:
+            top = f.module.partition(".")[0]
+            prefix = name[: len(name) - len(f.module)]
+            provided.setdefault(import_root(f), {})[top] = prefix + top
+        return [
+            [
+                (
+                    replace(
+                        f,
+                        module=name,
+                        aliases=(f.module, *f.aliases[:-1]),
+                        local_names=tuple(sorted(provided[import_root(f)].items())),
+                    ),
+                    path,
+                    text,
+                )
+                for name, f, path, text in full
+            ]
+        ]
     groups: dict[Path, list[tuple[SourceFile, str, str]]] = {}
     for item in sources:
         groups.setdefault(import_root(item[0]), []).append(item)
@@ -359,8 +413,10 @@ def _convert_once(
             indexes.append(result)
     texts = {path: text for _, path, text in sources}
     frozen = {path for path in options.keep_files if path in texts}
+    aliases = module_aliases(file for file, _, _ in sources)
+    local_names = {path: dict(file.local_names) for file, path, _ in sources if file.local_names}
     for _ in range(5):
-        plan = plan_for(indexes, codemods, options, frozen)
+        plan = plan_for(indexes, codemods, options, frozen, aliases)
         todo = [
             i
             for i in indexes
@@ -383,7 +439,17 @@ def _convert_once(
             kept = None
         rewritten += _map(_rewrite_one, work[first:], options.jobs, "rewriting")
         failed = _verify(
-            todo, rewritten, indexes, codemods, options, texts, names, frozen, plan
+            todo,
+            rewritten,
+            indexes,
+            codemods,
+            options,
+            texts,
+            names,
+            frozen,
+            aliases,
+            local_names,
+            plan,
         )
         for index, outcome in zip(todo, rewritten, strict=True):
             outcomes[index.path] = failed.get(index.path, outcome)
@@ -405,6 +471,8 @@ def _verify(
     texts: dict[str, str],
     names: tuple[str, ...],
     frozen: set[str],
+    aliases: Mapping[str, str],
+    local_names: Mapping[str, Mapping[str, str]],
     first: AsyncPlan,
 ) -> dict[str, Finding]:
     """Outputs must parse, a second run over the converted program must change nothing,
@@ -436,12 +504,17 @@ def _verify(
         if index.path in new_texts:
             second.append(
                 index_module(
-                    index.module, index.path, new_texts[index.path], index.is_package, index.is_main
+                    index.module,
+                    index.path,
+                    new_texts[index.path],
+                    index.is_package,
+                    index.is_main,
+                    local_names.get(index.path),
                 )
             )
         else:
             second.append(by_path[index.path])
-    plan = plan_for(second, codemods, options, frozen | set(failed))
+    plan = plan_for(second, codemods, options, frozen | set(failed), aliases)
     became = first.async_functions
     for path, line, col, callee, callee_path in plan.unawaited:
         if callee in became and callee_path not in failed:

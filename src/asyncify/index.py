@@ -29,7 +29,7 @@ import ast
 import builtins
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 Pos = tuple[int, int]
@@ -249,8 +249,18 @@ class _Scope:
 
 
 class _Indexer:
-    def __init__(self, module: str, path: str, source: str, is_package: bool) -> None:
+    def __init__(
+        self,
+        module: str,
+        path: str,
+        source: str,
+        is_package: bool,
+        local_names: Mapping[str, str] | None = None,
+    ) -> None:
         self.module = module
+        # Top-level names the file's own folder provides when it runs as a script
+        # (`import helpers` beside it), whose modules are named from the project root.
+        self.local_names = dict(local_names or {})
         self.path = path
         self.is_package = is_package
         self.lines = source.splitlines()
@@ -455,6 +465,10 @@ class _Indexer:
         ref, is_value = self.ref_of(stmt.value)
         return ref if ref and not is_value and not ref.startswith("builtins.") else ""
 
+    def local(self, dotted: str) -> str:
+        top, dot, rest = dotted.partition(".")
+        return self.local_names.get(top, top) + dot + rest if top else dotted
+
     def declare(self, body: Sequence[ast.stmt], scope: _Scope, prefix: str) -> None:
         """Bind the names a block defines or imports (before walking its code)."""
         for stmt in _walk_block(body):
@@ -463,12 +477,12 @@ class _Indexer:
             elif isinstance(stmt, ast.Import):
                 for alias in stmt.names:
                     if alias.asname:
-                        scope.names[alias.asname] = alias.name
+                        scope.names[alias.asname] = self.local(alias.name)
                     else:
                         top = alias.name.split(".")[0]
-                        scope.names[top] = top
+                        scope.names[top] = self.local(top)
             elif isinstance(stmt, ast.ImportFrom):
-                base = stmt.module or ""
+                base = stmt.module or "" if stmt.level else self.local(stmt.module or "")
                 if stmt.level:
                     pkg = self.package(stmt.level)
                     base = f"{pkg}.{base}" if base and pkg else (base or pkg)
@@ -1543,8 +1557,14 @@ def _exports(body: Sequence[ast.stmt]) -> tuple[str, ...] | None:
 
 
 def index_module(
-    module: str, path: str, source: str, is_package: bool, is_main: bool
+    module: str,
+    path: str,
+    source: str,
+    is_package: bool,
+    is_main: bool,
+    local_names: Mapping[str, str] | None = None,
 ) -> ModuleIndex:
-    """Index one module's source. Raises SyntaxError (with lineno/offset) on bad input."""
+    """Index one module's source. Raises SyntaxError (with lineno/offset) on bad input.
+    ``local_names``: top-level import names -> module names (see _Indexer)."""
     tree = ast.parse(source, filename=path)
-    return _Indexer(module, path, source, is_package).index(tree, is_main)
+    return _Indexer(module, path, source, is_package, local_names).index(tree, is_main)

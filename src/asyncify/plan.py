@@ -470,6 +470,43 @@ ADAPTIVE_AWAIT = Code(
     ```
     """,
 )
+UNRESOLVED_MODULE = Code(
+    "AFY112",
+    "call through a project import asyncify could not resolve: functions of that name stay "
+    "synchronous",
+    "make the import name one file (a package with __init__.py, or a unique module name)",
+    doc="""
+    A call goes through an import of your project that asyncify could not match to one
+    file: `a/helpers.py` and `b/helpers.py` both exist and `app.py` imports `helpers`
+    after putting one of the folders on `sys.path` itself. (A script imports the module
+    beside it, `import helpers` in `a/main.py` is `a/helpers.py`: that asyncify resolves.)
+    Any project function of the called name may be the one called, so those functions
+    stay synchronous (with what they call): the program keeps working, only slower there.
+
+    (Folders without `__init__.py` are namespace packages: `from services import
+    weather_service` is resolved to `services/weather_service.py` as Python would; this
+    finding is for names that stay ambiguous.)
+
+    Before:
+
+    ```python
+    sys.path.insert(0, "a")   # a/helpers.py; b/helpers.py exists too
+    import helpers
+
+    def main():
+        print(helpers.fetch("x"))
+    ```
+
+    After (imported by its name from the project root; asyncify converts it):
+
+    ```python
+    from a import helpers
+
+    async def main():
+        print(await helpers.fetch("x"))
+    ```
+    """,
+)
 BLOCKS_LOOP = Code(
     "AFY120",
     "blocking call reachable from async code",
@@ -574,6 +611,7 @@ _REASON_CODES = {
     "import": IMPORT_TIME,
     "library": LIBRARY_SUBCLASS,
     "unknown": UNKNOWN_RECEIVER,
+    "unresolved": UNRESOLVED_MODULE,
     "main-generator": MAIN_GENERATOR,
 }
 
@@ -724,9 +762,16 @@ class _Tables:
 class _Resolver:
     """Finishes the index's name resolution across modules."""
 
-    def __init__(self, modules: Mapping[str, ModuleIndex], tables: _Tables) -> None:
+    def __init__(
+        self,
+        modules: Mapping[str, ModuleIndex],
+        tables: _Tables,
+        module_aliases: Mapping[str, str] | None = None,
+    ) -> None:
         self.modules = modules
         self.tables = tables
+        # Other names of project modules (namespace packages): alias -> module name.
+        self.module_aliases = dict(module_aliases or {})
         self.functions: dict[str, FunctionInfo] = {}
         self.classes: dict[str, ClassInfo] = {}
         for mod in modules.values():
@@ -749,7 +794,9 @@ class _Resolver:
         self.dynamic: dict[str, list[str]] = {}  # getattr targets -> methods (one pass)
         self.adaptive: set[str] = set()  # callee refs on a MAYBE receiver (one pass)
         self._cycle_hits: set[str] = set()  # refs met again while being computed
-        self.project_roots = frozenset(m.partition(".")[0] for m in modules)
+        self.project_roots = frozenset(
+            m.partition(".")[0] for m in (*modules, *self.module_aliases)
+        )
         self._methods = {name: frozenset(c.methods) for name, c in self.classes.items()}
         self.callers: dict[str, list[CallSite]] = {}
         self.module_of = {fn.name: mod.module for mod in modules.values() for fn in mod.functions}
@@ -817,6 +864,12 @@ class _Resolver:
         result = name
         if depth < 20 and name not in self.functions and name not in self.classes:
             parts = name.split(".")
+            for i in range(len(parts), 0, -1):  # `services.weather_service.f`: by its name
+                module = self.module_aliases.get(".".join(parts[:i]))
+                if module:
+                    result = self.canonical(".".join([module, *parts[i:]]), depth + 1)
+                    self._global[name] = result
+                    return result
             for i in range(len(parts) - 1, 0, -1):
                 mod = self.modules.get(".".join(parts[:i]))
                 if mod is not None:
@@ -1378,6 +1431,7 @@ def build_plan(
     keep_sync_api: bool = False,
     fixtures: Mapping[str, str] | None = None,
     entry_points: frozenset[str] = frozenset(),
+    module_aliases: Mapping[str, str] | None = None,
 ) -> AsyncPlan:
     """Plan the conversion. Modules whose path is in ``frozen`` stay exactly as they are
     (their output failed verification, or a reviewer rejected a change that cannot be left
@@ -1399,7 +1453,7 @@ def build_plan(
         fixtures=dict(fixtures or {}),
     )
     modules = {m.module: m for m in indexes}
-    r = _Resolver(modules, tables)
+    r = _Resolver(modules, tables, module_aliases)
     functions = r.functions
     path_of = {fn.name: m.path for m in indexes for fn in m.functions}
 
@@ -1644,6 +1698,15 @@ def build_plan(
             path, line, col = unknown_values[method]
             detail = f"`.{method}` is read off a value of unknown type at {path}:{line}"
             pins.setdefault(fn.name, Pin("unknown", detail, path, line, col))
+    # `helpers.f()` where `helpers` could be two project files: any function f may be
+    # the one called, so they stay sync (AFY112).
+    unresolved = _unresolved_modules(r, resolved)
+    for fn in functions.values():
+        short = fn.qualname.rpartition(".")[2]
+        if not fn.cls and short in unresolved and not fn.is_async:
+            path, line, col, dotted_name = unresolved[short]
+            detail = f"`{dotted_name}()` may call it"
+            pins.setdefault(fn.name, Pin("unresolved", detail, path, line, col))
     # A call through the base class may reach any override: a family is pinned together.
     for name, pin in list(pins.items()):
         for member in r.family(name):
@@ -2603,3 +2666,41 @@ def _interest(tables: _Tables) -> tuple[frozenset[str], frozenset[str]]:
 def _is_interesting(name: str, interest: tuple[frozenset[str], frozenset[str]]) -> bool:
     names, types = interest
     return name in names or name in types or name.rpartition(".")[0] in types
+
+
+def _unresolved_modules(
+    r: _Resolver, resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]]
+) -> dict[str, tuple[str, int, int, str]]:
+    """Calls of ``pkg.mod.f`` whose ``pkg`` is the project's (a package, or a folder that
+    holds project files) but whose module is none of its files (a name two files could be
+    imported as): function name -> the first such call (path, line, col, dotted name)."""
+    found: dict[str, tuple[str, int, int, str]] = {}
+    for mod, _owner, site, name in resolved:
+        prefix, _, short = name.rpartition(".")
+        if (
+            site.skip
+            or prefix.partition(".")[0] not in r.project_roots
+            or name in r.functions
+            or name in r.classes
+            or name in r.tables.apis
+            or name.startswith(("?", "super:", EXTERNAL, MODULE, MIXED))
+            or _VALUE_MARKS.search(name)
+            or _inside_module(r, prefix)
+        ):
+            continue
+        found.setdefault(short, (mod.path, site.line, site.col, name))
+    return found
+
+
+def _inside_module(r: _Resolver, prefix: str) -> bool:
+    """``prefix`` is a project module, a class, or names something inside a module (an
+    attribute of it, not a submodule): then the call is not to an unknown module."""
+    parts = prefix.split(".")
+    for i in range(len(parts), 0, -1):
+        head = r.canonical(".".join(parts[:i]))
+        if head in r.classes:
+            return True
+        mod = r.modules.get(head)
+        if mod is not None:
+            return i == len(parts) or not mod.is_package
+    return False

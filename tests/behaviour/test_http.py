@@ -450,3 +450,80 @@ def test_a_session_given_by_the_caller(tmp_path: Path, http_server: str) -> None
     assert "Backend(httpx.AsyncClient(" in main, main
     assert "AFY216" in both.convert_output
     both.assert_same()
+
+
+CONFIGURED_SESSION = """\
+import os
+
+import requests
+from requests.adapters import HTTPAdapter
+
+BASE = os.environ["BASE"]
+
+
+class Api:
+    def __init__(self, token):
+        self.session = requests.Session()
+        self.session.headers["X-Token"] = token
+        self.session.auth = ("ann", "pw")
+        self.session.params = {"page": "1"}
+        self.session.verify = False
+        self.session.trust_env = False
+        self.session.timeout = 0.2
+        self.session.max_redirects = 1
+        self.session.mount("http://", HTTPAdapter(max_retries=2))
+
+    def echo(self):
+        return self.session.get(BASE + "/echo").json()
+
+    def slow(self):
+        return self.session.get(BASE + "/slow").json()
+
+    def redirects(self):
+        try:
+            return self.session.get(BASE + "/redirect/3").status_code
+        except requests.TooManyRedirects:
+            return "too many redirects"
+
+
+def through_proxy():
+    s = requests.Session()
+    s.headers.update({"X-Token": "proxied"})
+    s.proxies = {"http": BASE, "https": BASE}
+    s.cookies.set("flavour", "oat")
+    r = s.get("http://asyncify-test.invalid/echo")
+    print(r.json()["x-token"], r.json()["path"], s.get(BASE + "/cookies").json())
+    s.close()
+
+
+def main():
+    api = Api("secret")
+    echo = api.echo()
+    print(echo["x-token"], echo["auth"], echo["query"])
+    print(api.slow(), api.redirects())
+    through_proxy()
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_session_configured_by_attributes(tmp_path: Path, http_server: str) -> None:
+    """Settings made after `requests.Session()` keep their meaning: headers, auth, params,
+    cookies and max_redirects stay attributes; verify, trust_env, proxies and the mounted
+    retries move into the AsyncClient call; the timeout requests ignored is not applied
+    (the slow request still succeeds)."""
+    both = run_both(tmp_path, {"main.py": CONFIGURED_SESSION}, env={"BASE": http_server})
+    both.assert_same()
+    assert "secret Basic YW5uOnB3 [['page', '1']]" in both.before.stdout, both.before.stderr
+    assert "{'slow': True} too many redirects" in both.before.stdout
+    assert "proxied /echo {'cookie': 'flavour=oat'}" in both.before.stdout
+    converted = both.converted["main.py"]
+    assert "verify=False, trust_env=False" in converted, converted
+    assert 'mounts={"http://": httpx.AsyncHTTPTransport(' in converted
+    assert "retries=2" in converted and "HTTPAdapter" not in converted
+    assert "proxy=BASE" in converted and ".proxies" not in converted
+    assert ".timeout" not in converted and ".verify" not in converted
+    assert "AFY219" in both.convert_output and "AFY208" in both.convert_output
+    assert "AFY205" in both.convert_output

@@ -118,3 +118,90 @@ if __name__ == "__main__":
     both = run_both(tmp_path, {"main.py": program})
     both.assert_same()
     assert "AFY102" in both.convert_output and "AFY101" in both.convert_output
+
+
+NAMESPACE_SERVICE = """\
+import time
+
+
+def get_forecast(city):
+    time.sleep(0)
+    return f"sunny in {city}"
+"""
+NAMESPACE_APP = """\
+import api.models
+import services.weather_service
+from services import weather_service
+from services.weather_service import get_forecast
+
+
+def main():
+    print(weather_service.get_forecast("Oslo"))
+    print(services.weather_service.get_forecast("Rome"))
+    print(get_forecast("Lima"), api.models.NAME)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_modules_in_folders_without_init_are_resolved(tmp_path: Path) -> None:
+    """services/ has no __init__.py (a namespace package) and a module name that another
+    folder has too (models.py): every import form reaches the function that became async."""
+    files = {
+        "app.py": NAMESPACE_APP,
+        "services/weather_service.py": NAMESPACE_SERVICE,
+        "services/models.py": NAMESPACE_SERVICE,
+        "api/models.py": 'NAME = "api"\n',
+    }
+    both = run_both(tmp_path, files, entry="app.py")
+    both.assert_same()
+    assert both.before.stdout.count("sunny") == 3
+    assert "async def get_forecast" in both.converted["services/weather_service.py"]
+    assert "await weather_service.get_forecast" in both.converted["app.py"]
+    assert "await services.weather_service.get_forecast" in both.converted["app.py"]
+    assert 'await get_forecast("Lima")' in both.converted["app.py"]
+
+
+def test_scripts_import_the_modules_beside_them(tmp_path: Path) -> None:
+    """a/helpers.py and b/helpers.py: `import helpers` in a/main.py means the one beside
+    it (the script's folder is sys.path[0]); both folders are converted as one program."""
+    script = (
+        "import helpers\n\n\ndef main():\n    print(helpers.get_forecast('x'))\n\n\n"
+        'if __name__ == "__main__":\n    main()\n'
+    )
+    files = {
+        "a/main.py": script,
+        "a/helpers.py": NAMESPACE_SERVICE,
+        "b/main.py": script.replace("'x'", "'y'"),
+        "b/helpers.py": NAMESPACE_SERVICE.replace("sunny", "rainy"),
+    }
+    for entry, expected in (("a/main.py", "sunny in x\n"), ("b/main.py", "rainy in y\n")):
+        both = run_both(tmp_path / entry.replace("/", "_"), files, entry=entry)
+        both.assert_same()
+        assert both.before.stdout == expected
+        assert "await helpers.get_forecast" in both.converted[entry]
+        assert "async def get_forecast" in both.converted[entry.replace("main", "helpers")]
+
+
+def test_an_unresolvable_project_import_keeps_its_functions_sync(tmp_path: Path) -> None:
+    """app.py puts a/ on sys.path itself and imports `helpers`, which could be a/helpers.py
+    or b/helpers.py: asyncify cannot tell, so functions of that name stay sync (AFY112)."""
+    app = (
+        "import os\nimport sys\n\n"
+        'sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "a"))\n'
+        "import helpers  # noqa: E402\n\n\ndef main():\n"
+        "    print(helpers.get_forecast('x'))\n\n\n"
+        'if __name__ == "__main__":\n    main()\n'
+    )
+    files = {
+        "app.py": app,
+        "a/helpers.py": NAMESPACE_SERVICE,
+        "b/helpers.py": NAMESPACE_SERVICE,
+    }
+    both = run_both(tmp_path, files, entry="app.py")
+    both.assert_same()
+    assert both.before.stdout == "sunny in x\n"
+    assert "AFY112" in both.convert_output
+    assert "async def" not in both.converted["a/helpers.py"]
