@@ -2031,6 +2031,9 @@ class Http(Codemod):
                 self.session_uses.setdefault(found, []).append(node)
                 if not converts:
                     bad.setdefault(found, []).append(scope or "<module>")
+        if not self.aiohttp:  # settings httpx cannot take keep their session requests
+            for key, why in self._unmovable_settings(survey, constructors, key_of).items():
+                bad.setdefault(key, []).append(why)
         import_time: set[tuple[str, str, str]] = set()  # aiohttp: no running loop there
         # A session made in a synchronous function (`__init__`, a factory method) and kept
         # in a local that is handed on (to `self.session`, returned): its uses elsewhere are
@@ -2095,6 +2098,47 @@ class Http(Codemod):
         if self.state.plan.async_functions:
             converted = [c for c in constructors if id(c[0]) not in self.kept_constructors]
             self._analyse_settings(survey, converted, key_of)
+
+    def _unmovable_settings(
+        self,
+        survey: _Survey,
+        constructors: Sequence[tuple[cst.Call, tuple[str, str, str], str]],
+        key_of: Callable[[str, str], list[tuple[str, str, str]]],
+    ) -> dict[tuple[str, str, str], str]:
+        """Sessions with a setting an httpx client has no attribute for (`verify`, `cert`,
+        `proxies`, `mount(...)`) that cannot move into its constructor, or read back: the
+        client would raise AttributeError there, so the session stays requests."""
+        moved: set[int] = set()
+        for call, _key, _scope in constructors:
+            found = _statements_after(call, survey.parents)
+            if found is not None and id(call) not in self.defaults:
+                folded = hs.fold(found[1], found[0], _spelled, self.name_of)
+                moved.update(id(m.statement) for m in folded.statements)
+        keys = {key for _, key, _ in constructors}
+        unmovable = hs.CONSTRUCTOR_ONLY | hs.NO_COUNTERPART | {"mount"}
+        unreadable = hs.CONSTRUCTOR_ONLY - {"trust_env"} | hs.NO_COUNTERPART  # httpx reads it
+        found_keys: dict[tuple[str, str, str], str] = {}
+        written: set[int] = set()  # `s.proxies` in `s.proxies[k] = v` / `s.proxies.update()`
+        for node in survey.nodes:
+            scope = survey.scopes.get(id(node), "")
+            if isinstance(node, cst.SimpleStatementLine):
+                setting = hs.setting_of(node, _spelled)
+                if setting is not None and setting.target is not None:
+                    written.add(id(setting.target))
+                if setting is not None and setting.call is not None:
+                    func = setting.call.func
+                    if isinstance(func, cst.Attribute):
+                        written.add(id(func.value))
+                if setting is None or setting.attr not in unmovable or id(node) in moved:
+                    continue
+                for key in set(key_of(scope, setting.receiver)) & keys:
+                    found_keys.setdefault(key, f"`.{setting.attr}` set where it cannot move")
+            elif isinstance(node, cst.Attribute) and node.attr.value in unreadable:
+                if id(node) in written:
+                    continue  # a setting: above
+                for key in set(key_of(scope, _spelled(node.value))) & keys:
+                    found_keys.setdefault(key, f"`.{node.attr.value}` read back")
+        return found_keys
 
     def _analyse_settings(
         self,

@@ -1887,7 +1887,7 @@ def build_plan(
     bound_methods: dict[str, dict[tuple[int, int], str]] = {}
     for mod, owner, site, name in resolved:
         callee = functions.get(name)
-        if callee is None:
+        if callee is None or name not in hop:  # only a function that awaits its calls
             continue
         for param in callee.params:
             if not r.bound_api(f"{name}@{param}")[0]:
