@@ -2079,6 +2079,8 @@ class Http(Codemod):
                 what = "the session"
             if key in import_time:
                 self.kept_reports.append((call, f"{what} stays requests", aio.IMPORT_TIME_SESSION))
+            elif _local_to_sync_function(key, bad[key], survey):
+                pass  # made, used and left in one synchronous function: requests meets nothing
             else:
                 where = ", ".join(dict.fromkeys(bad[key]))
                 self.kept_reports.append(
@@ -2789,6 +2791,31 @@ def _session_call_kept(call: cst.Call) -> bool:
         ):
             return True  # streamed or not is decided at run time
     return False
+
+
+def _local_to_sync_function(
+    key: tuple[str, str, str], used_from: Sequence[str], survey: _Survey
+) -> bool:
+    """A session in a local of a function that stays synchronous, used only there and only
+    as a receiver (`s.get(...)`, `s.headers[...]`): it never reaches converted code, so it
+    may stay requests without the rest of the program keeping requests."""
+    kind, name, scope = key
+    if kind != "name" or not scope or survey.asyncs.get(scope, False):
+        return False
+    if any(where != scope for where in used_from):
+        return False
+    for node in survey.nodes:
+        if not (isinstance(node, cst.Name) and node.value == name):
+            continue
+        if survey.scopes.get(id(node)) != scope:
+            return False  # a nested function or class sees it
+        parent = survey.parents.get(id(node))
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            continue
+        if isinstance(parent, (cst.AssignTarget, cst.AsName)):
+            continue
+        return False  # passed, returned, stored: it may reach converted code
+    return True
 
 
 def _is_self_attribute(node: cst.BaseExpression) -> bool:
