@@ -590,6 +590,8 @@ class _Indexer:
                 ref = vref if is_value else None
                 if vref and not is_value and len(self.scopes) > 1 and vref[:9] != "builtins.":
                     ref = f"={vref}"  # `m = module`, `f = helper`: that object itself
+            if value is not None and any(isinstance(t, (ast.Name, ast.Tuple)) for t in targets):
+                self.unknown_bound_methods(value)
             if isinstance(value, ast.Constant) and value.value is None and ref is None:
                 # `x = None` / `self.conn = None` keep the type the name already has.
                 targets = [t for t in targets if not isinstance(t, (ast.Name, ast.Attribute))]
@@ -1007,15 +1009,6 @@ class _Indexer:
             return
         ref, is_value = self.ref_of(node)
         if ref is None:
-            if (
-                isinstance(node, ast.Attribute)
-                and context != "callee"
-                and node.attr not in NAME_ATTRIBUTES
-            ):
-                # `x.m` read off a value of unknown type: if m is a method that becomes
-                # async, that bound method may be called where no await is written
-                line, col = self.start(node)
-                self.function_ref(node, line, col, f"?.{node.attr}")
             return
         if is_value:
             line, col = self.start(node)
@@ -1030,6 +1023,21 @@ class _Indexer:
             # A function used as a value: the plan checks whether it is a project function.
             line, col = self.start(node)
             self.function_ref(node, line, col, ref)
+
+    def unknown_bound_methods(self, value: ast.expr) -> None:
+        """``f = x.m`` / ``a, b = x.m, y.n`` with x of unknown type: if m is a method that
+        becomes async, the local holds it and may call it where no await is written."""
+        parts = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
+        for part in parts:
+            if isinstance(part, (ast.Tuple, ast.List)):
+                self.unknown_bound_methods(part)
+            elif (
+                isinstance(part, ast.Attribute)
+                and part.attr not in NAME_ATTRIBUTES
+                and self.ref_of(part)[0] is None
+            ):
+                line, col = self.start(part)
+                self.function_ref(part, line, col, f"?.{part.attr}")
 
     def function_ref(self, node: ast.expr, line: int, col: int, target: Ref) -> None:
         if self.holder is not None and self.holder[0] is node:

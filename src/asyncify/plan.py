@@ -988,7 +988,11 @@ class _Resolver:
             if owner.startswith(MODULE):  # `self._objects.Manager`: a module kept in a value
                 return self.callee(f"{owner[len(MODULE) :]}.{member}")
             if owner in self.classes:
-                return self.method(owner, member) or self.inherited(owner, member)
+                # `obj.save()` where obj is declared a base class that lacks save: obj is
+                # some subclass's object, of a type asyncify does not know
+                return self.method(owner, member) or self.inherited(owner, member) or (
+                    f"?.{member}"
+                )
             return self.canonical(f"{owner}.{member}")
         name = self.canonical(ref)
         if name not in self.functions:
@@ -1672,13 +1676,16 @@ def build_plan(
                     pins.setdefault(
                         fn.name, Pin("library", detail, path_of[fn.name], fn.line, fn.col)
                     )
-    # `x.m()` where x's type is unknown may call any project method named m: making those
-    # async would leave that call with a coroutine. They stay sync (AFY109) unless m is a
+    # `x.m()` where x's type is unknown may call any project method named m. In a caller
+    # that becomes async anyway the call is awaited adaptively (AFY113); in one that stays
+    # sync, a coroutine would reach it, so those methods stay sync (AFY109), unless m is a
     # name that containers and strings use everywhere (then a finding only, below).
     unknown_calls: dict[str, tuple[str, int, int]] = {}
-    for mod, _, site, name in resolved:
+    unknown_owners: dict[str, set[str]] = {}
+    for mod, owner, site, name in resolved:
         if name.startswith("?.") and not site.skip and name[2:] not in COMMON_METHODS:
             unknown_calls.setdefault(name[2:], (mod.path, site.line, site.col))
+            unknown_owners.setdefault(name[2:], set()).add(owner)
     # `x.m` read as a value off a value of unknown type: the bound method may be called
     # anywhere, without await.
     unknown_values: dict[str, tuple[str, int, int]] = {}
@@ -1690,11 +1697,7 @@ def build_plan(
                     unknown_values.setdefault(member, (mod.path, ref.line, ref.col))
     for fn in functions.values():
         method = fn.qualname.rpartition(".")[2]
-        if fn.cls and method in unknown_calls and not fn.is_async:
-            path, line, col = unknown_calls[method]
-            detail = f"`.{method}()` is also called on a value of unknown type at {path}:{line}"
-            pins.setdefault(fn.name, Pin("unknown", detail, path, line, col))
-        elif fn.cls and method in unknown_values and not fn.is_async and not _is_property(fn):
+        if fn.cls and method in unknown_values and not fn.is_async and not _is_property(fn):
             path, line, col = unknown_values[method]
             detail = f"`.{method}` is read off a value of unknown type at {path}:{line}"
             pins.setdefault(fn.name, Pin("unknown", detail, path, line, col))
@@ -1707,68 +1710,101 @@ def build_plan(
             path, line, col, dotted_name = unresolved[short]
             detail = f"`{dotted_name}()` may call it"
             pins.setdefault(fn.name, Pin("unresolved", detail, path, line, col))
-    # A call through the base class may reach any override: a family is pinned together.
-    for name, pin in list(pins.items()):
-        for member in r.family(name):
-            if member not in pins and not functions[member].is_async:
-                pins[member] = pin
-    pinned = dict(pins)
-    queue = deque(pinned)
-    while queue:
-        name = queue.popleft()
-        # What a pinned function calls stays sync, and so does its override family.
-        for down in [*callees.get(name, ()), *r.family(name)]:
-            if down not in pinned and not functions[down].is_async:
-                pinned[down] = pinned[name]
-                queue.append(down)
+    base_pins = dict(pins)
 
-    # Seed and propagate to callers; remember the hop that made each function async.
-    hop: dict[str, str] = {}
-    wanted: dict[str, str] = {}  # would be async if nothing were pinned
+    def solve(
+        sync_names: set[str],
+    ) -> tuple[dict[str, Pin], dict[str, Pin], dict[str, str], dict[str, str]]:
+        """Pins (with methods named in ``sync_names`` pinned for their unknown calls), what
+        they keep sync, and the functions that become async (hop) or would (wanted)."""
+        pins = dict(base_pins)
+        for fn in functions.values():
+            method = fn.qualname.rpartition(".")[2]
+            if fn.cls and method in sync_names and not fn.is_async:
+                path, line, col = unknown_calls[method]
+                detail = f"`.{method}()` is also called on a value of unknown type at {path}:{line}"
+                pins.setdefault(fn.name, Pin("unknown", detail, path, line, col))
+        # A call through the base class may reach any override: a family is pinned together.
+        for name, pin in list(pins.items()):
+            for member in r.family(name):
+                if member not in pins and not functions[member].is_async:
+                    pins[member] = pin
+        pinned = dict(pins)
+        queue = deque(pinned)
+        while queue:
+            name = queue.popleft()
+            # What a pinned function calls stays sync, and so does its override family.
+            for down in [*callees.get(name, ()), *r.family(name)]:
+                if down not in pinned and not functions[down].is_async:
+                    pinned[down] = pinned[name]
+                    queue.append(down)
 
-    def propagate(start: Iterable[str], target: dict[str, str], respect_pins: bool) -> None:
-        work = deque(start)
-        while work:
-            name = work.popleft()
-            for member in r.family(name):  # overrides must all be async, or none
-                if member in target or functions[member].is_async:
-                    continue
-                if respect_pins and member in pinned:
-                    continue
-                target[member] = name
-                work.append(member)
-            for owner, site, _ in callers.get(name, ()):
-                if not owner or owner in target or functions[owner].is_async:
-                    continue
-                if respect_pins and owner in pinned:
-                    continue
-                if site.context.startswith("sync:") or site.skip:
-                    continue
-                target[owner] = name
-                work.append(owner)
+        # Seed and propagate to callers; remember the hop that made each function async.
+        hop: dict[str, str] = {}
+        wanted: dict[str, str] = {}  # would be async if nothing were pinned
 
-    strong_seeds = {f: s for f, s in seeds.items() if s[3]}
-    for fn_name, (api, path, line, _) in strong_seeds.items():
-        wanted[fn_name] = f"{api} @ {path}:{line}"
-        if fn_name not in pinned:
-            hop[fn_name] = wanted[fn_name]
-    propagate(list(hop), hop, respect_pins=True)
-    propagate(list(wanted), wanted, respect_pins=False)
-    # Weak seeds (e.g. open()) join only once some async function calls them.
-    changed = True
-    while changed:
-        changed = False
-        for fn_name, (api, path, line, strong_seed) in seeds.items():
-            if strong_seed or fn_name in hop or fn_name in pinned:
-                continue
-            if any(
-                owner in hop
-                for owner, site, _ in callers.get(fn_name, ())
-                if site.context != "main"
-            ):
-                hop[fn_name] = f"{api} @ {path}:{line}"
-                propagate([fn_name], hop, respect_pins=True)
-                changed = True
+        def propagate(start: Iterable[str], target: dict[str, str], respect_pins: bool) -> None:
+            work = deque(start)
+            while work:
+                name = work.popleft()
+                for member in r.family(name):  # overrides must all be async, or none
+                    if member in target or functions[member].is_async:
+                        continue
+                    if respect_pins and member in pinned:
+                        continue
+                    target[member] = name
+                    work.append(member)
+                for owner, site, _ in callers.get(name, ()):
+                    if not owner or owner in target or functions[owner].is_async:
+                        continue
+                    if respect_pins and owner in pinned:
+                        continue
+                    if site.context.startswith("sync:") or site.skip:
+                        continue
+                    target[owner] = name
+                    work.append(owner)
+
+        strong_seeds = {f: s for f, s in seeds.items() if s[3]}
+        for fn_name, (api, path, line, _) in strong_seeds.items():
+            wanted[fn_name] = f"{api} @ {path}:{line}"
+            if fn_name not in pinned:
+                hop[fn_name] = wanted[fn_name]
+        propagate(list(hop), hop, respect_pins=True)
+        propagate(list(wanted), wanted, respect_pins=False)
+        # Weak seeds (e.g. open()) join only once some async function calls them.
+        changed = True
+        while changed:
+            changed = False
+            for fn_name, (api, path, line, strong_seed) in seeds.items():
+                if strong_seed or fn_name in hop or fn_name in pinned:
+                    continue
+                if any(
+                    owner in hop
+                    for owner, site, _ in callers.get(fn_name, ())
+                    if site.context != "main"
+                ):
+                    hop[fn_name] = f"{api} @ {path}:{line}"
+                    propagate([fn_name], hop, respect_pins=True)
+                    changed = True
+        return pins, pinned, hop, wanted
+
+    sync_names: set[str] = set()
+    while True:
+        pins, pinned, hop, wanted = solve(sync_names)
+        async_names = {fn.rpartition(".")[2] for fn in hop if functions[fn].cls}
+        stays_sync = {
+            method
+            for method, owners in unknown_owners.items()
+            if method in async_names
+            and any(
+                owner not in hop and not (owner in functions and functions[owner].is_async)
+                for owner in owners
+            )
+        }
+        if stays_sync <= sync_names:
+            break
+        sync_names |= stays_sync
+    adaptive_names = {m for m in async_names if m in unknown_owners} - sync_names
 
     chains: dict[str, tuple[str, ...]] = {}
     for name in hop:
@@ -1814,6 +1850,12 @@ def build_plan(
             async_methods.setdefault(n.rpartition(".")[2], []).append(functions[n].qualname)
     for mod, owner, site, name in resolved:
         if name.startswith("?.") and name[2:] in async_methods and not site.skip:
+            caller = functions.get(owner)
+            awaiting = owner in hop or (caller is not None and caller.is_async)
+            if site.awaited or (
+                awaiting and name[2:] in adaptive_names and site.context == "await"
+            ):
+                continue  # awaited, or awaited adaptively (AFY113)
             if owner in hop or owner in functions:
                 which = " / ".join(f"`{q}`" for q in async_methods[name[2:]][:3])
                 detail = (
@@ -1878,6 +1920,17 @@ def build_plan(
                 )
                 if name in sync.renames:
                     call_renames.setdefault(mod.module, {})[site.pos] = sync.renames[name]
+        elif (
+            name.startswith("?.")
+            and name[2:] in adaptive_names
+            and awaiting
+            and site.context == "await"
+            and not site.skip
+            and not site.awaited
+        ):
+            awaits.setdefault(mod.module, {})[site.pos] = AwaitSite("adaptive", False)
+            detail = f"`.{name[2:]}()` on a value of unknown type, maybe one of your objects"
+            findings.append(ADAPTIVE_AWAIT.at(mod.path, site.line, site.col, detail))
         elif name not in functions and _is_interesting(name, interesting):
             names.setdefault(mod.module, {})[site.pos] = name
     for mod, owner, site, method in next_calls:
