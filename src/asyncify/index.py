@@ -1262,12 +1262,12 @@ def wrapper_role(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """How ``node`` wraps functions, if it is a decorator that can be made async-aware.
 
     ``def deco(f): ...; [@functools.wraps(f)] def wrapper(...): ...; ...; return wrapper``
-    is ``"decorator:wrapper"`` when the wrapper uses ``f`` only in whole-statement calls
-    (``return f(...)``, ``x = f(...)``, ``f(...)``) and holds no nested function, lambda,
-    yield or await, and the rest of ``deco`` (run once, at decoration time, e.g. to
-    register the function) never calls ``f`` nor mentions the wrapper: an ``async def``
-    copy of the wrapper that awaits those calls then does the same for a coroutine
-    function. ``def factory(...): ...; def deco(f): ...; return deco`` is
+    is ``"decorator:wrapper"`` when the wrapper uses ``f`` only in calls outside
+    comprehensions (``return f(...)``, ``x = str(f(...))``, in a retry loop) and holds no
+    nested function, lambda, yield or await, and the rest of ``deco`` (run once, at
+    decoration time, e.g. to register the function) never calls ``f`` nor mentions the
+    wrapper: an ``async def`` copy of the wrapper that awaits those calls then does the
+    same for a coroutine function. ``def factory(...): ...; def deco(f): ...; return deco`` is
     ``"factory:deco"``.
     """
     if isinstance(node, ast.AsyncFunctionDef):
@@ -1312,8 +1312,9 @@ def _returned_name(value: ast.expr | None) -> str:
 
 
 def _only_calls(wrapper: ast.FunctionDef, param: str) -> bool:
-    """``param`` is used in ``wrapper`` only as ``wraps(param)``, in statement-level calls
-    and to read its ``__name__`` (or ``__qualname__``, ``__module__``, ``__doc__``)."""
+    """``param`` is used in ``wrapper`` only as ``wraps(param)``, in calls (not in a
+    comprehension) and to read its ``__name__`` (or ``__qualname__``, ``__module__``,
+    ``__doc__``)."""
     for dec in wrapper.decorator_list:
         if not (
             isinstance(dec, ast.Call)
@@ -1337,17 +1338,25 @@ def _only_calls(wrapper: ast.FunctionDef, param: str) -> bool:
 
 def _uses_ok(nodes: Sequence[ast.AST], param: str, calls: bool) -> bool:
     """Every use of ``param`` among ``nodes`` reads a dunder name attribute, or (``calls``)
-    is a whole-statement call; and there is no nested scope, yield or await."""
+    is a call outside a comprehension (``return f(...)``, ``str(f(...))``, in a retry
+    loop); and there is no nested scope, yield or await."""
     allowed: set[int] = set()
+    # An await in a comprehension would make a generator expression asynchronous.
+    comprehended = {
+        id(inner)
+        for node in nodes
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp))
+        for inner in ast.walk(node)
+    }
     for node in nodes:
         if (
             calls
-            and isinstance(node, (ast.Return, ast.Assign, ast.Expr))
-            and isinstance(node.value, ast.Call)
-            and isinstance(node.value.func, ast.Name)
-            and node.value.func.id == param
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == param
+            and id(node) not in comprehended
         ):
-            allowed.add(id(node.value.func))
+            allowed.add(id(node.func))
         # Reading its name or docstring (for a log line) is the same for either kind.
         if (
             isinstance(node, ast.Attribute)

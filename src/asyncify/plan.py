@@ -222,14 +222,15 @@ WRAPPED = Code(
     asyncify keeps the decorated function synchronous. Make the decorator async-aware, or
     mark the function `# asyncify: skip` to silence the finding.
 
-    A decorator written in the project whose wrapper only *calls* the function, as a whole
-    statement (`return f(...)`, `result = f(...)`, `f(...)`; reading `f.__name__` is fine),
-    and does nothing that blocks itself, is made async-aware automatically: it gets an
-    `if inspect.iscoroutinefunction(f):` branch with an `async def` copy of the wrapper that
-    awaits those calls (also for decorator factories such as `@on_error(ValueError)`). The
-    finding remains for decorators from libraries, wrappers that block themselves (a retry
-    loop with `time.sleep`, as below), that call the function inside an expression or a
-    nested function, and for a decorator above `@staticmethod`/`@classmethod`.
+    A decorator written in the project whose wrapper only *calls* the function (`return
+    f(...)`, `result = str(f(...))`, in a retry loop or a `try`; reading `f.__name__` is
+    fine) is made async-aware automatically: it gets an `if inspect.iscoroutinefunction(f):`
+    branch with an `async def` copy of the wrapper that awaits those calls (also for
+    decorator factories such as `@retry(times=3)`), as below. The copy sleeps with
+    `await asyncio.sleep(...)` where the wrapper calls `time.sleep(...)`. The finding
+    remains for decorators from libraries, wrappers that do other blocking work or call a
+    project function that does, that call the function inside a comprehension or a nested
+    function, and for a decorator above `@staticmethod`/`@classmethod`.
 
     Before:
 
@@ -250,14 +251,19 @@ WRAPPED = Code(
 
     ```python
     def retry(fn):
-        @functools.wraps(fn)
-        async def wrapper(*args, **kwargs):
-            for attempt in range(3):
-                try:
-                    return await fn(*args, **kwargs)
-                except OSError:
-                    await asyncio.sleep(attempt)
-            return await fn(*args, **kwargs)
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def wrapper(*args, **kwargs):
+                for attempt in range(3):
+                    try:
+                        return await fn(*args, **kwargs)
+                    except OSError:
+                        await asyncio.sleep(attempt)
+                return await fn(*args, **kwargs)
+        else:
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                ...  # as before
         return wrapper
     ```
     """,
@@ -589,6 +595,9 @@ class ModulePlan:
     # Project decorators (qualnames of the function that defines the wrapper) that wrap a
     # function that becomes async: they get an `inspect.iscoroutinefunction` branch.
     async_wrappers: frozenset[str] = frozenset()
+    # Blocking APIs such a wrapper calls itself -> their awaitable twin for its async copy
+    # (time.sleep -> asyncio.sleep).
+    wrapper_twins: Mapping[str, str] = field(default_factory=dict)
     # --keep-sync-api: qualname -> the synchronous wrapper kept under its old name
     sync_wrappers: Mapping[str, Wrapper] = field(default_factory=dict)
     call_renames: Mapping[Pos, str] = field(default_factory=dict)  # callee end -> async name
@@ -1191,6 +1200,7 @@ def build_plan(
     callers: dict[str, list[tuple[str, CallSite, ModuleIndex]]] = {}
     callees: dict[str, set[str]] = {}
     seeds: dict[str, tuple[str, str, int, bool]] = {}  # fn -> (api, path, line, strong)
+    blocks_on: dict[str, set[str]] = {}  # fn -> every blocking API it calls itself
     for mod, owner, site, name in resolved:
         if name in functions:
             callers.setdefault(name, []).append((owner, site, mod))
@@ -1201,6 +1211,7 @@ def build_plan(
             and owner in functions
             and not functions[owner].is_async  # already async: its callers already await
         ):
+            blocks_on.setdefault(owner, set()).add(name)
             if site.skip or site.context.startswith("sync:"):
                 continue
             if not site.context.startswith("genexp:") or site.context[7:] in FULL_CONSUMERS:
@@ -1263,6 +1274,14 @@ def build_plan(
 
     # Pin what must stay synchronous, and everything it calls.
     pins: dict[str, Pin] = {}
+    # A wrapper's async copy may call, instead of what it blocks on, an awaitable twin
+    # taking the same arguments; anything else it blocks on keeps its decorator sync-only.
+    twin_of = {name: api.replaced_by for name, api in tables.apis.items() if api.replaced_by}
+
+    def twins_of(wrapper: str) -> dict[str, str] | None:
+        apis = blocks_on.get(wrapper, set())
+        return {a: twin_of[a] for a in apis} if apis <= twin_of.keys() else None
+
     wrapped: dict[str, tuple[str, ...]] = {}  # decorated fn -> its decorators' wrapper makers
     for fn in functions.values():
         if fn.is_async:
@@ -1274,7 +1293,7 @@ def build_plan(
         elif fn.name in declined_names:
             pins[fn.name] = Pin("skip", "rejected in review", path_of[fn.name], fn.line, fn.col)
         elif fn.sync_reason and _reason_kind(fn.sync_reason) == "decorator" and (
-            makers := _async_aware(fn, r, seeds, callees, frozen_paths, path_of)
+            makers := _async_aware(fn, r, seeds, callees, frozen_paths, path_of, twins_of)
         ):
             wrapped[fn.name] = makers  # its decorators get an async branch if it is async
         elif fn.sync_reason and not (fn.qualname.endswith(".__init__") and fn.cls in factories):
@@ -1448,8 +1467,15 @@ def build_plan(
     # Findings: a pin that keeps something wanted synchronous, reported at its cause.
     findings: list[Finding] = []
     reported: set[tuple[str, int, int, str]] = set()
+    # A wrapper that stays synchronous for synchronous functions, with an async copy.
+    copied = {
+        _wrapper_of(functions[maker])
+        for fn_name, makers in wrapped.items()
+        if fn_name in hop
+        for maker in makers
+    }
     for name, pin in pins.items():
-        if name not in wanted or name in hop or pin.kind in ("skip", "frozen"):
+        if name not in wanted or name in hop or name in copied or pin.kind in ("skip", "frozen"):
             continue
         code = _REASON_CODES[pin.kind]
         key = (pin.path, pin.line, pin.col, code.code)
@@ -1515,10 +1541,13 @@ def build_plan(
     # Per-module plans.
     module_plans: dict[str, ModulePlan] = {}
     wrappers_by_path: dict[str, set[str]] = {}  # decorators that get an async branch
+    wrapper_twins: dict[str, dict[str, str]] = {}  # by path: blocking API -> awaitable twin
     for fn_name, makers in wrapped.items():
         if fn_name in hop:
             for maker in makers:
                 wrappers_by_path.setdefault(path_of[maker], set()).add(functions[maker].qualname)
+                twins = twins_of(_wrapper_of(functions[maker])) or {}
+                wrapper_twins.setdefault(path_of[maker], {}).update(twins)
     awaits: dict[str, dict[Pos, AwaitSite]] = {}
     names: dict[str, dict[Pos, str]] = {}
     interesting = _interest(tables)
@@ -1610,6 +1639,7 @@ def build_plan(
         sync_renames = {q for q in renames if q.endswith(".__iter__") and q not in gens}
         module_plans[mod.module] = ModulePlan(
             async_wrappers=frozenset(wrappers_by_path.get(mod.path, ())),
+            wrapper_twins=wrapper_twins.get(mod.path, {}),
             module=mod.module,
             path=mod.path,
             async_functions=frozenset(mine - sync_renames),
@@ -2267,14 +2297,17 @@ def _async_aware(
     callees: Mapping[str, set[str]],
     frozen_paths: frozenset[str],
     path_of: Mapping[str, str],
+    twins_of: Callable[[str], Mapping[str, str] | None],
 ) -> tuple[str, ...]:
     """The functions defining the wrappers of ``fn``'s project decorators, when each of its
     decorators is either harmless or a project decorator that can get an async branch
     (:func:`asyncify.index.wrapper_role`); empty otherwise.
 
-    The wrapper itself must do no blocking work and call no project function that does
-    (its async copy is written without a plan of its own), and no staticmethod/classmethod may sit
-    between it and the function (``inspect.iscoroutinefunction`` would not see through).
+    The wrapper itself may block only on APIs with an awaitable twin (``time.sleep`` in a
+    retry loop becomes ``await asyncio.sleep`` in its async copy, see ``twins_of``) and must
+    call no project function that blocks (its async copy is written without a plan of its
+    own), and no staticmethod/classmethod may sit between it and the function
+    (``inspect.iscoroutinefunction`` would not see through).
     """
     makers: list[str] = []
     for dec in fn.decorators:
@@ -2290,15 +2323,20 @@ def _async_aware(
         inner = r.functions.get(maker)
         if inner is None or not inner.wraps.startswith("decorator:"):
             return ()
-        wrapper = f"{maker}.<locals>.{inner.wraps.partition(':')[2]}"
+        wrapper = _wrapper_of(inner)
         if (
-            wrapper in seeds
+            twins_of(wrapper) is None
             or _reaches_seed(wrapper, seeds, callees, r)
             or path_of[maker] in frozen_paths
         ):
             return ()
         makers.append(maker)
     return tuple(makers)
+
+
+def _wrapper_of(maker: FunctionInfo) -> str:
+    """The local wrapper a decorator (``wraps`` "decorator:W") returns."""
+    return f"{maker.name}.<locals>.{maker.wraps.partition(':')[2]}"
 
 
 def _reaches_seed(

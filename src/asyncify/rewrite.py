@@ -11,8 +11,9 @@ are added and removed afterwards by LibCST's ``AddImportsVisitor`` and
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -169,18 +170,57 @@ class _Pipeline(cst.CSTTransformer):
 
 
 class _AwaitCallsOf(cst.CSTTransformer):
-    """``name(...)`` → ``await name(...)`` (statement-level calls only, so no parentheses)."""
+    """``name(...)`` → ``await name(...)``, parenthesised where it is the primary of an
+    attribute, subscript or call; and each call of a blocking API that has an awaitable
+    twin with the same arguments (``replacements``, by qualified name: ``time.sleep`` →
+    ``asyncio.sleep``) → ``await twin(...)``."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        replacements: Mapping[str, str] = MappingProxyType({}),
+        qualified: Callable[[cst.BaseExpression], str] = lambda _: "",
+    ) -> None:
         super().__init__()
         self.name = name
+        self.replacements = replacements
+        self.qualified = qualified
+        self.used: set[str] = set()  # modules of the twins written
+        self.lazy = 0  # inside a generator expression: an await would make it async
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.lazy += 1
+
+    def leave_GeneratorExp(
+        self, original_node: cst.GeneratorExp, updated_node: cst.GeneratorExp
+    ) -> cst.BaseExpression:
+        self.lazy -= 1
+        return updated_node
 
     def leave_Call(
         self, original_node: cst.Call, updated_node: cst.Call
     ) -> cst.BaseExpression:
         if isinstance(updated_node.func, cst.Name) and updated_node.func.value == self.name:
             return cst.Await(expression=updated_node)
+        if isinstance(updated_node.func, cst.Await):
+            return updated_node.with_changes(func=parenthesize(updated_node.func))
+        twin = self.replacements.get(self.qualified(updated_node.func), "")
+        if twin and not self.lazy:
+            self.used.add(twin.rpartition(".")[0])
+            return cst.Await(
+                expression=updated_node.with_changes(func=cst.parse_expression(twin))
+            )
         return updated_node
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        return updated_node.with_changes(value=parenthesize(updated_node.value))
+
+    def leave_Subscript(
+        self, original_node: cst.Subscript, updated_node: cst.Subscript
+    ) -> cst.BaseExpression:
+        return updated_node.with_changes(value=parenthesize(updated_node.value))
 
 
 def _yield_from(statement: cst.BaseSmallStatement) -> cst.BaseExpression | None:
@@ -417,11 +457,14 @@ class Propagate(Codemod):
             return node
         wrapper = body[at]
         assert isinstance(wrapper, cst.FunctionDef)
+        awaiting = _AwaitCallsOf(param, self.state.plan.wrapper_twins, self.imported_name)
         copy = wrapper.with_changes(
             asynchronous=cst.Asynchronous(),
-            body=wrapper.body.visit(_AwaitCallsOf(param)),
+            body=wrapper.body.visit(awaiting),
             leading_lines=[],
         )
+        for module in awaiting.used:
+            self.add_import(module)
         body[at] = cst.If(
             test=cst.parse_expression(f"inspect.iscoroutinefunction({param})"),
             body=cst.IndentedBlock(body=[copy]),
