@@ -84,6 +84,8 @@ UNITTEST_SYNC = frozenset({"setUpClass", "tearDownClass", "setUpModule", "tearDo
 TEST_MODULE = re.compile(r"(^test_.*|.*_test|^conftest)\.py$")
 # Decorators that cache results: caching a coroutine object breaks on the second await.
 CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
+# Synchronous methods of those caches, and of async-lru's alru_cache that replaces them.
+CACHE_METHODS = frozenset({"cache_info", "cache_clear", "cache_parameters"})
 # Dunders that have an async counterpart the plan can switch to.
 ASYNC_DUNDERS = frozenset({"__aenter__", "__aexit__", "__aiter__", "__anext__", "__await__"})
 # Protocol methods the plan can switch to their async counterparts, with their use sites.
@@ -1019,7 +1021,17 @@ class _Indexer:
             )
         self.patch_site(node, callee)
         # The callee expression itself: its receiver may be a typed value (r.json()).
-        if isinstance(func, ast.Attribute):
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in CACHE_METHODS
+            and isinstance(func.value, (ast.Name, ast.Attribute))
+        ):
+            # `f.cache_clear()`: the cache's own method, also on an async cache; f is not
+            # handed anywhere.
+            self.value_site(func.value, "callee")
+            if isinstance(func.value, ast.Attribute):
+                self.expr(func.value.value, _inner(context))
+        elif isinstance(func, ast.Attribute):
             self.expr(func.value, _inner(context))
             ref, is_value = self.ref_of(func)
             if is_value and ref is not None:

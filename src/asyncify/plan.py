@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from asyncify.codemod import Api
+from asyncify.contexts import async_cache_ok
 from asyncify.findings import Code, Finding
 from asyncify.index import (
     FULL_CONSUMERS,
@@ -187,7 +188,11 @@ CACHED = Code(
     awaited only once: the second caller would get `RuntimeError: cannot reuse already
     awaited coroutine`.
 
-    asyncify keeps the cached function synchronous. Cache the awaited result instead.
+    A function under `functools.lru_cache`/`functools.cache` alone (a `staticmethod` or
+    `classmethod` above it is fine) becomes async with async-lru's `alru_cache` instead
+    (AFY130 names the new package). The finding remains for `cached_property` and for a
+    cache stacked on another decorator: asyncify keeps those synchronous. Cache the awaited
+    result instead.
 
     Before:
 
@@ -598,6 +603,8 @@ class ModulePlan:
     # Blocking APIs such a wrapper calls itself -> their awaitable twin for its async copy
     # (time.sleep -> asyncio.sleep).
     wrapper_twins: Mapping[str, str] = field(default_factory=dict)
+    # Async functions under functools.lru_cache/cache: the cache becomes alru_cache.
+    async_caches: frozenset[str] = frozenset()
     # --keep-sync-api: qualname -> the synchronous wrapper kept under its old name
     sync_wrappers: Mapping[str, Wrapper] = field(default_factory=dict)
     call_renames: Mapping[Pos, str] = field(default_factory=dict)  # callee end -> async name
@@ -1283,6 +1290,7 @@ def build_plan(
         return {a: twin_of[a] for a in apis} if apis <= twin_of.keys() else None
 
     wrapped: dict[str, tuple[str, ...]] = {}  # decorated fn -> its decorators' wrapper makers
+    cached: set[str] = set()  # functions under a cache that has an async counterpart
     for fn in functions.values():
         if fn.is_async:
             continue
@@ -1296,6 +1304,10 @@ def build_plan(
             makers := _async_aware(fn, r, seeds, callees, frozen_paths, path_of, twins_of)
         ):
             wrapped[fn.name] = makers  # its decorators get an async branch if it is async
+        elif _reason_kind(fn.sync_reason) == "cache" and async_cache_ok(
+            fn.decorators, TRANSPARENT_DECORATORS
+        ):
+            cached.add(fn.name)  # lru_cache -> alru_cache if it becomes async
         elif fn.sync_reason and not (fn.qualname.endswith(".__init__") and fn.cls in factories):
             kind = _reason_kind(fn.sync_reason)
             pins[fn.name] = Pin(kind, fn.sync_reason, path_of[fn.name], fn.line, fn.col)
@@ -1640,6 +1652,8 @@ def build_plan(
         module_plans[mod.module] = ModulePlan(
             async_wrappers=frozenset(wrappers_by_path.get(mod.path, ())),
             wrapper_twins=wrapper_twins.get(mod.path, {}),
+            async_caches=frozenset(fn.qualname for fn in mod.functions if fn.name in cached)
+            & frozenset(mine),
             module=mod.module,
             path=mod.path,
             async_functions=frozenset(mine - sync_renames),

@@ -21,6 +21,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asyncify.codemod import COMMA, Codemod, add_helpers
+from asyncify.contexts import ASYNC_CACHES, NEW_DEPENDENCY, PACKAGES
 from asyncify.findings import Code, Finding
 from asyncify.imports import remove_unused_imports
 from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
@@ -381,6 +382,8 @@ class Propagate(Codemod):
             updated_node = updated_node.with_changes(name=cst.Name(plan.renames[qualname]))
         if qualname in plan.async_wrappers:
             updated_node = self._async_branch(updated_node)
+        if qualname in plan.async_caches:
+            updated_node = self._async_cache(original_node, updated_node)
         if qualname in plan.context_managers:
             updated_node = updated_node.with_changes(
                 decorators=[self._async_cm(d) for d in updated_node.decorators]
@@ -522,6 +525,34 @@ class Propagate(Codemod):
         """``unittest.TestCase`` / ``TestCase`` → ``IsolatedAsyncioTestCase``."""
         value = self._renamed(arg.value, "unittest", "TestCase", "IsolatedAsyncioTestCase")
         return arg.with_changes(value=value)
+
+    def _async_cache(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        """``@functools.lru_cache(...)`` / ``@lru_cache`` / ``@cache`` →
+        ``@alru_cache(...)`` (asyncify.contexts.ASYNC_CACHES), reported as a new package."""
+        decorators = []
+        for original, decorator in zip(
+            original_node.decorators, updated_node.decorators, strict=True
+        ):
+            expr = decorator.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            replacement = ASYNC_CACHES.get(self.imported_name(target))
+            if replacement is None:
+                decorators.append(decorator)
+                continue
+            module, name, bare_args = replacement
+            self.add_import(module, name)
+            self.remove_import_of(target)
+            if isinstance(expr, cst.Call):
+                new_expr: cst.BaseExpression = expr.with_changes(func=cst.Name(name))
+            elif bare_args:
+                new_expr = cst.parse_expression(f"{name}({bare_args})")
+            else:
+                new_expr = cst.Name(name)
+            decorators.append(decorator.with_changes(decorator=new_expr))
+            self.state.report(NEW_DEPENDENCY, original, f"`{PACKAGES[module]}` ({name})")
+        return updated_node.with_changes(decorators=decorators)
 
     def _async_cm(self, decorator: cst.Decorator) -> cst.Decorator:
         """``@contextmanager`` → ``@asynccontextmanager`` (same spelling style)."""

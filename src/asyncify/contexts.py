@@ -1,0 +1,79 @@
+"""Sync contexts that have an async counterpart, so a function under them may become async.
+
+Tables the plan (which functions may become async) and the rewrite (what they are
+written as) share:
+
+* caches: ``functools.lru_cache`` / ``functools.cache`` → async-lru's ``alru_cache``
+  (https://github.com/aio-libs/async-lru: same ``maxsize``/``typed`` arguments, methods
+  keyed by ``self`` as with ``lru_cache``, one call per key even when awaited
+  concurrently).
+
+Each conversion that brings in a package the program did not use before is reported
+with :data:`NEW_DEPENDENCY`, naming the package to add to the project's requirements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from asyncify.findings import Code
+
+# The decorator that caches a coroutine function's results, for each caching decorator:
+# (module, name, extra arguments for a bare decorator).
+ASYNC_CACHES: dict[str, tuple[str, str, str]] = {
+    "functools.lru_cache": ("async_lru", "alru_cache", ""),
+    "functools.cache": ("async_lru", "alru_cache", "maxsize=None"),
+}
+# Distribution to install for a module a conversion starts to import.
+PACKAGES = {"async_lru": "async-lru"}
+# Decorators that may sit above a cache (they do not call the function).
+_ABOVE_CACHE = frozenset({"builtins.staticmethod", "builtins.classmethod", "abc.abstractmethod"})
+
+NEW_DEPENDENCY = Code(
+    "AFY130",
+    "converted code needs a package the program did not use before",
+    "add the package to the project's requirements",
+    level="note",
+    doc="""
+    A conversion replaced something synchronous with its counterpart from another
+    package: a `functools.lru_cache`/`functools.cache` on a function that became async is
+    now async-lru's `alru_cache` (a `functools` cache would cache the coroutine object, which
+    can be awaited only once). The finding names the package to install.
+
+    The cache keeps its arguments (`maxsize`, `typed`), caches per argument set as before
+    (for a method, per `self` too) and runs the function once per key even when several
+    callers await it at the same time. Like any cached awaitable it belongs to the event
+    loop that filled it: a program that runs several `asyncio.run` calls should clear it in
+    between (`f.cache_clear()`).
+
+    Before:
+
+    ```python
+    @functools.lru_cache(maxsize=None)
+    def settings():
+        return requests.get(SETTINGS_URL).json()
+    ```
+
+    After (add `async-lru` to the requirements):
+
+    ```python
+    from async_lru import alru_cache
+
+    @alru_cache(maxsize=None)
+    async def settings():
+        async with httpx.AsyncClient() as client:
+            return (await client.get(SETTINGS_URL)).json()
+    ```
+    """,
+)
+
+
+def async_cache_ok(decorators: Sequence[str], transparent: frozenset[str]) -> bool:
+    """Whether a function with these decorators (qualified, top first) may become async
+    under an async cache: exactly one caching decorator, nothing under it, and above it
+    only decorators that do not call the function (``staticmethod`` and the like)."""
+    caches = [i for i, dec in enumerate(decorators) if dec in ASYNC_CACHES]
+    if len(caches) != 1 or caches[0] != len(decorators) - 1:
+        return False
+    above = decorators[: caches[0]]
+    return all(dec in _ABOVE_CACHE or dec in transparent for dec in above)
