@@ -7,6 +7,12 @@ written as) share:
   (https://github.com/aio-libs/async-lru: same ``maxsize``/``typed`` arguments, methods
   keyed by ``self`` as with ``lru_cache``, one call per key even when awaited
   concurrently).
+* the call forms of ``pytest.raises`` and unittest's ``assertRaises`` family
+  (https://docs.pytest.org/en/stable/reference/reference.html#pytest-raises,
+  https://docs.python.org/3/library/unittest.html#unittest.TestCase.assertRaises):
+  ``self.assertRaises(E, f, x, k=v)`` / ``(E, lambda: f(x))`` as a statement becomes
+  ``with self.assertRaises(E): await f(x, k=v)``; every other argument goes to the
+  callable in the call form, so the ``with`` form takes only those before it.
 
 Each conversion that brings in a package the program did not use before is reported
 with :data:`NEW_DEPENDENCY`, naming the package to add to the project's requirements.
@@ -14,6 +20,7 @@ with :data:`NEW_DEPENDENCY`, naming the package to add to the project's requirem
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 
 from asyncify.findings import Code
@@ -23,6 +30,15 @@ from asyncify.findings import Code
 ASYNC_CACHES: dict[str, tuple[str, str, str]] = {
     "functools.lru_cache": ("async_lru", "alru_cache", ""),
     "functools.cache": ("async_lru", "alru_cache", "maxsize=None"),
+}
+# Assertions with a call form `(E, [regex,] callable, *args, **kwargs)` and a `with` form
+# `(E, [regex])`: the position of the callable.
+RAISES_FUNCTIONS = {"pytest.raises": 1, "pytest.warns": 1}
+RAISES_METHODS = {
+    "assertRaises": 1,
+    "assertRaisesRegex": 2,
+    "assertWarns": 1,
+    "assertWarnsRegex": 2,
 }
 # Distribution to install for a module a conversion starts to import.
 PACKAGES = {"async_lru": "async-lru"}
@@ -77,3 +93,29 @@ def async_cache_ok(decorators: Sequence[str], transparent: frozenset[str]) -> bo
         return False
     above = decorators[: caches[0]]
     return all(dec in _ABOVE_CACHE or dec in transparent for dec in above)
+
+
+def raises_callable(call: ast.Call, qualified: str, receiver: str) -> int | None:
+    """The position of the callable in the call form of an assertion (``qualified`` is the
+    callee's qualified name, ``receiver`` the name of ``self``), or None: a callable that is
+    a name, an attribute or a lambda without parameters, and no ``*args`` up to it."""
+    at = RAISES_FUNCTIONS.get(qualified)
+    func = call.func
+    if (
+        at is None
+        and isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == receiver
+    ):
+        at = RAISES_METHODS.get(func.attr)
+    if at is None or len(call.args) <= at:
+        return None
+    if any(isinstance(arg, ast.Starred) for arg in call.args[: at + 1]):
+        return None
+    target = call.args[at]
+    if isinstance(target, ast.Lambda):
+        a = target.args
+        if a.posonlyargs or a.args or a.vararg or a.kwonlyargs or a.kwarg:
+            return None
+        return at
+    return at if isinstance(target, (ast.Name, ast.Attribute)) else None

@@ -32,6 +32,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from asyncify.contexts import raises_callable
+
 Pos = tuple[int, int]
 Ref = str
 
@@ -519,6 +521,13 @@ class _Indexer:
             self.statements(stmt.body, context)
             self.scope.narrowed = outer
             self.statements(stmt.orelse, context)
+        elif (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and context == "await"
+            and (at := self.raises_callable(stmt.value)) is not None
+        ):
+            self.raises_call(stmt.value, at, context)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.YieldFrom):
             # A `yield from X` statement iterates X like a `for` loop (the rewrite makes it
             # one when the generator becomes an async generator).
@@ -589,6 +598,28 @@ class _Indexer:
                     self.statements(child.body, context)
                 elif isinstance(child, ast.match_case):
                     self.statements(child.body, context)
+
+    def raises_callable(self, call: ast.Call) -> int | None:
+        qualified = self.callee_ref(call.func) or ""
+        return raises_callable(call, qualified, "self")
+
+    def raises_call(self, call: ast.Call, at: int, context: str) -> None:
+        """``self.assertRaises(E, f, x)`` / ``pytest.raises(E, lambda: f(x))`` as a
+        statement: the rewrite turns it into ``with ...(E): f(x)`` when the call becomes
+        async, so the call is indexed as a call in the statement's own context (no lambda,
+        and f is not handed anywhere)."""
+        if isinstance(call.func, ast.Name):
+            self.value_site(call.func, "callee")
+        elif isinstance(call.func, ast.Attribute):
+            self.expr(call.func.value, _inner(context))
+        for arg in call.args[:at]:
+            self.expr(arg, _inner(context))
+        target = call.args[at]
+        if isinstance(target, ast.Lambda):
+            self.expr(target.body, context)
+            return
+        inner = ast.Call(func=target, args=call.args[at + 1 :], keywords=call.keywords)
+        self.call(ast.copy_location(inner, target), context)
 
     def element_ref(self, iterable: ast.expr) -> Ref | None:
         """``for x in (a, b)``: x is one of the literal's values (if each has a type)."""

@@ -58,6 +58,11 @@ LAMBDA = Code(
     producing a lambda that returns an un-awaited coroutine. The program stays correct, but
     that function keeps blocking.
 
+    Not reported: a test statement in the call form of `self.assertRaises(E, lambda:
+    f(x))`, `assertRaisesRegex(E, regex, f, x)` or `pytest.raises(E, f, x)` (also
+    `assertWarns`, `pytest.warns`) becomes the `with` form, `with self.assertRaises(E):
+    await f(x)`, so `f` may become async.
+
     Before:
 
     ```python

@@ -16,12 +16,19 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asyncify.codemod import COMMA, Codemod, add_helpers
-from asyncify.contexts import ASYNC_CACHES, NEW_DEPENDENCY, PACKAGES
+from asyncify.contexts import (
+    ASYNC_CACHES,
+    NEW_DEPENDENCY,
+    PACKAGES,
+    RAISES_FUNCTIONS,
+    RAISES_METHODS,
+)
 from asyncify.findings import Code, Finding
 from asyncify.imports import remove_unused_imports
 from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
@@ -60,6 +67,9 @@ class RewriteState:
     # Local name -> (module, dots, object, asname) of a relative `from .mod import obj`.
     relative_bindings: dict[str, tuple[str, int, str, str | None]] = field(default_factory=dict)
     options: Options = field(default_factory=Options)
+    # Lambdas of `assertRaises(E, lambda: f())` statements that become `with` blocks: their
+    # body runs in the enclosing function (asyncify.contexts).
+    inline_lambdas: set[cst.Lambda] = field(default_factory=set)
 
     def end(self, node: cst.CSTNode) -> Pos | None:
         rng = self.positions.get(node)
@@ -131,7 +141,8 @@ class _Pipeline(cst.CSTTransformer):
             else:
                 frames.append(_Frame(qual, False, False))
         elif isinstance(node, cst.Lambda):
-            frames.append(_Frame("<lambda>", False, True))
+            inline = node in self.state.inline_lambdas and self.state.in_async()
+            frames.append(_Frame("<lambda>", inline, True))
         visits = self._visits.get(type(node))
         if visits is None:
             visits = self._visits[type(node)] = self._table("visit", type(node))
@@ -776,7 +787,104 @@ class Propagate(Codemod):
             leading_lines=loop.leading_lines,
         )
 
+    def _raises_form(self, line: cst.SimpleStatementLine) -> tuple[cst.Call, int] | None:
+        """The call and the callable's position of a statement ``pytest.raises(E, f, x)`` /
+        ``self.assertRaises(E, lambda: f(x))`` (asyncify.contexts.raises_callable, as the
+        index sees it), in a function that becomes async."""
+        if not (
+            len(line.body) == 1
+            and isinstance(line.body[0], cst.Expr)
+            and isinstance(line.body[0].value, cst.Call)
+            and self.state.in_async()
+        ):
+            return None
+        call = line.body[0].value
+        func = call.func
+        at = RAISES_FUNCTIONS.get(self.imported_name(func))
+        if (
+            at is None
+            and isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == "self"
+        ):
+            at = RAISES_METHODS.get(func.attr.value)
+        positional = [a for a in call.args if a.keyword is None and a.star != "**"]
+        if at is None or len(positional) <= at or positional[at] is not call.args[at]:
+            return None
+        if any(a.star == "*" for a in positional[: at + 1]):
+            return None
+        target = positional[at].value
+        if isinstance(target, cst.Lambda):
+            if cst.Module([]).code_for_node(target.params).strip():
+                return None
+        elif not isinstance(target, (cst.Name, cst.Attribute)):
+            return None
+        return call, at
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        form = self._raises_form(node)
+        if form is not None and isinstance(form[0].args[form[1]].value, cst.Lambda):
+            lam = form[0].args[form[1]].value
+            assert isinstance(lam, cst.Lambda)
+            self.state.inline_lambdas.add(lam)
+
+    def _raises_with(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.BaseStatement
+    ) -> cst.With | None:
+        """``self.assertRaises(E, f, x, k=v)`` → ``with self.assertRaises(E): await f(x,
+        k=v)``; ``pytest.raises(E, lambda: f(x))`` → ``with pytest.raises(E): await f(x)``,
+        when that call became awaited (the index indexed it as a call of the statement)."""
+        form = self._raises_form(original_node)
+        if form is None or not isinstance(updated_node, cst.SimpleStatementLine):
+            return None
+        original, at = form
+        expr = updated_node.body[0]
+        if not isinstance(expr, cst.Expr) or not isinstance(expr.value, cst.Call):
+            return None
+        call = expr.value
+        target = call.args[at].value
+        body: cst.BaseExpression
+        if isinstance(target, cst.Lambda):
+            if not m.findall(target.body, m.Await()):
+                return None
+            body = target.body
+        else:
+            pos = self.state.end(original.args[at].value)
+            site = self.state.plan.awaits.get(pos) if pos else None
+            if site is None or site.context != "await" or site.generator:
+                return None
+            rest = list(call.args[at + 1 :])
+            if rest:
+                rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            body = cst.Await(expression=cst.Call(func=target, args=rest))
+        # On one line: `with pytest.raises(E, match="x"):` however the call was laid out.
+        head = [
+            arg.with_changes(
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+            )
+            for arg in call.args[:at]
+        ]
+        head[-1] = head[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        call = call.with_changes(whitespace_before_args=cst.SimpleWhitespace(""))
+        line = cst.SimpleStatementLine(
+            [cst.Expr(body)], trailing_whitespace=updated_node.trailing_whitespace
+        )
+        return cst.With(
+            items=[cst.WithItem(item=call.with_changes(args=head))],
+            body=cst.IndentedBlock(body=[line]),
+            leading_lines=updated_node.leading_lines,
+        )
+
     def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.BaseStatement
+    ) -> cst.BaseStatement:
+        raised = self._raises_with(original_node, updated_node)
+        if raised is not None:
+            return raised
+        return self._yield_from_loop(original_node, updated_node)
+
+    def _yield_from_loop(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.BaseStatement
     ) -> cst.BaseStatement:
         """``yield from X`` in a generator that became an async generator (which cannot

@@ -3,9 +3,10 @@ does the same thing. Each program runs before and after `asyncify run`."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from tests.behaviour.harness import run_both
+from tests.behaviour.harness import convert, run_both, run_project_tests
 
 CACHED = """\
 import collections
@@ -68,3 +69,86 @@ def test_lru_cache_becomes_alru_cache(tmp_path: Path) -> None:
     assert "async def lookup(key):" in converted and "async def fetch(self, path):" in converted
     assert "lru_cache(" not in converted.replace("alru_cache(", "")
     assert "AFY130" in both.convert_output and "async-lru" in both.convert_output
+
+
+RAISES_LIB = """\
+import time
+
+
+class NotFound(Exception):
+    pass
+
+
+class Client:
+    def search(self, q, limit=10):
+        time.sleep(0)
+        if not q:
+            raise NotFound(q)
+        return [q] * limit
+
+
+def lookup(key, strict=False):
+    time.sleep(0)
+    if strict:
+        raise KeyError(key)
+    return key
+"""
+
+RAISES_TESTS = """\
+import unittest
+
+import pytest
+
+from lib import Client, NotFound, lookup
+
+
+class ClientTest(unittest.TestCase):
+    def setUp(self):
+        self.client = Client()
+
+    def test_lambda_form(self):
+        self.assertRaises(NotFound, lambda: self.client.search(""))
+
+    def test_call_form(self):
+        self.assertRaises(NotFound, self.client.search, "", limit=1)
+        self.assertRaisesRegex(KeyError, "k", lookup, "k", strict=True)
+
+    def test_no_error_fails(self):
+        self.assertRaises(NotFound, self.client.search, "q")  # fails: nothing raised
+
+
+def test_pytest_call_form():
+    pytest.raises(NotFound, Client().search, "")
+    pytest.raises(KeyError, lambda: lookup("x", strict=True))
+
+
+def test_pytest_no_error_fails():
+    pytest.raises(KeyError, lookup, "x")  # fails: nothing raised
+"""
+
+
+def test_assert_raises_call_forms_become_with_blocks(tmp_path: Path) -> None:
+    """The call forms of assertRaises/pytest.raises around library calls that become async:
+    the converted suite has the same passes and failures (an un-awaited call would raise
+    nothing, turning passes into failures and failures into passes)."""
+    results = []
+    for side in ("before", "after"):
+        root = tmp_path / side
+        (root / "tests").mkdir(parents=True)
+        (root / "lib.py").write_text(RAISES_LIB)
+        (root / "tests" / "test_lib.py").write_text(RAISES_TESTS)
+        (root / "pyproject.toml").write_text(
+            '[tool.pytest.ini_options]\nasyncio_default_fixture_loop_scope = "function"\n'
+        )
+        if side == "after":
+            proc = convert(root)
+            assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+        done = run_project_tests(root)
+        outcomes = sorted(re.findall(r"^(PASSED|FAILED) (\S+)", done.stdout, re.M))
+        results.append(outcomes)
+    assert results[0] == results[1]
+    assert [o for o, _ in results[0]].count("PASSED") == 3
+    assert [o for o, _ in results[0]].count("FAILED") == 2
+    converted = (tmp_path / "after" / "tests" / "test_lib.py").read_text()
+    assert "lambda:" not in converted and "with self.assertRaises(NotFound):" in converted
+    assert "async def search" in (tmp_path / "after" / "lib.py").read_text()
