@@ -13,6 +13,14 @@ written as) share:
   ``self.assertRaises(E, f, x, k=v)`` / ``(E, lambda: f(x))`` as a statement becomes
   ``with self.assertRaises(E): await f(x, k=v)``; every other argument goes to the
   callable in the call form, so the ``with`` form takes only those before it.
+* handlers registered with a framework that awaits a coroutine handler: routes of Flask
+  2+ (https://flask.palletsprojects.com/en/stable/async-await/, needs ``flask[async]``),
+  Quart, FastAPI (https://fastapi.tiangolo.com/async/), aiohttp.web's ``RouteTableDef``;
+  Django views given to ``django.urls.path`` and Django's view decorators that accept
+  coroutine functions (Django 5.0+,
+  https://docs.djangoproject.com/en/stable/topics/async/#async-views). Matched by the
+  qualified class of the object the decorator is taken from (``app = Flask(...)``;
+  ``@app.get(...)``), as the plan resolves values, never by spelling.
 
 Each conversion that brings in a package the program did not use before is reported
 with :data:`NEW_DEPENDENCY`, naming the package to add to the project's requirements.
@@ -42,6 +50,48 @@ RAISES_METHODS = {
 }
 # Distribution to install for a module a conversion starts to import.
 PACKAGES = {"async_lru": "async-lru"}
+
+_FLASK = frozenset(
+    {"route", "get", "post", "put", "delete", "patch", "errorhandler", "before_request"}
+)
+_FASTAPI = frozenset(
+    {"get", "post", "put", "delete", "patch", "options", "head", "trace", "api_route"}
+    | {"exception_handler"}
+)
+_AIOHTTP = frozenset({"get", "post", "put", "delete", "patch", "head", "route", "view"})
+# Classes whose instances register handlers with a decorator method, awaiting a coroutine
+# handler: qualified class -> (those methods, the package to install for async handlers).
+ASYNC_FRAMEWORKS: dict[str, tuple[frozenset[str], str]] = {
+    "flask.Flask": (_FLASK, "flask[async]"),
+    "flask.app.Flask": (_FLASK, "flask[async]"),
+    "flask.Blueprint": (_FLASK, "flask[async]"),
+    "flask.blueprints.Blueprint": (_FLASK, "flask[async]"),
+    "quart.Quart": (_FLASK | {"websocket", "after_request"}, ""),
+    "quart.Blueprint": (_FLASK | {"websocket", "after_request"}, ""),
+    "fastapi.FastAPI": (_FASTAPI | {"websocket"}, ""),
+    "fastapi.applications.FastAPI": (_FASTAPI | {"websocket"}, ""),
+    "fastapi.APIRouter": (_FASTAPI | {"websocket"}, ""),
+    "fastapi.routing.APIRouter": (_FASTAPI | {"websocket"}, ""),
+    "aiohttp.web.RouteTableDef": (_AIOHTTP, ""),
+    "aiohttp.web_routedef.RouteTableDef": (_AIOHTTP, ""),
+}
+# Decorators (functions) that accept a coroutine function and keep it one: the package
+# version that does.
+ASYNC_DECORATORS = {
+    f"django.{name}": "django>=5.0"
+    for name in (
+        "views.decorators.http.require_GET",
+        "views.decorators.http.require_POST",
+        "views.decorators.http.require_safe",
+        "views.decorators.http.require_http_methods",
+        "views.decorators.csrf.csrf_exempt",
+        "views.decorators.cache.never_cache",
+        "contrib.auth.decorators.login_required",
+    )
+}
+# Functions that take a view and await it if it is a coroutine function: the position of
+# the view among their positional arguments.
+VIEW_REGISTRARS = {"django.urls.path": 1, "django.urls.re_path": 1}
 # Decorators that may sit above a cache (they do not call the function).
 _ABOVE_CACHE = frozenset({"builtins.staticmethod", "builtins.classmethod", "abc.abstractmethod"})
 
@@ -55,6 +105,12 @@ NEW_DEPENDENCY = Code(
     package: a `functools.lru_cache`/`functools.cache` on a function that became async is
     now async-lru's `alru_cache` (a `functools` cache would cache the coroutine object, which
     can be awaited only once). The finding names the package to install.
+
+    It is also reported where a handler registered with a web framework became `async def`
+    and the framework needs more to await it: Flask runs async views only with its `async`
+    extra (`flask[async]`, which brings asgiref), and Django's view decorators
+    (`login_required`, `require_GET`, ...) accept async views from Django 5.0 on. Quart,
+    FastAPI and aiohttp.web await coroutine handlers as they are.
 
     The cache keeps its arguments (`maxsize`, `typed`), caches per argument set as before
     (for a method, per `self` too) and runs the function once per key even when several
@@ -93,6 +149,17 @@ def async_cache_ok(decorators: Sequence[str], transparent: frozenset[str]) -> bo
         return False
     above = decorators[: caches[0]]
     return all(dec in _ABOVE_CACHE or dec in transparent for dec in above)
+
+
+def framework_handler(decorator: str) -> str | None:
+    """For a decorator's qualified name (``flask.Flask.route``, ``fastapi.APIRouter.get``),
+    None if it is not known to await a coroutine handler; else the package async handlers
+    need ("" if none)."""
+    if decorator in ASYNC_DECORATORS:
+        return ASYNC_DECORATORS[decorator]
+    owner, _, method = decorator.rpartition(".")
+    methods, package = ASYNC_FRAMEWORKS.get(owner, (frozenset(), ""))
+    return package if method in methods else None
 
 
 def raises_callable(call: ast.Call, qualified: str, receiver: str) -> int | None:

@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from asyncify.contexts import raises_callable
+from asyncify.contexts import VIEW_REGISTRARS, raises_callable
 
 Pos = tuple[int, int]
 Ref = str
@@ -1104,7 +1104,13 @@ class _Indexer:
             for kw in node.keywords:
                 self.expr(kw.value, arg_context)
             return
-        for arg in args:
+        view = VIEW_REGISTRARS.get(callee or "", -1)  # `path("", views.index)` awaits it
+        for i, arg in enumerate(args):
+            if i == view and isinstance(arg, (ast.Name, ast.Attribute)):
+                self.value_site(arg, "callee")
+                if isinstance(arg, ast.Attribute):
+                    self.expr(arg.value, arg_context)
+                continue
             self.expr(arg, arg_context)
             self.escape(arg.value if isinstance(arg, ast.Starred) else arg)
         for kw in node.keywords:

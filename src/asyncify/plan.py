@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from asyncify.codemod import Api
-from asyncify.contexts import async_cache_ok
+from asyncify.contexts import NEW_DEPENDENCY, async_cache_ok, framework_handler
 from asyncify.findings import Code, Finding
 from asyncify.index import (
     FULL_CONSUMERS,
@@ -1307,7 +1307,7 @@ def build_plan(
             pins[fn.name] = Pin("skip", "rejected in review", path_of[fn.name], fn.line, fn.col)
         elif fn.sync_reason and _reason_kind(fn.sync_reason) == "decorator" and (
             makers := _async_aware(fn, r, seeds, callees, frozen_paths, path_of, twins_of)
-        ):
+        ) is not None:
             wrapped[fn.name] = makers  # its decorators get an async branch if it is async
         elif _reason_kind(fn.sync_reason) == "cache" and async_cache_ok(
             fn.decorators, TRANSPARENT_DECORATORS
@@ -1502,6 +1502,14 @@ def build_plan(
         qualname = functions[name].qualname
         detail = f"`{qualname}` stays synchronous ({pin.detail}); it reaches {_leaf(wanted, name)}"
         findings.append(code.at(pin.path, pin.line, pin.col, detail))
+
+    # Handlers a framework awaits, made async: the package that framework needs for them.
+    for fn_name in wrapped:
+        packages = {_framework_handler(r, d) for d in functions[fn_name].decorators}
+        for package in sorted(p for p in packages if p and fn_name in hop):
+            fn = functions[fn_name]
+            detail = f"`{package}`: `{fn.qualname}` is now an async handler"
+            findings.append(NEW_DEPENDENCY.at(path_of[fn_name], fn.line, fn.col, detail))
 
     if audit:
         findings.extend(_audit(functions, resolved, callees, hop, tables, pinned))
@@ -2317,10 +2325,11 @@ def _async_aware(
     frozen_paths: frozenset[str],
     path_of: Mapping[str, str],
     twins_of: Callable[[str], Mapping[str, str] | None],
-) -> tuple[str, ...]:
+) -> tuple[str, ...] | None:
     """The functions defining the wrappers of ``fn``'s project decorators, when each of its
-    decorators is either harmless or a project decorator that can get an async branch
-    (:func:`asyncify.index.wrapper_role`); empty otherwise.
+    decorators is either harmless, a framework's that awaits a coroutine handler
+    (:func:`asyncify.contexts.framework_handler`), or a project decorator that can get an
+    async branch (:func:`asyncify.index.wrapper_role`); None otherwise.
 
     The wrapper itself may block only on APIs with an awaitable twin (``time.sleep`` in a
     retry loop becomes ``await asyncio.sleep`` in its async copy, see ``twins_of``) and must
@@ -2332,25 +2341,38 @@ def _async_aware(
     for dec in fn.decorators:
         if dec in TRANSPARENT_DECORATORS or dec.startswith("pytest.mark."):
             if makers and dec in ("builtins.staticmethod", "builtins.classmethod"):
-                return ()
+                return None
+            continue
+        if _framework_handler(r, dec) is not None:
             continue
         info = r.functions.get(r.callee(dec))
         if info is None or not info.wraps:
-            return ()
+            return None
         kind, _, local = info.wraps.partition(":")
         maker = info.name if kind == "decorator" else f"{info.name}.<locals>.{local}"
         inner = r.functions.get(maker)
         if inner is None or not inner.wraps.startswith("decorator:"):
-            return ()
+            return None
         wrapper = _wrapper_of(inner)
         if (
             twins_of(wrapper) is None
             or _reaches_seed(wrapper, seeds, callees, r)
             or path_of[maker] in frozen_paths
         ):
-            return ()
+            return None
         makers.append(maker)
     return tuple(makers)
+
+
+def _framework_handler(r: _Resolver, decorator: str) -> str | None:
+    """:func:`asyncify.contexts.framework_handler` of a decorator ref: a method of the
+    framework object it is taken from (`app = Flask(...)`, a global holding one)."""
+    found = framework_handler(r.callee(decorator).removeprefix(EXTERNAL))
+    base, _, method = decorator.rpartition(".")
+    if found is None and base:
+        owner = r.value(base).removeprefix(EXTERNAL)
+        found = framework_handler(f"{owner}.{method}") if owner else None
+    return found
 
 
 def _wrapper_of(maker: FunctionInfo) -> str:

@@ -152,3 +152,81 @@ def test_assert_raises_call_forms_become_with_blocks(tmp_path: Path) -> None:
     converted = (tmp_path / "after" / "tests" / "test_lib.py").read_text()
     assert "lambda:" not in converted and "with self.assertRaises(NotFound):" in converted
     assert "async def search" in (tmp_path / "after" / "lib.py").read_text()
+
+
+WEB_APP = """\
+import time
+
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from flask import Blueprint, Flask
+
+CALLS = []
+
+
+def load(name):
+    time.sleep(0)
+    CALLS.append(name)
+    return {"name": name, "calls": len(CALLS)}
+
+
+app = Flask(__name__)
+shop = Blueprint("shop", __name__)
+
+
+@app.route("/")
+def index():
+    return load("index")
+
+
+@shop.get("/items/<int:n>")
+def item(n):
+    data = load(f"item{n}")
+    if n > 9:
+        return {"error": "too big"}, 400
+    return data
+
+
+app.register_blueprint(shop)
+
+api = FastAPI()
+router = APIRouter(prefix="/v1")
+
+
+@api.get("/users/{uid}")
+def user(uid: int):
+    return load(f"user{uid}")
+
+
+@router.post("/orders")
+def order():
+    return load("order")
+
+
+api.include_router(router)
+
+
+def main():
+    flask_client = app.test_client()
+    for url in ("/", "/items/3", "/items/12"):
+        response = flask_client.get(url)
+        print(url, response.status_code, response.get_json())
+    fastapi_client = TestClient(api)
+    print(fastapi_client.get("/users/7").json(), fastapi_client.post("/v1/orders").json())
+    print(CALLS)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_framework_handlers_become_async(tmp_path: Path) -> None:
+    """Flask (with its async extra) and FastAPI routes made `async def` answer the same."""
+    both = run_both(tmp_path, {"main.py": WEB_APP})
+    both.assert_same()
+    assert both.before.returncode == 0, both.before.stderr
+    converted = both.converted["main.py"]
+    for handler in ("index()", "item(n)", "user(uid: int)", "order()"):
+        assert f"async def {handler}:" in converted
+    assert "flask[async]" in both.convert_output
