@@ -217,6 +217,9 @@ class ModuleIndex:
     # by owner, (value ref, line, col). A held function (FunctionRef "held:") found in one
     # is used as a value after all.
     escapes: dict[str, tuple[tuple[Ref, int, int], ...]] = field(default_factory=dict)
+    # Names assigned once at module level -> their value ref (`app = Flask(__name__)`), for
+    # what another module imports (a framework object whose decorators register handlers).
+    global_values: dict[str, Ref] = field(default_factory=dict)
 
 
 # Call contexts. "await": an ordinary expression. "for"/"comp": the iterable of a for
@@ -439,6 +442,11 @@ class _Indexer:
             patches=tuple(self.patches),
             stars=tuple(self.stars),
             escapes={k: tuple(v) for k, v in self.escapes.items()},
+            global_values={
+                name: ref
+                for name, ref in top.values.items()
+                if ref and assigned[name] == 1 and name not in aliases
+            },
         )
 
     def class_alias(self, stmt: ast.Assign, assigned: Counter[str]) -> Ref:

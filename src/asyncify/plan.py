@@ -2371,6 +2371,10 @@ def _framework_handler(r: _Resolver, decorator: str) -> str | None:
     base, _, method = decorator.rpartition(".")
     if found is None and base:
         owner = r.value(base).removeprefix(EXTERNAL)
+        module, _, name = r.canonical(base).rpartition(".")
+        held = r.modules[module].global_values.get(name) if module in r.modules else None
+        if not owner and held:  # `from myapp import app`
+            owner = r.value(held).removeprefix(EXTERNAL)
         found = framework_handler(f"{owner}.{method}") if owner else None
     return found
 
