@@ -137,6 +137,9 @@ class _Pipeline(cst.CSTTransformer):
                 qual = f"{parent.qualname}.{node.name.value}"
             if isinstance(node, cst.FunctionDef):
                 is_async = node.asynchronous is not None or qual in self.state.plan.async_functions
+                # The wrapper of a decorator that gets an async branch: rewritten as its
+                # async copy (Propagate._async_branch keeps the original as the sync one).
+                is_async |= bool(parent and parent.qualname in self.state.plan.async_wrappers)
                 frames.append(_Frame(qual, is_async, True))
             else:
                 frames.append(_Frame(qual, False, False))
@@ -392,7 +395,7 @@ class Propagate(Codemod):
         if qualname in plan.renames:
             updated_node = updated_node.with_changes(name=cst.Name(plan.renames[qualname]))
         if qualname in plan.async_wrappers:
-            updated_node = self._async_branch(updated_node)
+            updated_node = self._async_branch(original_node, updated_node)
         if qualname in plan.async_caches:
             updated_node = self._async_cache(original_node, updated_node)
         if qualname in plan.context_managers:
@@ -446,9 +449,14 @@ class Propagate(Codemod):
         second = annotation.slice[1].with_changes(slice=cst.Index(wrapped))
         return annotation.with_changes(slice=[annotation.slice[0], second])
 
-    def _async_branch(self, node: cst.FunctionDef) -> cst.FunctionDef:
+    def _async_branch(
+        self, original_node: cst.FunctionDef, node: cst.FunctionDef
+    ) -> cst.FunctionDef:
         """A decorator whose wrapper only calls the wrapped function gets an async copy of
-        the wrapper for coroutine functions (asyncify.index.wrapper_role has the shape)::
+        the wrapper for coroutine functions (asyncify.index.wrapper_role has the shape).
+        The wrapper was rewritten as async code (its frame is async: the codemods converted
+        its `time.sleep`, mapped its `except requests.X`); that is the copy, and the
+        wrapper as it was is the synchronous branch::
 
             def deco(f):
                 if inspect.iscoroutinefunction(f):
@@ -471,6 +479,8 @@ class Propagate(Codemod):
             return node
         wrapper = body[at]
         assert isinstance(wrapper, cst.FunctionDef)
+        assert isinstance(original_node.body, cst.IndentedBlock)
+        sync = next(s for s in original_node.body.body if isinstance(s, cst.FunctionDef))
         awaiting = _AwaitCallsOf(param, self.state.plan.wrapper_twins, self.imported_name)
         copy = wrapper.with_changes(
             asynchronous=cst.Asynchronous(),
@@ -482,7 +492,7 @@ class Propagate(Codemod):
         body[at] = cst.If(
             test=cst.parse_expression(f"inspect.iscoroutinefunction({param})"),
             body=cst.IndentedBlock(body=[copy]),
-            orelse=cst.Else(body=cst.IndentedBlock(body=[wrapper.with_changes(leading_lines=[])])),
+            orelse=cst.Else(body=cst.IndentedBlock(body=[sync.with_changes(leading_lines=[])])),
             leading_lines=wrapper.leading_lines,
         )
         self.add_import("inspect")

@@ -7,6 +7,9 @@ import re
 from pathlib import Path
 
 from tests.behaviour.harness import convert, run_both, run_project_tests
+from tests.behaviour.http_support import closed_port, http_server
+
+__all__ = ["http_server"]  # the pytest fixture, used by name
 
 CACHED = """\
 import collections
@@ -230,3 +233,66 @@ def test_framework_handlers_become_async(tmp_path: Path) -> None:
     for handler in ("index()", "item(n)", "user(uid: int)", "order()"):
         assert f"async def {handler}:" in converted
     assert "flask[async]" in both.convert_output
+
+
+RETRIED = """\
+import functools
+import os
+import time
+
+import requests
+
+BASE = os.environ["BASE"]
+CLOSED = os.environ["CLOSED"]
+ATTEMPTS = []
+
+
+def retry(times=3, delay=0.0):
+    def deco(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            for attempt in range(times):
+                try:
+                    return f(*args, **kwargs)
+                except (requests.ConnectionError, requests.HTTPError):
+                    print("retry", attempt)
+                    time.sleep(delay)
+            raise RuntimeError("gave up")
+
+        return wrapper
+
+    return deco
+
+
+@retry(times=4)
+def path_of(urls):
+    url = urls[min(len(ATTEMPTS), len(urls) - 1)]
+    ATTEMPTS.append(url)
+    response = requests.get(url)
+    response.raise_for_status()
+    return response.json()["path"]
+
+
+def main():
+    print(path_of([CLOSED + "/echo", BASE + "/status/503", BASE + "/echo/ok"]))
+    try:
+        path_of([CLOSED + "/echo"])
+    except RuntimeError as e:
+        print(e, len(ATTEMPTS))
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_retry_decorator_around_requests(tmp_path: Path, http_server: str) -> None:
+    """A retry wrapper that catches requests' errors and sleeps: its async copy catches
+    the errors the converted calls raise (httpx's) and sleeps with asyncio.sleep."""
+    env = {"BASE": http_server, "CLOSED": f"http://127.0.0.1:{closed_port()}"}
+    both = run_both(tmp_path, {"main.py": RETRIED}, env=env)
+    both.assert_same()
+    assert "retry 1\n/echo/ok" in both.before.stdout and "gave up" in both.before.stdout
+    converted = both.converted["main.py"]
+    assert "async def path_of(urls):" in converted and "await asyncio.sleep(delay)" in converted
+    assert "import requests" in converted  # the synchronous branch keeps requests' errors
