@@ -15,8 +15,9 @@ written as) share:
   callable in the call form, so the ``with`` form takes only those before it.
 * handlers registered with a framework that awaits a coroutine handler: routes of Flask
   2+ (https://flask.palletsprojects.com/en/stable/async-await/, needs ``flask[async]``),
-  Quart, FastAPI (https://fastapi.tiangolo.com/async/), aiohttp.web's ``RouteTableDef``;
-  Django views given to ``django.urls.path`` and Django's view decorators that accept
+  Quart, FastAPI (https://fastapi.tiangolo.com/async/, also ``Depends``), aiohttp.web's
+  ``RouteTableDef`` and ``web.get(path, handler)``, Starlette's ``Route``; Django views
+  given to ``django.urls.path`` and Django's view decorators that accept
   coroutine functions (Django 5.0+,
   https://docs.djangoproject.com/en/stable/topics/async/#async-views). Matched by the
   qualified class of the object the decorator is taken from (``app = Flask(...)``;
@@ -89,9 +90,20 @@ ASYNC_DECORATORS = {
         "contrib.auth.decorators.login_required",
     )
 }
-# Functions that take a view and await it if it is a coroutine function: the position of
-# the view among their positional arguments.
-VIEW_REGISTRARS = {"django.urls.path": 1, "django.urls.re_path": 1}
+# Functions that take a handler and await it if it is a coroutine function: the position
+# and the keyword of the handler among their arguments.
+VIEW_REGISTRARS: dict[str, tuple[int, str]] = {
+    "django.urls.path": (1, "view"),
+    "django.urls.re_path": (1, "view"),
+    "fastapi.Depends": (0, "dependency"),
+    "fastapi.Security": (0, "dependency"),
+    "fastapi.params.Depends": (0, "dependency"),
+    "starlette.routing.Route": (1, "endpoint"),
+    "starlette.routing.WebSocketRoute": (1, "endpoint"),
+    **{f"aiohttp.web.{verb}": (1, "handler") for verb in ("get", "post", "put", "patch")},
+    **{f"aiohttp.web.{verb}": (1, "handler") for verb in ("delete", "head", "view")},
+    "aiohttp.web.route": (2, "handler"),
+}
 # Decorators that may sit above a cache (they do not call the function).
 _ABOVE_CACHE = frozenset({"builtins.staticmethod", "builtins.classmethod", "abc.abstractmethod"})
 

@@ -1112,18 +1112,27 @@ class _Indexer:
             for kw in node.keywords:
                 self.expr(kw.value, arg_context)
             return
-        view = VIEW_REGISTRARS.get(callee or "", -1)  # `path("", views.index)` awaits it
+        # `path("", views.index)`: a framework that awaits a coroutine function is given it.
+        view, keyword = VIEW_REGISTRARS.get(callee or "", (-1, ""))
         for i, arg in enumerate(args):
             if i == view and isinstance(arg, (ast.Name, ast.Attribute)):
-                self.value_site(arg, "callee")
-                if isinstance(arg, ast.Attribute):
-                    self.expr(arg.value, arg_context)
+                self.handler_ref(arg, arg_context)
                 continue
             self.expr(arg, arg_context)
             self.escape(arg.value if isinstance(arg, ast.Starred) else arg)
         for kw in node.keywords:
+            if keyword and kw.arg == keyword and isinstance(kw.value, (ast.Name, ast.Attribute)):
+                self.handler_ref(kw.value, arg_context)
+                continue
             self.expr(kw.value, arg_context)
             self.escape(kw.value)
+
+    def handler_ref(self, node: ast.Name | ast.Attribute, context: str) -> None:
+        """A function handed to a framework that awaits it if it is a coroutine function:
+        looked up, not used as a value (asyncify.contexts.VIEW_REGISTRARS)."""
+        self.value_site(node, "callee")
+        if isinstance(node, ast.Attribute):
+            self.expr(node.value, context)
 
     def patch_site(self, node: ast.Call, callee: Ref | None) -> None:
         """Record a ``mock.patch``/``patch.object`` (or pytest-mock ``mocker.``) target."""

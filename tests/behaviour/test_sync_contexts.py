@@ -160,7 +160,7 @@ def test_assert_raises_call_forms_become_with_blocks(tmp_path: Path) -> None:
 WEB_APP = """\
 import time
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 from flask import Blueprint, Flask
 
@@ -196,9 +196,13 @@ api = FastAPI()
 router = APIRouter(prefix="/v1")
 
 
+def caller():
+    return load("caller")["name"]
+
+
 @api.get("/users/{uid}")
-def user(uid: int):
-    return load(f"user{uid}")
+def user(uid: int, who=Depends(caller)):
+    return {**load(f"user{uid}"), "who": who}
 
 
 @router.post("/orders")
@@ -230,7 +234,7 @@ def test_framework_handlers_become_async(tmp_path: Path) -> None:
     both.assert_same()
     assert both.before.returncode == 0, both.before.stderr
     converted = both.converted["main.py"]
-    for handler in ("index()", "item(n)", "user(uid: int)", "order()"):
+    for handler in ("index()", "item(n)", "user(uid: int, who=Depends(caller))", "caller()"):
         assert f"async def {handler}:" in converted
     assert "flask[async]" in both.convert_output
 
