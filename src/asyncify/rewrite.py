@@ -11,29 +11,28 @@ are added and removed afterwards by LibCST's ``AddImportsVisitor`` and
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asyncify.codemod import COMMA, Codemod, add_helpers
-from asyncify.contexts import (
-    ASYNC_CACHES,
-    NEW_DEPENDENCY,
-    PACKAGES,
-    RAISES_FUNCTIONS,
-    RAISES_METHODS,
-)
+from asyncify.contexts import NEW_DEPENDENCY, PACKAGES
 from asyncify.findings import Code, Finding
 from asyncify.imports import remove_unused_imports
 from asyncify.index import FULL_CONSUMERS, SKIP_COMMENT, Pos
 from asyncify.options import Options
 from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
+from asyncify.rewrite_contexts import (
+    AwaitCallsOf,
+    async_cache,
+    parenthesize,
+    raises_form,
+    raises_with,
+)
 from asyncify.syncapi import RUNNER_IMPORTS, RUNNER_SOURCE, SUFFIX, sync_wrapper
 
 ITEM = "_item"  # loop variable of comprehensions asyncify writes
@@ -184,60 +183,6 @@ class _Pipeline(cst.CSTTransformer):
         pass
 
 
-class _AwaitCallsOf(cst.CSTTransformer):
-    """``name(...)`` → ``await name(...)``, parenthesised where it is the primary of an
-    attribute, subscript or call; and each call of a blocking API that has an awaitable
-    twin with the same arguments (``replacements``, by qualified name: ``time.sleep`` →
-    ``asyncio.sleep``) → ``await twin(...)``."""
-
-    def __init__(
-        self,
-        name: str,
-        replacements: Mapping[str, str] = MappingProxyType({}),
-        qualified: Callable[[cst.BaseExpression], str] = lambda _: "",
-    ) -> None:
-        super().__init__()
-        self.name = name
-        self.replacements = replacements
-        self.qualified = qualified
-        self.used: set[str] = set()  # modules of the twins written
-        self.lazy = 0  # inside a generator expression: an await would make it async
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self.lazy += 1
-
-    def leave_GeneratorExp(
-        self, original_node: cst.GeneratorExp, updated_node: cst.GeneratorExp
-    ) -> cst.BaseExpression:
-        self.lazy -= 1
-        return updated_node
-
-    def leave_Call(
-        self, original_node: cst.Call, updated_node: cst.Call
-    ) -> cst.BaseExpression:
-        if isinstance(updated_node.func, cst.Name) and updated_node.func.value == self.name:
-            return cst.Await(expression=updated_node)
-        if isinstance(updated_node.func, cst.Await):
-            return updated_node.with_changes(func=parenthesize(updated_node.func))
-        twin = self.replacements.get(self.qualified(updated_node.func), "")
-        if twin and not self.lazy:
-            self.used.add(twin.rpartition(".")[0])
-            return cst.Await(
-                expression=updated_node.with_changes(func=cst.parse_expression(twin))
-            )
-        return updated_node
-
-    def leave_Attribute(
-        self, original_node: cst.Attribute, updated_node: cst.Attribute
-    ) -> cst.BaseExpression:
-        return updated_node.with_changes(value=parenthesize(updated_node.value))
-
-    def leave_Subscript(
-        self, original_node: cst.Subscript, updated_node: cst.Subscript
-    ) -> cst.BaseExpression:
-        return updated_node.with_changes(value=parenthesize(updated_node.value))
-
-
 def _yield_from(statement: cst.BaseSmallStatement) -> cst.BaseExpression | None:
     """X of a ``yield from X`` statement (LibCST: ``Yield(value=From(item=X))``)."""
     if (
@@ -247,12 +192,6 @@ def _yield_from(statement: cst.BaseSmallStatement) -> cst.BaseExpression | None:
     ):
         return statement.value.value.item
     return None
-
-
-def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
-    if isinstance(expr, cst.Await) and not expr.lpar:
-        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    return expr
 
 
 class Propagate(Codemod):
@@ -481,7 +420,7 @@ class Propagate(Codemod):
         assert isinstance(wrapper, cst.FunctionDef)
         assert isinstance(original_node.body, cst.IndentedBlock)
         sync = next(s for s in original_node.body.body if isinstance(s, cst.FunctionDef))
-        awaiting = _AwaitCallsOf(param, self.state.plan.wrapper_twins, self.imported_name)
+        awaiting = AwaitCallsOf(param, self.state.plan.wrapper_twins, self.imported_name)
         copy = wrapper.with_changes(
             asynchronous=cst.Asynchronous(),
             body=wrapper.body.visit(awaiting),
@@ -556,22 +495,14 @@ class Propagate(Codemod):
         for original, decorator in zip(
             original_node.decorators, updated_node.decorators, strict=True
         ):
-            expr = decorator.decorator
-            target = expr.func if isinstance(expr, cst.Call) else expr
-            replacement = ASYNC_CACHES.get(self.imported_name(target))
-            if replacement is None:
+            replaced = async_cache(decorator, self.imported_name)
+            if replaced is None:
                 decorators.append(decorator)
                 continue
-            module, name, bare_args = replacement
+            new, (module, name, _), old = replaced
             self.add_import(module, name)
-            self.remove_import_of(target)
-            if isinstance(expr, cst.Call):
-                new_expr: cst.BaseExpression = expr.with_changes(func=cst.Name(name))
-            elif bare_args:
-                new_expr = cst.parse_expression(f"{name}({bare_args})")
-            else:
-                new_expr = cst.Name(name)
-            decorators.append(decorator.with_changes(decorator=new_expr))
+            self.remove_import_of(old)
+            decorators.append(new)
             self.state.report(NEW_DEPENDENCY, original, f"`{PACKAGES[module]}` ({name})")
         return updated_node.with_changes(decorators=decorators)
 
@@ -798,38 +729,9 @@ class Propagate(Codemod):
         )
 
     def _raises_form(self, line: cst.SimpleStatementLine) -> tuple[cst.Call, int] | None:
-        """The call and the callable's position of a statement ``pytest.raises(E, f, x)`` /
-        ``self.assertRaises(E, lambda: f(x))`` (asyncify.contexts.raises_callable, as the
-        index sees it), in a function that becomes async."""
-        if not (
-            len(line.body) == 1
-            and isinstance(line.body[0], cst.Expr)
-            and isinstance(line.body[0].value, cst.Call)
-            and self.state.in_async()
-        ):
+        if not self.state.in_async():
             return None
-        call = line.body[0].value
-        func = call.func
-        at = RAISES_FUNCTIONS.get(self.imported_name(func))
-        if (
-            at is None
-            and isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == "self"
-        ):
-            at = RAISES_METHODS.get(func.attr.value)
-        positional = [a for a in call.args if a.keyword is None and a.star != "**"]
-        if at is None or len(positional) <= at or positional[at] is not call.args[at]:
-            return None
-        if any(a.star == "*" for a in positional[: at + 1]):
-            return None
-        target = positional[at].value
-        if isinstance(target, cst.Lambda):
-            if cst.Module([]).code_for_node(target.params).strip():
-                return None
-        elif not isinstance(target, (cst.Name, cst.Attribute)):
-            return None
-        return call, at
+        return raises_form(line, self.imported_name)
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         form = self._raises_form(node)
@@ -838,60 +740,17 @@ class Propagate(Codemod):
             assert isinstance(lam, cst.Lambda)
             self.state.inline_lambdas.add(lam)
 
-    def _raises_with(
-        self, original_node: cst.SimpleStatementLine, updated_node: cst.BaseStatement
-    ) -> cst.With | None:
-        """``self.assertRaises(E, f, x, k=v)`` → ``with self.assertRaises(E): await f(x,
-        k=v)``; ``pytest.raises(E, lambda: f(x))`` → ``with pytest.raises(E): await f(x)``,
-        when that call became awaited (the index indexed it as a call of the statement)."""
-        form = self._raises_form(original_node)
-        if form is None or not isinstance(updated_node, cst.SimpleStatementLine):
-            return None
-        original, at = form
-        expr = updated_node.body[0]
-        if not isinstance(expr, cst.Expr) or not isinstance(expr.value, cst.Call):
-            return None
-        call = expr.value
-        target = call.args[at].value
-        body: cst.BaseExpression
-        if isinstance(target, cst.Lambda):
-            if not m.findall(target.body, m.Await()):
-                return None
-            body = target.body
-        else:
-            pos = self.state.end(original.args[at].value)
-            site = self.state.plan.awaits.get(pos) if pos else None
-            if site is None or site.context != "await" or site.generator:
-                return None
-            rest = list(call.args[at + 1 :])
-            if rest:
-                rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            body = cst.Await(expression=cst.Call(func=target, args=rest))
-        # On one line: `with pytest.raises(E, match="x"):` however the call was laid out.
-        head = [
-            arg.with_changes(
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
-                whitespace_after_arg=cst.SimpleWhitespace(""),
-            )
-            for arg in call.args[:at]
-        ]
-        head[-1] = head[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        call = call.with_changes(whitespace_before_args=cst.SimpleWhitespace(""))
-        line = cst.SimpleStatementLine(
-            [cst.Expr(body)], trailing_whitespace=updated_node.trailing_whitespace
-        )
-        return cst.With(
-            items=[cst.WithItem(item=call.with_changes(args=head))],
-            body=cst.IndentedBlock(body=[line]),
-            leading_lines=updated_node.leading_lines,
-        )
-
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.BaseStatement
     ) -> cst.BaseStatement:
-        raised = self._raises_with(original_node, updated_node)
-        if raised is not None:
-            return raised
+        form = self._raises_form(original_node)
+        if form is not None and isinstance(updated_node, cst.SimpleStatementLine):
+            pos = self.state.end(form[0].args[form[1]].value)
+            site = self.state.plan.awaits.get(pos) if pos else None
+            awaited = site is not None and site.context == "await" and not site.generator
+            raised = raises_with(updated_node, form[1], awaited)
+            if raised is not None:
+                return raised
         return self._yield_from_loop(original_node, updated_node)
 
     def _yield_from_loop(
