@@ -176,8 +176,9 @@ def framework_handler(decorator: str) -> str | None:
 
 def raises_callable(call: ast.Call, qualified: str, receiver: str) -> int | None:
     """The position of the callable in the call form of an assertion (``qualified`` is the
-    callee's qualified name, ``receiver`` the name of ``self``), or None: a callable that is
-    a name, an attribute or a lambda without parameters, and no ``*args`` up to it."""
+    callee's qualified name, ``receiver`` the name of ``self``, "" where unittest's methods,
+    which return None, do not count), or None: a callable that is a name, an attribute or a
+    lambda without parameters, and no ``*args`` up to it."""
     at = RAISES_FUNCTIONS.get(qualified)
     func = call.func
     if (
@@ -185,6 +186,7 @@ def raises_callable(call: ast.Call, qualified: str, receiver: str) -> int | None
         and isinstance(func, ast.Attribute)
         and isinstance(func.value, ast.Name)
         and func.value.id == receiver
+        and receiver
     ):
         at = RAISES_METHODS.get(func.attr)
     if at is None or len(call.args) <= at:

@@ -536,6 +536,17 @@ class _Indexer:
             and (at := self.raises_callable(stmt.value)) is not None
         ):
             self.raises_call(stmt.value, at, context)
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call)
+            and context == "await"
+            and (at := self.raises_callable(stmt.value, kept=True)) is not None
+        ):
+            # `info = pytest.raises(E, f, x)` → `with pytest.raises(E) as info: f(x)`
+            self.raises_call(stmt.value, at, context)
+            self.bind(stmt.targets[0], None)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.YieldFrom):
             # A `yield from X` statement iterates X like a `for` loop (the rewrite makes it
             # one when the generator becomes an async generator).
@@ -607,9 +618,9 @@ class _Indexer:
                 elif isinstance(child, ast.match_case):
                     self.statements(child.body, context)
 
-    def raises_callable(self, call: ast.Call) -> int | None:
+    def raises_callable(self, call: ast.Call, kept: bool = False) -> int | None:
         qualified = self.callee_ref(call.func) or ""
-        return raises_callable(call, qualified, "self")
+        return raises_callable(call, qualified, "" if kept else "self")
 
     def raises_call(self, call: ast.Call, at: int, context: str) -> None:
         """``self.assertRaises(E, f, x)`` / ``pytest.raises(E, lambda: f(x))`` as a

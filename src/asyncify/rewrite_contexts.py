@@ -95,21 +95,31 @@ def async_cache(
     return decorator.with_changes(decorator=new_expr), replacement, target
 
 
-def raises_form(line: cst.SimpleStatementLine, qualified: Qualified) -> tuple[cst.Call, int] | None:
+def raises_form(
+    line: cst.SimpleStatementLine, qualified: Qualified
+) -> tuple[cst.Call, int] | None:
     """The call and the callable's position of a statement ``pytest.raises(E, f, x)`` /
-    ``self.assertRaises(E, lambda: f(x))`` (asyncify.contexts.raises_callable, as the
-    index sees it)."""
-    if not (
-        len(line.body) == 1
-        and isinstance(line.body[0], cst.Expr)
-        and isinstance(line.body[0].value, cst.Call)
-    ):
+    ``self.assertRaises(E, lambda: f(x))`` / ``info = pytest.raises(E, f, x)``
+    (asyncify.contexts.raises_callable, as the index sees it)."""
+    if len(line.body) != 1:
         return None
-    call = line.body[0].value
+    statement = line.body[0]
+    kept = (
+        isinstance(statement, cst.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0].target, cst.Name)
+    )
+    if not (isinstance(statement, cst.Expr) or kept):
+        return None
+    assert isinstance(statement, (cst.Expr, cst.Assign))
+    call = statement.value
+    if not isinstance(call, cst.Call):
+        return None
     func = call.func
     at = RAISES_FUNCTIONS.get(qualified(func))
     if (
         at is None
+        and not kept
         and isinstance(func, cst.Attribute)
         and isinstance(func.value, cst.Name)
         and func.value.value == "self"
@@ -133,12 +143,21 @@ def raises_with(line: cst.SimpleStatementLine, at: int, awaited: bool) -> cst.Wi
     """``self.assertRaises(E, f, x, k=v)`` → ``with self.assertRaises(E): await f(x,
     k=v)`` when that call became awaited (``awaited``: the plan awaits the callable's
     call); ``pytest.raises(E, lambda: f(x))`` → ``with pytest.raises(E): await f(x)`` when
-    the lambda's body now awaits something. ``line`` is the statement as rewritten so far
+    the lambda's body now awaits something (``info = pytest.raises(...)``: ``with ... as
+    info``). ``line`` is the statement as rewritten so far
     (the index indexed those calls as calls of the statement itself)."""
-    expr = line.body[0]
-    if not isinstance(expr, cst.Expr) or not isinstance(expr.value, cst.Call):
+    statement = line.body[0]
+    if not isinstance(statement, (cst.Expr, cst.Assign)):
         return None
-    call = expr.value
+    call = statement.value
+    if not isinstance(call, cst.Call):
+        return None
+    asname = None
+    if isinstance(statement, cst.Assign):  # `info = pytest.raises(...)`: `as info`
+        name = statement.targets[0].target
+        if not isinstance(name, cst.Name):
+            return None
+        asname = cst.AsName(name=name)
     target = call.args[at].value
     body: cst.BaseExpression
     if isinstance(target, cst.Lambda):
@@ -162,11 +181,9 @@ def raises_with(line: cst.SimpleStatementLine, at: int, awaited: bool) -> cst.Wi
     ]
     head[-1] = head[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     call = call.with_changes(whitespace_before_args=cst.SimpleWhitespace(""), args=head)
-    statement = cst.SimpleStatementLine(
-        [cst.Expr(body)], trailing_whitespace=line.trailing_whitespace
-    )
+    inner = cst.SimpleStatementLine([cst.Expr(body)], trailing_whitespace=line.trailing_whitespace)
     return cst.With(
-        items=[cst.WithItem(item=call)],
-        body=cst.IndentedBlock(body=[statement]),
+        items=[cst.WithItem(item=call, asname=asname)],
+        body=cst.IndentedBlock(body=[inner]),
         leading_lines=line.leading_lines,
     )

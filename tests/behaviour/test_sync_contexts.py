@@ -123,6 +123,8 @@ class ClientTest(unittest.TestCase):
 def test_pytest_call_form():
     pytest.raises(NotFound, Client().search, "")
     pytest.raises(KeyError, lambda: lookup("x", strict=True))
+    info = pytest.raises(KeyError, lookup, "y", strict=True)
+    assert info.value.args == ("y",)
 
 
 def test_pytest_no_error_fails():
