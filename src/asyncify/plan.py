@@ -61,7 +61,8 @@ LAMBDA = Code(
     Not reported: a test statement in the call form of `self.assertRaises(E, lambda:
     f(x))`, `assertRaisesRegex(E, regex, f, x)` or `pytest.raises(E, f, x)` (also
     `assertWarns`, `pytest.warns`) becomes the `with` form, `with self.assertRaises(E):
-    await f(x)`, so `f` may become async.
+    await f(x)`, so `f` may become async; so does `info = pytest.raises(E, f, x)` (`with
+    pytest.raises(E) as info:`).
 
     Before:
 
