@@ -511,7 +511,8 @@ def test_check_blocking_reports_calls_reachable_from_async_code(tmp_path: Path) 
     project(
         tmp_path,
         {
-            "lib.py": "import functools\nimport time\n\n@functools.cache\ndef config():\n"
+            # atexit calls it without await: it stays synchronous, reachable from async code
+            "lib.py": "import atexit\nimport time\n\n@atexit.register\ndef config():\n"
             "    time.sleep(0)\n    return 1\n",
             "app.py": "from lib import config\n\nasync def handler():\n    return config()\n",
         },

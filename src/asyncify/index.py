@@ -32,6 +32,8 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from asyncify.contexts import VIEW_REGISTRARS, raises_callable
+
 Pos = tuple[int, int]
 Ref = str
 
@@ -84,6 +86,8 @@ UNITTEST_SYNC = frozenset({"setUpClass", "tearDownClass", "setUpModule", "tearDo
 TEST_MODULE = re.compile(r"(^test_.*|.*_test|^conftest)\.py$")
 # Decorators that cache results: caching a coroutine object breaks on the second await.
 CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache"})
+# Synchronous methods of those caches, and of async-lru's alru_cache that replaces them.
+CACHE_METHODS = frozenset({"cache_info", "cache_clear", "cache_parameters"})
 # Dunders that have an async counterpart the plan can switch to.
 ASYNC_DUNDERS = frozenset({"__aenter__", "__aexit__", "__aiter__", "__anext__", "__await__"})
 # Protocol methods the plan can switch to their async counterparts, with their use sites.
@@ -219,6 +223,9 @@ class ModuleIndex:
     # by owner, (value ref, line, col). A held function (FunctionRef "held:") found in one
     # is used as a value after all.
     escapes: dict[str, tuple[tuple[Ref, int, int], ...]] = field(default_factory=dict)
+    # Names assigned once at module level -> their value ref (`app = Flask(__name__)`), for
+    # what another module imports (a framework object whose decorators register handlers).
+    global_values: dict[str, Ref] = field(default_factory=dict)
 
 
 # Call contexts. "await": an ordinary expression. "for"/"comp": the iterable of a for
@@ -453,6 +460,11 @@ class _Indexer:
             patches=tuple(self.patches),
             stars=tuple(self.stars),
             escapes={k: tuple(v) for k, v in self.escapes.items()},
+            global_values={
+                name: ref
+                for name, ref in top.values.items()
+                if ref and assigned[name] == 1 and name not in aliases
+            },
         )
 
     def class_alias(self, stmt: ast.Assign, assigned: Counter[str]) -> Ref:
@@ -539,6 +551,24 @@ class _Indexer:
             self.statements(stmt.body, context)
             self.scope.narrowed = outer
             self.statements(stmt.orelse, context)
+        elif (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and context == "await"
+            and (at := self.raises_callable(stmt.value)) is not None
+        ):
+            self.raises_call(stmt.value, at, context)
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call)
+            and context == "await"
+            and (at := self.raises_callable(stmt.value, kept=True)) is not None
+        ):
+            # `info = pytest.raises(E, f, x)` → `with pytest.raises(E) as info: f(x)`
+            self.raises_call(stmt.value, at, context)
+            self.bind(stmt.targets[0], None)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.YieldFrom):
             # A `yield from X` statement iterates X like a `for` loop (the rewrite makes it
             # one when the generator becomes an async generator).
@@ -613,6 +643,28 @@ class _Indexer:
                     self.statements(child.body, context)
                 elif isinstance(child, ast.match_case):
                     self.statements(child.body, context)
+
+    def raises_callable(self, call: ast.Call, kept: bool = False) -> int | None:
+        qualified = self.callee_ref(call.func) or ""
+        return raises_callable(call, qualified, "" if kept else "self")
+
+    def raises_call(self, call: ast.Call, at: int, context: str) -> None:
+        """``self.assertRaises(E, f, x)`` / ``pytest.raises(E, lambda: f(x))`` as a
+        statement: the rewrite turns it into ``with ...(E): f(x)`` when the call becomes
+        async, so the call is indexed as a call in the statement's own context (no lambda,
+        and f is not handed anywhere)."""
+        if isinstance(call.func, ast.Name):
+            self.value_site(call.func, "callee")
+        elif isinstance(call.func, ast.Attribute):
+            self.expr(call.func.value, _inner(context))
+        for arg in call.args[:at]:
+            self.expr(arg, _inner(context))
+        target = call.args[at]
+        if isinstance(target, ast.Lambda):
+            self.expr(target.body, context)
+            return
+        inner = ast.Call(func=target, args=call.args[at + 1 :], keywords=call.keywords)
+        self.call(ast.copy_location(inner, target), context)
 
     def element_ref(self, iterable: ast.expr) -> Ref | None:
         """``for x in (a, b)``: x is one of the literal's values (if each has a type)."""
@@ -1101,7 +1153,17 @@ class _Indexer:
             )
         self.patch_site(node, callee)
         # The callee expression itself: its receiver may be a typed value (r.json()).
-        if isinstance(func, ast.Attribute):
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in CACHE_METHODS
+            and isinstance(func.value, (ast.Name, ast.Attribute))
+        ):
+            # `f.cache_clear()`: the cache's own method, also on an async cache; f is not
+            # handed anywhere.
+            self.value_site(func.value, "callee")
+            if isinstance(func.value, ast.Attribute):
+                self.expr(func.value.value, _inner(context))
+        elif isinstance(func, ast.Attribute):
             self.expr(func.value, _inner(context))
             ref, is_value = self.ref_of(func)
             if is_value and ref is not None:
@@ -1143,12 +1205,27 @@ class _Indexer:
             for kw in node.keywords:
                 self.expr(kw.value, arg_context)
             return
-        for arg in args:
+        # `path("", views.index)`: a framework that awaits a coroutine function is given it.
+        view, keyword = VIEW_REGISTRARS.get(callee or "", (-1, ""))
+        for i, arg in enumerate(args):
+            if i == view and isinstance(arg, (ast.Name, ast.Attribute)):
+                self.handler_ref(arg, arg_context)
+                continue
             self.expr(arg, arg_context)
             self.escape(arg.value if isinstance(arg, ast.Starred) else arg)
         for kw in node.keywords:
+            if keyword and kw.arg == keyword and isinstance(kw.value, (ast.Name, ast.Attribute)):
+                self.handler_ref(kw.value, arg_context)
+                continue
             self.expr(kw.value, arg_context)
             self.escape(kw.value)
+
+    def handler_ref(self, node: ast.Name | ast.Attribute, context: str) -> None:
+        """A function handed to a framework that awaits it if it is a coroutine function:
+        looked up, not used as a value (asyncify.contexts.VIEW_REGISTRARS)."""
+        self.value_site(node, "callee")
+        if isinstance(node, ast.Attribute):
+            self.expr(node.value, context)
 
     def patch_site(self, node: ast.Call, callee: Ref | None) -> None:
         """Record a ``mock.patch``/``patch.object`` (or pytest-mock ``mocker.``) target."""
@@ -1395,12 +1472,12 @@ def wrapper_role(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """How ``node`` wraps functions, if it is a decorator that can be made async-aware.
 
     ``def deco(f): ...; [@functools.wraps(f)] def wrapper(...): ...; ...; return wrapper``
-    is ``"decorator:wrapper"`` when the wrapper uses ``f`` only in whole-statement calls
-    (``return f(...)``, ``x = f(...)``, ``f(...)``) and holds no nested function, lambda,
-    yield or await, and the rest of ``deco`` (run once, at decoration time, e.g. to
-    register the function) never calls ``f`` nor mentions the wrapper: an ``async def``
-    copy of the wrapper that awaits those calls then does the same for a coroutine
-    function. ``def factory(...): ...; def deco(f): ...; return deco`` is
+    is ``"decorator:wrapper"`` when the wrapper uses ``f`` only in calls outside
+    comprehensions (``return f(...)``, ``x = str(f(...))``, in a retry loop) and holds no
+    nested function, lambda, yield or await, and the rest of ``deco`` (run once, at
+    decoration time, e.g. to register the function) never calls ``f`` nor mentions the
+    wrapper: an ``async def`` copy of the wrapper that awaits those calls then does the
+    same for a coroutine function. ``def factory(...): ...; def deco(f): ...; return deco`` is
     ``"factory:deco"``.
     """
     if isinstance(node, ast.AsyncFunctionDef):
@@ -1445,8 +1522,9 @@ def _returned_name(value: ast.expr | None) -> str:
 
 
 def _only_calls(wrapper: ast.FunctionDef, param: str) -> bool:
-    """``param`` is used in ``wrapper`` only as ``wraps(param)``, in statement-level calls
-    and to read its ``__name__`` (or ``__qualname__``, ``__module__``, ``__doc__``)."""
+    """``param`` is used in ``wrapper`` only as ``wraps(param)``, in calls (not in a
+    comprehension) and to read its ``__name__`` (or ``__qualname__``, ``__module__``,
+    ``__doc__``)."""
     for dec in wrapper.decorator_list:
         if not (
             isinstance(dec, ast.Call)
@@ -1470,17 +1548,25 @@ def _only_calls(wrapper: ast.FunctionDef, param: str) -> bool:
 
 def _uses_ok(nodes: Sequence[ast.AST], param: str, calls: bool) -> bool:
     """Every use of ``param`` among ``nodes`` reads a dunder name attribute, or (``calls``)
-    is a whole-statement call; and there is no nested scope, yield or await."""
+    is a call outside a comprehension (``return f(...)``, ``str(f(...))``, in a retry
+    loop); and there is no nested scope, yield or await."""
     allowed: set[int] = set()
+    # An await in a comprehension would make a generator expression asynchronous.
+    comprehended = {
+        id(inner)
+        for node in nodes
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp))
+        for inner in ast.walk(node)
+    }
     for node in nodes:
         if (
             calls
-            and isinstance(node, (ast.Return, ast.Assign, ast.Expr))
-            and isinstance(node.value, ast.Call)
-            and isinstance(node.value.func, ast.Name)
-            and node.value.func.id == param
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == param
+            and id(node) not in comprehended
         ):
-            allowed.add(id(node.value.func))
+            allowed.add(id(node.func))
         # Reading its name or docstring (for a log line) is the same for either kind.
         if (
             isinstance(node, ast.Attribute)

@@ -28,6 +28,7 @@ from typing import Any
 
 from asyncify import stdlib_table
 from asyncify.codemod import Api
+from asyncify.contexts import NEW_DEPENDENCY, async_cache_ok, framework_handler
 from asyncify.findings import Code, Finding
 from asyncify.index import (
     FULL_CONSUMERS,
@@ -57,6 +58,12 @@ LAMBDA = Code(
     asyncify leaves the called function synchronous (with everything it calls) instead of
     producing a lambda that returns an un-awaited coroutine. The program stays correct, but
     that function keeps blocking.
+
+    Not reported: a test statement in the call form of `self.assertRaises(E, lambda:
+    f(x))`, `assertRaisesRegex(E, regex, f, x)` or `pytest.raises(E, f, x)` (also
+    `assertWarns`, `pytest.warns`) becomes the `with` form, `with self.assertRaises(E):
+    await f(x)`, so `f` may become async; so does `info = pytest.raises(E, f, x)` (`with
+    pytest.raises(E) as info:`).
 
     Before:
 
@@ -188,7 +195,11 @@ CACHED = Code(
     awaited only once: the second caller would get `RuntimeError: cannot reuse already
     awaited coroutine`.
 
-    asyncify keeps the cached function synchronous. Cache the awaited result instead.
+    A function under `functools.lru_cache`/`functools.cache` alone (a `staticmethod` or
+    `classmethod` above it is fine) becomes async with async-lru's `alru_cache` instead
+    (AFY130 names the new package). The finding remains for `cached_property` and for a
+    cache stacked on another decorator: asyncify keeps those synchronous. Cache the awaited
+    result instead.
 
     Before:
 
@@ -223,14 +234,15 @@ WRAPPED = Code(
     asyncify keeps the decorated function synchronous. Make the decorator async-aware, or
     mark the function `# asyncify: skip` to silence the finding.
 
-    A decorator written in the project whose wrapper only *calls* the function, as a whole
-    statement (`return f(...)`, `result = f(...)`, `f(...)`; reading `f.__name__` is fine),
-    and does nothing that blocks itself, is made async-aware automatically: it gets an
-    `if inspect.iscoroutinefunction(f):` branch with an `async def` copy of the wrapper that
-    awaits those calls (also for decorator factories such as `@on_error(ValueError)`). The
-    finding remains for decorators from libraries, wrappers that block themselves (a retry
-    loop with `time.sleep`, as below), that call the function inside an expression or a
-    nested function, and for a decorator above `@staticmethod`/`@classmethod`.
+    A decorator written in the project whose wrapper only *calls* the function (`return
+    f(...)`, `result = str(f(...))`, in a retry loop or a `try`; reading `f.__name__` is
+    fine) is made async-aware automatically: it gets an `if inspect.iscoroutinefunction(f):`
+    branch with an `async def` copy of the wrapper that awaits those calls (also for
+    decorator factories such as `@retry(times=3)`), as below. The copy sleeps with
+    `await asyncio.sleep(...)` where the wrapper calls `time.sleep(...)`. The finding
+    remains for decorators from libraries, wrappers that do other blocking work or call a
+    project function that does, that call the function inside a comprehension or a nested
+    function, and for a decorator above `@staticmethod`/`@classmethod`.
 
     Before:
 
@@ -251,14 +263,19 @@ WRAPPED = Code(
 
     ```python
     def retry(fn):
-        @functools.wraps(fn)
-        async def wrapper(*args, **kwargs):
-            for attempt in range(3):
-                try:
-                    return await fn(*args, **kwargs)
-                except OSError:
-                    await asyncio.sleep(attempt)
-            return await fn(*args, **kwargs)
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def wrapper(*args, **kwargs):
+                for attempt in range(3):
+                    try:
+                        return await fn(*args, **kwargs)
+                    except OSError:
+                        await asyncio.sleep(attempt)
+                return await fn(*args, **kwargs)
+        else:
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                ...  # as before
         return wrapper
     ```
     """,
@@ -667,6 +684,11 @@ class ModulePlan:
     # Project decorators (qualnames of the function that defines the wrapper) that wrap a
     # function that becomes async: they get an `inspect.iscoroutinefunction` branch.
     async_wrappers: frozenset[str] = frozenset()
+    # Blocking APIs such a wrapper calls itself -> their awaitable twin for its async copy
+    # (time.sleep -> asyncio.sleep).
+    wrapper_twins: Mapping[str, str] = field(default_factory=dict)
+    # Async functions under functools.lru_cache/cache: the cache becomes alru_cache.
+    async_caches: frozenset[str] = frozenset()
     # --keep-sync-api: qualname -> the synchronous wrapper kept under its old name
     sync_wrappers: Mapping[str, Wrapper] = field(default_factory=dict)
     call_renames: Mapping[Pos, str] = field(default_factory=dict)  # callee end -> async name
@@ -1491,6 +1513,7 @@ def build_plan(
     callers: dict[str, list[tuple[str, CallSite, ModuleIndex]]] = {}
     callees: dict[str, set[str]] = {}
     seeds: dict[str, tuple[str, str, int, bool]] = {}  # fn -> (api, path, line, strong)
+    blocks_on: dict[str, set[str]] = {}  # fn -> every blocking API it calls itself
     for mod, owner, site, name in resolved:
         if name in functions:
             callers.setdefault(name, []).append((owner, site, mod))
@@ -1501,6 +1524,7 @@ def build_plan(
             and owner in functions
             and not functions[owner].is_async  # already async: its callers already await
         ):
+            blocks_on.setdefault(owner, set()).add(name)
             if site.skip or site.context.startswith("sync:"):
                 continue
             if not site.context.startswith("genexp:") or site.context[7:] in FULL_CONSUMERS:
@@ -1563,7 +1587,16 @@ def build_plan(
 
     # Pin what must stay synchronous, and everything it calls.
     pins: dict[str, Pin] = {}
+    # A wrapper's async copy may call, instead of what it blocks on, an awaitable twin
+    # taking the same arguments; anything else it blocks on keeps its decorator sync-only.
+    twin_of = {name: api.replaced_by for name, api in tables.apis.items() if api.replaced_by}
+
+    def twins_of(wrapper: str) -> dict[str, str] | None:
+        apis = blocks_on.get(wrapper, set())
+        return {a: twin_of[a] for a in apis} if apis <= twin_of.keys() else None
+
     wrapped: dict[str, tuple[str, ...]] = {}  # decorated fn -> its decorators' wrapper makers
+    cached: set[str] = set()  # functions under a cache that has an async counterpart
     for fn in functions.values():
         if fn.is_async:
             continue
@@ -1574,9 +1607,13 @@ def build_plan(
         elif fn.name in declined_names:
             pins[fn.name] = Pin("skip", "rejected in review", path_of[fn.name], fn.line, fn.col)
         elif fn.sync_reason and _reason_kind(fn.sync_reason) == "decorator" and (
-            makers := _async_aware(fn, r, seeds, callees, frozen_paths, path_of)
-        ):
+            makers := _async_aware(fn, r, seeds, callees, frozen_paths, path_of, twins_of)
+        ) is not None:
             wrapped[fn.name] = makers  # its decorators get an async branch if it is async
+        elif _reason_kind(fn.sync_reason) == "cache" and async_cache_ok(
+            fn.decorators, TRANSPARENT_DECORATORS
+        ):
+            cached.add(fn.name)  # lru_cache -> alru_cache if it becomes async
         elif fn.sync_reason and not (fn.qualname.endswith(".__init__") and fn.cls in factories):
             kind = _reason_kind(fn.sync_reason)
             pins[fn.name] = Pin(kind, fn.sync_reason, path_of[fn.name], fn.line, fn.col)
@@ -1818,8 +1855,15 @@ def build_plan(
     # Findings: a pin that keeps something wanted synchronous, reported at its cause.
     findings: list[Finding] = []
     reported: set[tuple[str, int, int, str]] = set()
+    # A wrapper that stays synchronous for synchronous functions, with an async copy.
+    copied = {
+        _wrapper_of(functions[maker])
+        for fn_name, makers in wrapped.items()
+        if fn_name in hop
+        for maker in makers
+    }
     for name, pin in pins.items():
-        if name not in wanted or name in hop or pin.kind in ("skip", "frozen"):
+        if name not in wanted or name in hop or name in copied or pin.kind in ("skip", "frozen"):
             continue
         code = _REASON_CODES[pin.kind]
         key = (pin.path, pin.line, pin.col, code.code)
@@ -1829,6 +1873,14 @@ def build_plan(
         qualname = functions[name].qualname
         detail = f"`{qualname}` stays synchronous ({pin.detail}); it reaches {_leaf(wanted, name)}"
         findings.append(code.at(pin.path, pin.line, pin.col, detail))
+
+    # Handlers a framework awaits, made async: the package that framework needs for them.
+    for fn_name in wrapped:
+        packages = {_framework_handler(r, d) for d in functions[fn_name].decorators}
+        for package in sorted(p for p in packages if p and fn_name in hop):
+            fn = functions[fn_name]
+            detail = f"`{package}`: `{fn.qualname}` is now an async handler"
+            findings.append(NEW_DEPENDENCY.at(path_of[fn_name], fn.line, fn.col, detail))
 
     if audit:
         findings.extend(_audit(functions, resolved, callees, hop, tables, pinned))
@@ -1891,10 +1943,13 @@ def build_plan(
     # Per-module plans.
     module_plans: dict[str, ModulePlan] = {}
     wrappers_by_path: dict[str, set[str]] = {}  # decorators that get an async branch
+    wrapper_twins: dict[str, dict[str, str]] = {}  # by path: blocking API -> awaitable twin
     for fn_name, makers in wrapped.items():
         if fn_name in hop:
             for maker in makers:
                 wrappers_by_path.setdefault(path_of[maker], set()).add(functions[maker].qualname)
+                twins = twins_of(_wrapper_of(functions[maker])) or {}
+                wrapper_twins.setdefault(path_of[maker], {}).update(twins)
     awaits: dict[str, dict[Pos, AwaitSite]] = {}
     names: dict[str, dict[Pos, str]] = {}
     interesting = _interest(tables)
@@ -2023,6 +2078,9 @@ def build_plan(
         sync_renames = {q for q in renames if q.endswith(".__iter__") and q not in gens}
         module_plans[mod.module] = ModulePlan(
             async_wrappers=frozenset(wrappers_by_path.get(mod.path, ())),
+            wrapper_twins=wrapper_twins.get(mod.path, {}),
+            async_caches=frozenset(fn.qualname for fn in mod.functions if fn.name in cached)
+            & frozenset(mine),
             module=mod.module,
             path=mod.path,
             async_functions=frozenset(mine - sync_renames),
@@ -2645,38 +2703,64 @@ def _async_aware(
     callees: Mapping[str, set[str]],
     frozen_paths: frozenset[str],
     path_of: Mapping[str, str],
-) -> tuple[str, ...]:
+    twins_of: Callable[[str], Mapping[str, str] | None],
+) -> tuple[str, ...] | None:
     """The functions defining the wrappers of ``fn``'s project decorators, when each of its
-    decorators is either harmless or a project decorator that can get an async branch
-    (:func:`asyncify.index.wrapper_role`); empty otherwise.
+    decorators is either harmless, a framework's that awaits a coroutine handler
+    (:func:`asyncify.contexts.framework_handler`), or a project decorator that can get an
+    async branch (:func:`asyncify.index.wrapper_role`); None otherwise.
 
-    The wrapper itself must do no blocking work and call no project function that does
-    (its async copy is written without a plan of its own), and no staticmethod/classmethod may sit
-    between it and the function (``inspect.iscoroutinefunction`` would not see through).
+    The wrapper itself may block only on APIs with an awaitable twin (``time.sleep`` in a
+    retry loop becomes ``await asyncio.sleep`` in its async copy, see ``twins_of``) and must
+    call no project function that blocks (its async copy is written without a plan of its
+    own), and no staticmethod/classmethod may sit between it and the function
+    (``inspect.iscoroutinefunction`` would not see through).
     """
     makers: list[str] = []
     for dec in fn.decorators:
         if dec in TRANSPARENT_DECORATORS or dec.startswith("pytest.mark."):
             if makers and dec in ("builtins.staticmethod", "builtins.classmethod"):
-                return ()
+                return None
+            continue
+        if _framework_handler(r, dec) is not None:
             continue
         info = r.functions.get(r.callee(dec))
         if info is None or not info.wraps:
-            return ()
+            return None
         kind, _, local = info.wraps.partition(":")
         maker = info.name if kind == "decorator" else f"{info.name}.<locals>.{local}"
         inner = r.functions.get(maker)
         if inner is None or not inner.wraps.startswith("decorator:"):
-            return ()
-        wrapper = f"{maker}.<locals>.{inner.wraps.partition(':')[2]}"
+            return None
+        wrapper = _wrapper_of(inner)
         if (
-            wrapper in seeds
+            twins_of(wrapper) is None
             or _reaches_seed(wrapper, seeds, callees, r)
             or path_of[maker] in frozen_paths
         ):
-            return ()
+            return None
         makers.append(maker)
     return tuple(makers)
+
+
+def _framework_handler(r: _Resolver, decorator: str) -> str | None:
+    """:func:`asyncify.contexts.framework_handler` of a decorator ref: a method of the
+    framework object it is taken from (`app = Flask(...)`, a global holding one)."""
+    found = framework_handler(r.callee(decorator).removeprefix(EXTERNAL))
+    base, _, method = decorator.rpartition(".")
+    if found is None and base:
+        owner = r.value(base).removeprefix(EXTERNAL)
+        module, _, name = r.canonical(base).rpartition(".")
+        held = r.modules[module].global_values.get(name) if module in r.modules else None
+        if not owner and held:  # `from myapp import app`
+            owner = r.value(held).removeprefix(EXTERNAL)
+        found = framework_handler(f"{owner}.{method}") if owner else None
+    return found
+
+
+def _wrapper_of(maker: FunctionInfo) -> str:
+    """The local wrapper a decorator (``wraps`` "decorator:W") returns."""
+    return f"{maker.name}.<locals>.{maker.wraps.partition(':')[2]}"
 
 
 def _reaches_seed(

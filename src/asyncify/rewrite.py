@@ -20,11 +20,19 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asyncify.codemod import COMMA, Codemod, add_helpers
+from asyncify.contexts import NEW_DEPENDENCY, PACKAGES
 from asyncify.findings import Code, Finding
 from asyncify.imports import remove_unused_imports
 from asyncify.index import ADAPTIVE_HELPER, FULL_CONSUMERS, SKIP_COMMENT, Pos
 from asyncify.options import Options
 from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
+from asyncify.rewrite_contexts import (
+    AwaitCallsOf,
+    async_cache,
+    parenthesize,
+    raises_form,
+    raises_with,
+)
 from asyncify.syncapi import RUNNER_IMPORTS, RUNNER_SOURCE, SUFFIX, sync_wrapper
 
 ITEM = "_item"  # loop variable of comprehensions asyncify writes
@@ -58,6 +66,9 @@ class RewriteState:
     # Local name -> (module, dots, object, asname) of a relative `from .mod import obj`.
     relative_bindings: dict[str, tuple[str, int, str, str | None]] = field(default_factory=dict)
     options: Options = field(default_factory=Options)
+    # Lambdas of `assertRaises(E, lambda: f())` statements that become `with` blocks: their
+    # body runs in the enclosing function (asyncify.contexts).
+    inline_lambdas: set[cst.Lambda] = field(default_factory=set)
 
     def end(self, node: cst.CSTNode) -> Pos | None:
         rng = self.positions.get(node)
@@ -125,11 +136,15 @@ class _Pipeline(cst.CSTTransformer):
                 qual = f"{parent.qualname}.{node.name.value}"
             if isinstance(node, cst.FunctionDef):
                 is_async = node.asynchronous is not None or qual in self.state.plan.async_functions
+                # The wrapper of a decorator that gets an async branch: rewritten as its
+                # async copy (Propagate._async_branch keeps the original as the sync one).
+                is_async |= bool(parent and parent.qualname in self.state.plan.async_wrappers)
                 frames.append(_Frame(qual, is_async, True))
             else:
                 frames.append(_Frame(qual, False, False))
         elif isinstance(node, cst.Lambda):
-            frames.append(_Frame("<lambda>", False, True))
+            inline = node in self.state.inline_lambdas and self.state.in_async()
+            frames.append(_Frame("<lambda>", inline, True))
         visits = self._visits.get(type(node))
         if visits is None:
             visits = self._visits[type(node)] = self._table("visit", type(node))
@@ -168,21 +183,6 @@ class _Pipeline(cst.CSTTransformer):
         pass
 
 
-class _AwaitCallsOf(cst.CSTTransformer):
-    """``name(...)`` → ``await name(...)`` (statement-level calls only, so no parentheses)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-
-    def leave_Call(
-        self, original_node: cst.Call, updated_node: cst.Call
-    ) -> cst.BaseExpression:
-        if isinstance(updated_node.func, cst.Name) and updated_node.func.value == self.name:
-            return cst.Await(expression=updated_node)
-        return updated_node
-
-
 def _yield_from(statement: cst.BaseSmallStatement) -> cst.BaseExpression | None:
     """X of a ``yield from X`` statement (LibCST: ``Yield(value=From(item=X))``)."""
     if (
@@ -192,12 +192,6 @@ def _yield_from(statement: cst.BaseSmallStatement) -> cst.BaseExpression | None:
     ):
         return statement.value.value.item
     return None
-
-
-def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
-    if isinstance(expr, cst.Await) and not expr.lpar:
-        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    return expr
 
 
 class Propagate(Codemod):
@@ -351,7 +345,9 @@ class Propagate(Codemod):
         if qualname in plan.renames:
             updated_node = updated_node.with_changes(name=cst.Name(plan.renames[qualname]))
         if qualname in plan.async_wrappers:
-            updated_node = self._async_branch(updated_node)
+            updated_node = self._async_branch(original_node, updated_node)
+        if qualname in plan.async_caches:
+            updated_node = self._async_cache(original_node, updated_node)
         if qualname in plan.context_managers:
             updated_node = updated_node.with_changes(
                 decorators=[self._async_cm(d) for d in updated_node.decorators]
@@ -403,9 +399,14 @@ class Propagate(Codemod):
         second = annotation.slice[1].with_changes(slice=cst.Index(wrapped))
         return annotation.with_changes(slice=[annotation.slice[0], second])
 
-    def _async_branch(self, node: cst.FunctionDef) -> cst.FunctionDef:
+    def _async_branch(
+        self, original_node: cst.FunctionDef, node: cst.FunctionDef
+    ) -> cst.FunctionDef:
         """A decorator whose wrapper only calls the wrapped function gets an async copy of
-        the wrapper for coroutine functions (asyncify.index.wrapper_role has the shape)::
+        the wrapper for coroutine functions (asyncify.index.wrapper_role has the shape).
+        The wrapper was rewritten as async code (its frame is async: the codemods converted
+        its `time.sleep`, mapped its `except requests.X`); that is the copy, and the
+        wrapper as it was is the synchronous branch::
 
             def deco(f):
                 if inspect.iscoroutinefunction(f):
@@ -428,15 +429,20 @@ class Propagate(Codemod):
             return node
         wrapper = body[at]
         assert isinstance(wrapper, cst.FunctionDef)
+        assert isinstance(original_node.body, cst.IndentedBlock)
+        sync = next(s for s in original_node.body.body if isinstance(s, cst.FunctionDef))
+        awaiting = AwaitCallsOf(param, self.state.plan.wrapper_twins, self.imported_name)
         copy = wrapper.with_changes(
             asynchronous=cst.Asynchronous(),
-            body=wrapper.body.visit(_AwaitCallsOf(param)),
+            body=wrapper.body.visit(awaiting),
             leading_lines=[],
         )
+        for module in awaiting.used:
+            self.add_import(module)
         body[at] = cst.If(
             test=cst.parse_expression(f"inspect.iscoroutinefunction({param})"),
             body=cst.IndentedBlock(body=[copy]),
-            orelse=cst.Else(body=cst.IndentedBlock(body=[wrapper.with_changes(leading_lines=[])])),
+            orelse=cst.Else(body=cst.IndentedBlock(body=[sync.with_changes(leading_lines=[])])),
             leading_lines=wrapper.leading_lines,
         )
         self.add_import("inspect")
@@ -490,6 +496,26 @@ class Propagate(Codemod):
         """``unittest.TestCase`` / ``TestCase`` → ``IsolatedAsyncioTestCase``."""
         value = self._renamed(arg.value, "unittest", "TestCase", "IsolatedAsyncioTestCase")
         return arg.with_changes(value=value)
+
+    def _async_cache(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        """``@functools.lru_cache(...)`` / ``@lru_cache`` / ``@cache`` →
+        ``@alru_cache(...)`` (asyncify.contexts.ASYNC_CACHES), reported as a new package."""
+        decorators = []
+        for original, decorator in zip(
+            original_node.decorators, updated_node.decorators, strict=True
+        ):
+            replaced = async_cache(decorator, self.imported_name)
+            if replaced is None:
+                decorators.append(decorator)
+                continue
+            new, (module, name, _), old = replaced
+            self.add_import(module, name)
+            self.remove_import_of(old)
+            decorators.append(new)
+            self.state.report(NEW_DEPENDENCY, original, f"`{PACKAGES[module]}` ({name})")
+        return updated_node.with_changes(decorators=decorators)
 
     def _async_cm(self, decorator: cst.Decorator) -> cst.Decorator:
         """``@contextmanager`` → ``@asynccontextmanager`` (same spelling style)."""
@@ -719,7 +745,32 @@ class Propagate(Codemod):
             leading_lines=loop.leading_lines,
         )
 
+    def _raises_form(self, line: cst.SimpleStatementLine) -> tuple[cst.Call, int] | None:
+        if not self.state.in_async():
+            return None
+        return raises_form(line, self.imported_name)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        form = self._raises_form(node)
+        if form is not None and isinstance(form[0].args[form[1]].value, cst.Lambda):
+            lam = form[0].args[form[1]].value
+            assert isinstance(lam, cst.Lambda)
+            self.state.inline_lambdas.add(lam)
+
     def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.BaseStatement
+    ) -> cst.BaseStatement:
+        form = self._raises_form(original_node)
+        if form is not None and isinstance(updated_node, cst.SimpleStatementLine):
+            pos = self.state.end(form[0].args[form[1]].value)
+            site = self.state.plan.awaits.get(pos) if pos else None
+            awaited = site is not None and site.context == "await" and not site.generator
+            raised = raises_with(updated_node, form[1], awaited)
+            if raised is not None:
+                return raised
+        return self._yield_from_loop(original_node, updated_node)
+
+    def _yield_from_loop(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.BaseStatement
     ) -> cst.BaseStatement:
         """``yield from X`` in a generator that became an async generator (which cannot
