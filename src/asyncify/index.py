@@ -587,6 +587,26 @@ class _Indexer:
                 if not isinstance(stmt.value, (ast.Name, ast.Call, ast.Attribute)):
                     self.escape(stmt.value)
                 self.scope.returned.add(self.value_ref(stmt.value) or None)
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and (pairs := _unpacked(stmt.targets[0], stmt.value)) is not None
+        ):
+            # `a, (b, c) = f, (g, h)`: each name holds its own value (all values are
+            # evaluated before any is bound, as Python does)
+            held: list[tuple[ast.expr, Ref | None]] = []
+            for name, part in pairs:
+                local = name.id if isinstance(name, ast.Name) else ""
+                self.hold(part, local, context, True)
+                if not isinstance(name, ast.Name) or not isinstance(
+                    part, (ast.Name, ast.Call, ast.Attribute)
+                ):
+                    self.escape(part)
+                held.append((name, self.assigned_ref(part)))
+            for name, part_ref in held:
+                self.bind(name, part_ref)
+                if not isinstance(name, ast.Name):
+                    self.expr(name, context)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             value = stmt.value
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -616,10 +636,7 @@ class _Indexer:
                 annotation = self.annotation_ref(stmt.annotation)
                 ref = f"{annotation}()" if annotation else None
             if ref is None and value is not None:
-                vref, is_value = self.ref_of(value)
-                ref = vref if is_value else None
-                if vref and not is_value and len(self.scopes) > 1 and vref[:9] != "builtins.":
-                    ref = f"={vref}"  # `m = module`, `f = helper`: that object itself
+                ref = self.assigned_ref(value)
             if value is not None and any(isinstance(t, (ast.Name, ast.Tuple)) for t in targets):
                 self.unknown_bound_methods(value)
             if isinstance(value, ast.Constant) and value.value is None and ref is None:
@@ -1076,6 +1093,16 @@ class _Indexer:
             line, col = self.start(node)
             self.function_ref(node, line, col, ref)
 
+    def assigned_ref(self, value: ast.expr) -> Ref | None:
+        """What a name assigned ``value`` holds: its value ref, or ``=name`` for a module,
+        class or function bound inside a function (`f = helper`: that object itself)."""
+        vref, is_value = self.ref_of(value)
+        if is_value:
+            return vref
+        if vref and len(self.scopes) > 1 and vref[:9] != "builtins.":
+            return f"={vref}"
+        return None
+
     def unknown_bound_methods(self, value: ast.expr) -> None:
         """``f = x.m`` / ``a, b = x.m, y.n`` with x of unknown type: if m is a method that
         becomes async, the local holds it and may call it where no await is written."""
@@ -1344,6 +1371,27 @@ def _narrow_key(node: ast.expr) -> str | None:
         base = _narrow_key(node.value)
         return None if base is None else f"{base}.{node.attr}"
     return None
+
+
+def _unpacked(target: ast.expr, value: ast.expr) -> list[tuple[ast.expr, ast.expr]] | None:
+    """``a, (b, c) = x, (y, z)``: the (target, value) pairs, or None if the shapes differ
+    (a starred part, a value that is not a literal tuple or list of the same length)."""
+    if not isinstance(target, (ast.Tuple, ast.List)):
+        return None
+    if not isinstance(value, (ast.Tuple, ast.List)) or len(value.elts) != len(target.elts):
+        return None
+    pairs: list[tuple[ast.expr, ast.expr]] = []
+    for t, v in zip(target.elts, value.elts, strict=True):
+        if isinstance(t, ast.Starred) or isinstance(v, ast.Starred):
+            return None
+        if isinstance(t, (ast.Tuple, ast.List)):
+            inner = _unpacked(t, v)
+            if inner is None:
+                return None
+            pairs.extend(inner)
+        else:
+            pairs.append((t, v))
+    return pairs
 
 
 NONE = "None"  # a value ref: the constant None (a default, a bare `return`)

@@ -856,8 +856,10 @@ class _Resolver:
 
     def _find_family(self, name: str) -> list[str]:
         fn = self.functions.get(name)
-        if fn is None or not fn.cls or fn.kind == "staticmethod":
+        if fn is None:
             return []
+        if not fn.cls or fn.kind == "staticmethod":  # no overrides: only what it was joined with
+            return sorted(self.joined.get(name, frozenset()) - {name})
         method = name.rpartition(".")[2]
         related = set(self.mro(fn.cls)) | self.descendants(fn.cls)
         members = {
