@@ -39,6 +39,7 @@ from asyncify.index import (
     CallSite,
     ClassInfo,
     FunctionInfo,
+    FunctionRef,
     ModuleIndex,
     PatchSite,
     Pos,
@@ -1382,6 +1383,27 @@ GETATTR = "getattr:"  # a value ref: `getattr(obj, name)` (index.dynamic_attribu
 MIXED = "mixed:"
 
 
+def _arguments_for(
+    r: _Resolver,
+    resolved: Sequence[tuple[ModuleIndex, str, CallSite, str]],
+    accept: Callable[[str, str], bool],
+) -> Iterable[tuple[ModuleIndex, FunctionRef, str]]:
+    """For each call of a project function and each of its parameters that ``accept``s
+    (function name, parameter), the value reads (FunctionRefs) of the argument passed for
+    it, as `self.get` or `x.get`: (module, ref, the argument's value ref)."""
+    for mod, owner, site, name in resolved:
+        callee = r.functions.get(name)
+        if callee is None:
+            continue
+        for param in callee.params:
+            if not accept(name, param):
+                continue
+            arg = r.argument(callee, param, site) or ""
+            for ref in mod.refs.get(owner, ()) if arg else ():
+                if ref.target in (arg, arg.replace("#", ".")):
+                    yield mod, ref, arg
+
+
 def _holds_callable(ref: str) -> bool:
     """A callee ref that is a value being called (a local, a call's result), not a name or
     a method looked up on a value."""
@@ -1642,18 +1664,12 @@ def build_plan(
             pins[name] = Pin(why[0], why[1], mod.path, site.line, site.col)
     # Functions handed to a parameter whose every call is followed (held_parameter): the
     # positions of those arguments are no use as a value.
-    followed: set[tuple[str, Pos]] = set()
-    for mod, owner, site, name in resolved:
-        callee = functions.get(name)
-        if callee is None:
-            continue
-        for param in callee.params:
-            if not r.held_parameter(f"{name}@{param}")[1]:
-                continue
-            arg = r.argument(callee, param, site) or ""
-            for ref in mod.refs.get(owner, ()):
-                if arg and ref.target in (arg, arg.replace("#", ".")):
-                    followed.add((mod.module, ref.pos))
+    followed = {
+        (mod.module, ref.pos)
+        for mod, ref, _arg in _arguments_for(
+            r, resolved, lambda name, param: r.held_parameter(f"{name}@{param}")[1]
+        )
+    }
     maps: dict[str, dict[Pos, str]] = {}
     for mod in indexes:
         for refs in mod.refs.values():
@@ -1995,18 +2011,14 @@ def build_plan(
         if method in hop and (owner in hop or (caller is not None and caller.is_async)):
             awaits.setdefault(mod.module, {})[site.pos] = AwaitSite("anext", False)
     bound_methods: dict[str, dict[tuple[int, int], str]] = {}
-    for mod, owner, site, name in resolved:
-        callee = functions.get(name)
-        if callee is None or name not in hop:  # only a function that awaits its calls
-            continue
-        for param in callee.params:
-            if not r.bound_api(f"{name}@{param}")[0]:
-                continue
-            arg = r.argument(callee, param, site) or ""
-            for ref in mod.refs.get(owner, ()):
-                if arg and ref.target == arg and ref.context == "value":
-                    member = arg.rpartition(".")[2]
-                    bound_methods.setdefault(mod.module, {})[(ref.line, ref.col)] = member
+    for mod, ref, arg in _arguments_for(
+        r,
+        resolved,
+        # only a function that awaits its calls
+        lambda name, param: name in hop and bool(r.bound_api(f"{name}@{param}")[0]),
+    ):
+        if ref.target == arg and ref.context == "value":
+            bound_methods.setdefault(mod.module, {})[(ref.line, ref.col)] = arg.rpartition(".")[2]
     sync_types = frozenset(
         api_type
         for _mod, owner, site, name in resolved
