@@ -1505,6 +1505,36 @@ class Db(Codemod):
             return exc
         return None
 
+    def check_origins(self, uses: _Uses) -> None:
+        """Code that stays synchronous makes psycopg2 connections somewhere in the program:
+        a connection this function did not make itself (a parameter, a helper's result)
+        may be one of them, so its psycopg2 calls stay."""
+        made_here: set[str] = set()
+        for node, _parents in uses.nodes:
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+                if self.name_of(node.value.func) == "psycopg2.connect":
+                    made_here.update(
+                        t.target.value for t in node.targets if isinstance(t.target, cst.Name)
+                    )
+            elif isinstance(node, cst.WithItem) and isinstance(node.item, cst.Call):
+                if self.name_of(node.item.func) == "psycopg2.connect" and node.asname:
+                    if isinstance(node.asname.name, cst.Name):
+                        made_here.add(node.asname.name.value)
+        for node, parents in uses.nodes:
+            parent = parents[-1] if parents else None
+            if isinstance(parent, cst.Attribute) and parent.attr is node:
+                continue  # `self.conn`: the class decides (visit_Module)
+            if (
+                isinstance(node, cst.Name)
+                and node.value not in made_here
+                and self.type_of(node) == CONNECTION
+            ):
+                detail = (
+                    f"`{node.value}` may be a connection that code staying synchronous made"
+                    " (it stays psycopg2 there)"
+                )
+                raise _Unsupported(NOT_UNDERSTOOD, node, detail)
+
     def is_conn(self, node: cst.BaseExpression) -> bool:
         """A connection the function may convert: a typed local name, or a ``self.<attr>``
         whose class keeps it consistently (:meth:`visit_Module`)."""
@@ -1515,6 +1545,8 @@ class Db(Codemod):
     def analyse(self, fn: cst.FunctionDef, plan: _FnPlan) -> None:
         uses = _Uses()
         fn.body.visit(uses)
+        if CONNECTION in self.state.plan.sync_types:
+            self.check_origins(uses)
         cursors: dict[str, tuple[cst.BaseExpression, str]] = {}  # name -> (conn, rows)
         # 1. Cursor creations, connects, connection-level calls.
         for node, parents in uses.nodes:

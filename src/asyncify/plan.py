@@ -2019,14 +2019,17 @@ def build_plan(
     ):
         if ref.target == arg and ref.context == "value":
             bound_methods.setdefault(mod.module, {})[(ref.line, ref.col)] = arg.rpartition(".")[2]
+    # Converted types used, or made by a blocking call (`psycopg2.connect`), in code that
+    # stays synchronous: an object of such a type met elsewhere may be a sync one.
     sync_types = frozenset(
         api_type
         for _mod, owner, site, name in resolved
         if name in tables.apis
         and tables.apis[name].blocking
-        and (api_type := name.rpartition(".")[0]) in tables.types
         and owner not in hop
         and not (owner in functions and functions[owner].is_async)
+        for api_type in (name.rpartition(".")[0], tables.apis[name].returns)
+        if api_type in tables.types
     )
     types: dict[str, dict[Pos, str]] = {}
     for mod in indexes:

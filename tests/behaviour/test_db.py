@@ -532,3 +532,50 @@ def test_connection_handed_to_another_module(tmp_path: Path, pg_schema: Schema) 
     both.assert_same()
     assert both.before.stdout == "8\n"
     assert after == before
+
+
+# The same store, given a connection that a helper made at import time (so it stays
+# psycopg2): the store's methods must keep their psycopg2 calls (AFY401), not be converted
+# to asyncpg calls on a psycopg2 connection.
+SYNC_MADE_MAIN = '''
+import os
+
+import psycopg2
+
+from store import Store
+
+DSN = os.environ["ASYNCIFY_TEST_PG_DSN"]
+SCHEMA = os.environ["PGSCHEMA"]
+
+
+def connect():
+    return psycopg2.connect(DSN)
+
+
+CONN = connect()
+
+
+def main():
+    store = Store(CONN, SCHEMA)
+    store.create()
+    store.add("pen", 3)
+    store.add("ink", 5)
+    print(store.total())
+    CONN.close()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_connection_made_by_sync_code_keeps_psycopg2(tmp_path: Path, pg_schema: Schema) -> None:
+    both, before, after = run_db_program(
+        tmp_path, pg_schema, {"main.py": SYNC_MADE_MAIN, "store.py": HANDED_STORE}
+    )
+    store = both.converted.get("store.py", HANDED_STORE)
+    assert "asyncpg" not in store and "self.conn.cursor()" in store, store
+    assert "AFY401" in both.convert_output or "AFY501" in both.convert_output
+    both.assert_same()
+    assert both.before.stdout == "8\n"
+    assert after == before
