@@ -992,12 +992,18 @@ class _Resolver:
             if owner.startswith(CLASS):  # `factory.create()` on a class held in a value
                 return self.method(owner[len(CLASS) :], member) or ""
             if owner.startswith(MAYBE):  # maybe a project object: awaited adaptively
-                method = self.method(owner[len(MAYBE) :], member) or ""
-                fn = self.functions.get(method)
-                if fn is None or fn.is_generator or _is_property(fn):
+                methods = {
+                    method
+                    for cls in owner[len(MAYBE) :].split("|")
+                    if (method := self.method(cls, member)) is not None
+                }
+                fns = [self.functions.get(m) for m in methods]
+                if not fns or any(
+                    fn is None or fn.is_generator or _is_property(fn) for fn in fns
+                ):
                     return f"?.{member}"
                 self.adaptive.add(ref)
-                return method
+                return self.join(frozenset(methods))
             if owner.startswith(UNION):  # one of several project classes: any of their m
                 methods = {
                     self.method(cls, member) or "" for cls in owner[len(UNION) :].split("|")
@@ -1181,8 +1187,8 @@ class _Resolver:
     def _compute_value(self, ref: str, depth: int) -> str:
         result = ""
         if depth < 20:
-            if ref.startswith(GETATTR):
-                result = ""  # an attribute found by name: of no type asyncify knows
+            if ref.startswith(GETATTR):  # `getattr(gl, name)`: one of gl's attributes
+                result = self._dynamic_attribute(ref[len(GETATTR) :], depth)
             elif ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
                 name = self.canonical(ref[1:])
                 if name in self.modules:
@@ -1208,8 +1214,15 @@ class _Resolver:
                     if owner in self.classes:
                         result = self._attribute(owner, member, depth)
                     elif owner.startswith(MAYBE):  # maybe ours: its attribute, maybe
-                        held = self._attribute(owner[len(MAYBE) :], member, depth)
-                        result = MAYBE + held if held in self.classes else ""
+                        result = self.one_type(
+                            {
+                                "",
+                                *(
+                                    self._attribute(cls, member, depth)
+                                    for cls in owner[len(MAYBE) :].split("|")
+                                ),
+                            }
+                        )
                     elif owner.startswith(UNION):
                         result = self.one_type(
                             {
@@ -1327,15 +1340,15 @@ class _Resolver:
             elif t.startswith(UNION):
                 classes.update(t[len(UNION) :].split("|"))
             elif t.startswith(MAYBE):
-                classes.add(t[len(MAYBE) :])
+                classes.update(t[len(MAYBE) :].split("|"))
                 uncertain = True
             elif not t.startswith((CLASS, MODULE)):
                 uncertain = True
         if classes and not uncertain and len(found) == len({t for t in found if t}):
             # one of several project classes: `x.m()` calls m of each (joined)
             return UNION + "|".join(sorted(classes)) if len(classes) > 1 else classes.pop()
-        if len(classes) == 1:
-            return MAYBE + classes.pop()  # one of the project's objects, or something else
+        if classes:  # one of the project's objects, or something else
+            return MAYBE + "|".join(sorted(classes))
         if any(t and t not in self.classes for t in found):
             return MIXED
         return ""
@@ -1352,6 +1365,21 @@ class _Resolver:
             if fixture is not None and "pytest.fixture" in fixture.decorators:
                 return fixture
         return None
+
+    def _dynamic_attribute(self, target: str, depth: int) -> str:
+        """``getattr(obj, name)`` on a project object: one of the values its class (bases,
+        subclasses) keeps in attributes of that name prefix, or something else."""
+        owner, _, pattern = target.rpartition("^")
+        typ = self.value(owner, depth + 1) if owner != "?" else ""
+        if typ not in self.classes:
+            return ""
+        prefix, exact = pattern.rstrip("*"), not pattern.endswith("*")
+        found = {""}  # a method, a class attribute, something set elsewhere
+        for klass in [*self.mro(typ), *sorted(self.descendants(typ))]:
+            for name, ref in self.classes[klass].attributes:
+                if ((name == prefix) if exact else name.startswith(prefix)) and ref:
+                    found.add(self.value(ref, depth + 1))
+        return self.one_type(found)
 
     def _attribute(self, cls: str, attr: str, depth: int) -> str:
         """The declared type of ``self.<attr>`` (`manager: FileManager` in the class body,
@@ -1409,8 +1437,8 @@ def _holds_callable(ref: str) -> bool:
     a method looked up on a value."""
     if ref.startswith("{") and ref.endswith("}"):  # `x = a if c else b` ... `x()`
         return True
-    if ref.startswith(GETATTR):  # `getattr(self, "do_" + name)(...)`
-        return True
+    if ref.startswith(GETATTR):  # `getattr(self, "do_" + name)(...)`, not `getattr(...).m`
+        return "." not in ref.rpartition("^")[2]
     if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
         return True
     return ref.endswith("()") or "#" in ref.rpartition(".")[2]
@@ -1421,6 +1449,8 @@ def _split_member(ref: str) -> tuple[str | None, str]:
     base, dot, member = ref.rpartition(".")
     if not dot:
         return None, ref
+    if ref.startswith(GETATTR) and "." in ref.rpartition("^")[2]:
+        return base, member  # `getattr(gl, name).get`
     if _VALUE_MARKS.search(base):  # global dotted names have none of these
         return base, member
     return None, ref
