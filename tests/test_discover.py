@@ -248,3 +248,26 @@ def test_namespace_packages_give_a_file_its_import_names(in_tmp: Path) -> None:
     assert aliases([Path("services")])["services/deep/x.py"] == ("x", ("deep.x",))
     tree(in_tmp, {"services/deep/pyproject.toml": ""})
     assert aliases([Path(".")])["services/deep/x.py"] == ("x", ())
+
+
+def test_a_given_package_folder_of_scripts_gives_names_from_that_folder(in_tmp: Path) -> None:
+    """`python main.py` in a folder that has an `__init__.py` imports `nested.to_import`
+    (the folder is on sys.path), not only `proj.nested.to_import`; a one-part name that is
+    a standard library module is not taken."""
+    tree(
+        in_tmp,
+        {
+            "proj/__init__.py": "",
+            "proj/main.py": "",
+            "proj/json.py": "",
+            "proj/nested/__init__.py": "",
+            "proj/nested/to_import.py": "",
+        },
+    )
+    assert aliases([Path("proj")]) == {
+        "proj/__init__.py": ("proj", ()),
+        "proj/json.py": ("proj.json", ()),
+        "proj/main.py": ("proj.main", ("main",)),
+        "proj/nested/__init__.py": ("proj.nested", ("nested",)),
+        "proj/nested/to_import.py": ("proj.nested.to_import", ("nested.to_import",)),
+    }

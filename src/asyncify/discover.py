@@ -19,6 +19,7 @@ names as aliases: ``services/weather_service.py`` is ``weather_service`` and als
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,7 +260,31 @@ def _source_file(path: Path, roots: Sequence[Path]) -> SourceFile:
         aliases = _namespace_names(folder, parts, roots)
     else:
         aliases = ()
+    aliases = (*aliases, *_script_names(real, is_package, module, roots))
     return SourceFile(path, module or real.stem, is_package, aliases)
+
+
+def _script_names(
+    real: Path, is_package: bool, module: str, roots: Sequence[Path]
+) -> tuple[str, ...]:
+    """A given folder that is itself a package, holding scripts (`python main.py` puts the
+    folder on ``sys.path``): its files are also imported by their names from that folder
+    (``nested.to_import``). A one-part name that is a standard library module is left out:
+    the program's other imports of it mean the standard library."""
+    names: list[str] = []
+    for root in roots:
+        if not (root / "__init__.py").is_file() or root not in real.parents:
+            continue
+        rel = list(real.relative_to(root).with_suffix("").parts)
+        if is_package:
+            rel = rel[:-1]
+        name = ".".join(rel)
+        if not rel or name == module or not all(part.isidentifier() for part in rel):
+            continue
+        if len(rel) == 1 and rel[0] in sys.stdlib_module_names:
+            continue
+        names.append(name)
+    return tuple(names)
 
 
 def _namespace_names(folder: Path, parts: list[str], roots: Sequence[Path]) -> tuple[str, ...]:
