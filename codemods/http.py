@@ -981,6 +981,7 @@ class Http(Codemod):
         self.kept_constructors: set[int] = set()
         self.defaults: dict[int, str] = {}  # `x or requests.Session()`: id(call) -> "x"
         self.bound_nodes: set[int] = set()  # `session.get` handed to a followed parameter
+        self.folds: dict[int, hs.Folded] = {}  # id(constructor call) -> its settings fold
         self.in_param = False
         self.session_params: set[int] = set()  # functions whose parameter got AFY216
         self.kept_calls: set[int] = set()  # ids of calls/with items on kept sessions
@@ -2101,6 +2102,15 @@ class Http(Codemod):
             converted = [c for c in constructors if id(c[0]) not in self.kept_constructors]
             self._analyse_settings(survey, converted, key_of)
 
+    def _folded(
+        self, call: cst.Call, receiver: str, following: Sequence[cst.BaseStatement]
+    ) -> hs.Folded:
+        """The settings after a construction that move into the client (one fold a call)."""
+        folded = self.folds.get(id(call))
+        if folded is None:
+            folded = self.folds[id(call)] = hs.fold(following, receiver, _spelled, self.name_of)
+        return folded
+
     def _unmovable_settings(
         self,
         survey: _Survey,
@@ -2114,8 +2124,7 @@ class Http(Codemod):
         for call, _key, _scope in constructors:
             found = _statements_after(call, survey.parents)
             if found is not None and id(call) not in self.defaults:
-                folded = hs.fold(found[1], found[0], _spelled, self.name_of)
-                moved.update(id(m.statement) for m in folded.statements)
+                moved.update(id(m.statement) for m in self._folded(call, *found).statements)
         keys = {key for _, key, _ in constructors}
         unmovable = hs.CONSTRUCTOR_ONLY | hs.NO_COUNTERPART | {"mount"}
         unreadable = hs.CONSTRUCTOR_ONLY - {"trust_env"} | hs.NO_COUNTERPART  # httpx reads it
@@ -2157,8 +2166,7 @@ class Http(Codemod):
             found = _statements_after(call, parents)
             if found is None or self.aiohttp:  # aiohttp: reported below
                 continue
-            receiver, following = found
-            folded = hs.fold(following, receiver, _spelled, self.name_of)
+            folded = self._folded(call, *found)
             given.update(folded.left)
             if id(call) in self.defaults:  # the session may be the caller's: not moved
                 why = f"the session may be the caller's (`{self.defaults[id(call)]} or ...`)"

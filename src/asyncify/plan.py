@@ -1344,7 +1344,7 @@ class _Resolver:
                 uncertain = True
             elif not t.startswith((CLASS, MODULE)):
                 uncertain = True
-        if classes and not uncertain and len(found) == len({t for t in found if t}):
+        if classes and not uncertain:
             # one of several project classes: `x.m()` calls m of each (joined)
             return UNION + "|".join(sorted(classes)) if len(classes) > 1 else classes.pop()
         if classes:  # one of the project's objects, or something else
