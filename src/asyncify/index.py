@@ -110,6 +110,7 @@ class CallSite:
     starred: bool = False  # `f(*args)` / `f(**kwargs)`: any parameter may be passed
     # `await f()`, or handed to what runs a coroutine (`asyncio.run(f())`, `create_task`)
     awaited: bool = False
+    constants: tuple[str, ...] = ()  # keyword arguments given a literal (`stream=True`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1163,6 +1164,11 @@ class _Indexer:
                     any(isinstance(a, ast.Starred) for a in node.args)
                     or any(k.arg is None for k in node.keywords),
                     id(node) in self.awaited,
+                    tuple(
+                        k.arg
+                        for k in node.keywords
+                        if k.arg and isinstance(k.value, ast.Constant)
+                    ),
                 )
             )
         elif isinstance(func, ast.Attribute):

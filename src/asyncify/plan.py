@@ -711,6 +711,10 @@ class ModulePlan:
     # Bound request methods handed to a parameter that is only called (`self._call(
     # self.session.get, url)`): start (line, col) of the argument -> the method's name.
     bound_methods: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    # Types (`requests.Session`) some call of which, anywhere in the program, passes one of
+    # its API's `run_time_keywords` not as a literal, or `**kwargs`: every object of such
+    # a type the rewrite makes must take those arguments at run time.
+    run_time_types: frozenset[str] = frozenset()
 
     @property
     def changes_anything(self) -> bool:
@@ -2061,6 +2065,16 @@ def build_plan(
         for api_type in (name.rpartition(".")[0], tables.apis[name].returns)
         if api_type in tables.types
     )
+    run_time_types = frozenset(
+        name.rpartition(".")[0]
+        for _mod, _owner, site, name in resolved
+        if name in tables.apis
+        and (keywords := tables.apis[name].run_time_keywords)
+        and (
+            site.starred
+            or any(key in keywords and key not in site.constants for key, _ in site.kwargs)
+        )
+    )
     types: dict[str, dict[Pos, str]] = {}
     for mod in indexes:
         for vsite in mod.values:
@@ -2156,6 +2170,7 @@ def build_plan(
             names=names.get(mod.module, {}),
             types=types.get(mod.module, {}),
             sync_types=sync_types,
+            run_time_types=run_time_types,
             bound_methods=bound_methods.get(mod.module, {}),
             findings=tuple(sorted(findings_by_path.get(mod.path, []))),
             sync_wrappers={
