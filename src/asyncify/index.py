@@ -1432,13 +1432,20 @@ def _returned(refs: set[Ref | None]) -> Ref:
     if not values:
         return NONE
     if None in values:
-        return ""
+        # also something unknown (a list display, a library's object): `{?|C()}`, which
+        # the plan takes for maybe a C (one of the program's objects, or something else)
+        values = (values - {None}) | {UNKNOWN}
+        if values == {UNKNOWN}:
+            return ""
     result: Ref | None = None
     for ref in sorted(v for v in values if v is not None):
         result = ref if result is None else _union(result, ref)
         if result is None:
             return ""
     return result or ""
+
+
+UNKNOWN = "?"  # in a union ref: a value nothing is known of
 
 
 def _union(a: Ref | None, b: Ref | None) -> Ref | None:

@@ -673,6 +673,9 @@ class ModulePlan:
     renames: Mapping[str, str] = field(default_factory=dict)  # qualname -> new name (protocols)
     sync_renames: frozenset[str] = frozenset()  # renamed but stay `def` (__aiter__ returning self)
     async_blocks: frozenset[Pos] = frozenset()  # with items / iterables needing async with/for
+    # Iterables that may be a project object whose iteration became async, or something
+    # else (a list): `async for x in _aiter_adaptive(v)` (AFY113).
+    adaptive_blocks: frozenset[Pos] = frozenset()
     context_managers: frozenset[str] = frozenset()  # @contextmanager -> @asynccontextmanager
     # Functions returning a function that became async: `-> Callable[..., T]` gets
     # `Awaitable[T]`.
@@ -1609,14 +1612,14 @@ def build_plan(
                     callees.setdefault(owner, set()).add(target)
 
     # `with x` / `for y in x` where x's class has __enter__/__iter__: implicit calls.
-    blocks: list[tuple[ModuleIndex, str, BlockSite, list[str]]] = []
+    blocks: list[tuple[ModuleIndex, str, BlockSite, list[str], bool]] = []
     for mod in indexes:
         for owner, block_sites in mod.blocks.items():
             for block in block_sites:
-                targets = _protocol_targets(r, block)
+                targets, maybe = _protocol_targets(r, block)
                 if not targets:
                     continue
-                blocks.append((mod, owner, block, targets))
+                blocks.append((mod, owner, block, targets, maybe))
                 ctx = block.context if block.context.startswith("sync:") else "await"
                 if block.context == "main":
                     ctx = "sync:`with`/`for` at module level"
@@ -2113,8 +2116,13 @@ def build_plan(
         if owner in functions and functions[owner].is_async and name in tables.apis
     }
     async_blocks: dict[str, set[Pos]] = {}
-    for mod, owner, block, targets in blocks:
-        if owner in hop and all(t in hop for t in targets):
+    adaptive_blocks: dict[str, set[Pos]] = {}
+    for mod, owner, block, targets, maybe in blocks:
+        if owner in hop and maybe and any(t in hop for t in targets):
+            adaptive_blocks.setdefault(mod.module, set()).add(block.pos)
+            detail = "iterated with `async for` over `_aiter_adaptive(...)`: maybe your object"
+            findings.append(ADAPTIVE_AWAIT.at(mod.path, block.line, block.col, detail))
+        elif owner in hop and all(t in hop for t in targets):
             async_blocks.setdefault(mod.module, set()).add(block.pos)
     for mod in indexes:
         mine = {fn.qualname for fn in mod.functions if fn.name in hop}
@@ -2149,6 +2157,7 @@ def build_plan(
             renames=renames,
             sync_renames=frozenset(sync_renames),
             async_blocks=frozenset(async_blocks.get(mod.module, ())),
+            adaptive_blocks=frozenset(adaptive_blocks.get(mod.module, ())),
             factories=module_factories,
             pytest_tests=frozenset(tests.pytest_tests),
             async_fixtures=frozenset(tests.fixtures),
@@ -2720,18 +2729,22 @@ PLAIN_BASES = frozenset(
 )
 
 
-def _protocol_targets(r: _Resolver, block: BlockSite) -> list[str]:
-    """The protocol methods a `with`/`for` over this value calls implicitly."""
+def _protocol_targets(r: _Resolver, block: BlockSite) -> tuple[list[str], bool]:
+    """The protocol methods a `with`/`for` over this value calls implicitly, and whether
+    the value may be something else too (an iterable that is maybe a project object)."""
     if block.kind == "with" and block.ref.endswith("()"):
         cm = r.functions.get(r.callee(block.ref[:-2]))
         if cm is not None and CONTEXT_MANAGER in cm.decorators:
-            return [cm.name]
+            return [cm.name], False
     typ = r.value(block.ref)
-    if typ not in r.classes:
-        return []
     names = ("__enter__", "__exit__") if block.kind == "with" else ("__iter__", "__next__")
+    if typ.startswith(MAYBE) and block.kind != "with":
+        found = [r.method(cls, n) for cls in typ[len(MAYBE) :].split("|") for n in names]
+        return list(dict.fromkeys(f for f in found if f and f in r.functions)), True
+    if typ not in r.classes:
+        return [], False
     found = [r.method(typ, n) for n in names]
-    return [f for f in found if f and f in r.functions]
+    return [f for f in found if f and f in r.functions], False
 
 
 def _replace_maps(plan: ModulePlan, maps: Mapping[Pos, str]) -> ModulePlan:
