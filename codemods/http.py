@@ -999,6 +999,7 @@ class Http(Codemod):
         self.run_time = not self.aiohttp and SESSION in state.plan.run_time_types
         self.compat_keys: set[tuple[str, str, str]] = set()  # sessions made RequestsClient
         self.compat_constructors: set[int] = set()
+        self.handed_constructors: set[int] = set()  # made in sync code, handed on: converted
         self.run_time_calls: set[int] = set()  # calls sent through requests_request()
         self.in_param = False
         self.session_params: set[int] = set()  # functions whose parameter got AFY216
@@ -1294,7 +1295,9 @@ class Http(Codemod):
             self._import_client(original_node.func)
             return updated_node.with_changes(func=dotted(AUTH_CLASSES[name]))
         if name in SESSION_CONSTRUCTORS:
-            if not self.state.plan.async_functions or id(original_node) in self.kept_constructors:
+            if id(original_node) in self.kept_constructors or not (
+                self.state.plan.async_functions or id(original_node) in self.handed_constructors
+            ):
                 return updated_node
             self._import_client(original_node.func)
             if id(original_node) in self.defaults and not self._session_param_reported():
@@ -1513,7 +1516,6 @@ class Http(Codemod):
     def _pos(self, node: cst.CSTNode) -> tuple[int, int]:
         rng = self.state.positions.get(node)
         return (rng.start.line, rng.start.column) if rng else (0, 0)
-
     def _arguments(
         self, original: cst.Call, updated: cst.Call, method: str, one_shot: bool
     ) -> tuple[list[cst.Arg] | None, list[cst.Arg]]:
@@ -2139,6 +2141,7 @@ class Http(Codemod):
         # the plan's (value flow); it converts unless sync code anywhere uses a session.
         followed = SESSION not in self.state.plan.sync_types
         handed: set[tuple[str, str]] = set()  # (local, scope): `self.x = s`, a method's `return s`
+        project_calls = self.state.plan.project_calls
         for node in survey.nodes:
             scope = scopes.get(id(node), "")
             if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
@@ -2157,13 +2160,23 @@ class Http(Codemod):
             elif isinstance(node, cst.Return) and isinstance(node.value, cst.Name):
                 if "." in scope and ".<locals>." not in scope:
                     handed.add((node.value.value, scope))
-        for _call, key, scope in constructors:
+            elif isinstance(node, cst.Arg) and isinstance(node.value, cst.Name):
+                # `Client(session=s)`: handed to the program's own code (value flow)
+                call = parents.get(id(node))
+                if isinstance(call, cst.Call) and self.state.end(call.func) in project_calls:
+                    handed.add((node.value.value, scope))
+            elif isinstance(node, cst.Comparison):  # `a.session == s`: compared, not used
+                for side in (node.left, *(c.comparator for c in node.comparisons)):
+                    if isinstance(side, cst.Name):
+                        handed.add((side.value, scope))
+        for call, key, scope in constructors:
             if (
                 key[0] == "name"
                 and followed
                 and (key[1], key[2]) in handed
                 and key not in self.session_uses
             ):
+                self.handed_constructors.add(id(call))
                 continue
             if key[0] != "attr" and scope and not asyncs.get(scope, False):
                 bad.setdefault(key, []).append(scope)

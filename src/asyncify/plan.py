@@ -718,6 +718,9 @@ class ModulePlan:
     # its API's `run_time_keywords` not as a literal, or `**kwargs`: every object of such
     # a type the rewrite makes must take those arguments at run time.
     run_time_types: frozenset[str] = frozenset()
+    # Calls (callee end) of the program's own functions and classes: what is passed to
+    # them is followed by the value flow (a session handed to one is not lost).
+    project_calls: frozenset[Pos] = frozenset()
 
     @property
     def changes_anything(self) -> bool:
@@ -2078,6 +2081,10 @@ def build_plan(
             or any(key in keywords and key not in site.constants for key, _ in site.kwargs)
         )
     )
+    project_calls: dict[str, set[Pos]] = {}
+    for mod, _owner, site, name in resolved:
+        if name in functions or name in r.classes:
+            project_calls.setdefault(mod.module, set()).add(site.pos)
     types: dict[str, dict[Pos, str]] = {}
     for mod in indexes:
         for vsite in mod.values:
@@ -2180,6 +2187,7 @@ def build_plan(
             types=types.get(mod.module, {}),
             sync_types=sync_types,
             run_time_types=run_time_types,
+            project_calls=frozenset(project_calls.get(mod.module, ())),
             bound_methods=bound_methods.get(mod.module, {}),
             findings=tuple(sorted(findings_by_path.get(mod.path, []))),
             sync_wrappers={
