@@ -1160,7 +1160,7 @@ class _Indexer:
                     site_context,
                     line in self.skip_lines,
                     self.arg_refs(node),
-                    tuple((k.arg, self.value_ref(k.value)) for k in node.keywords if k.arg),
+                    tuple((k.arg, self.arg_ref(k.value)) for k in node.keywords if k.arg),
                     any(isinstance(a, ast.Starred) for a in node.args)
                     or any(k.arg is None for k in node.keywords),
                     id(node) in self.awaited,
@@ -1307,8 +1307,15 @@ class _Indexer:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 break
-            refs.append(self.value_ref(arg))
+            refs.append(self.arg_ref(arg))
         return tuple(refs)
+
+    def arg_ref(self, node: ast.expr) -> Ref:
+        """An argument's value ref; a function passed by name is ``=f`` (the function)."""
+        ref, is_value = self.ref_of(node)
+        if ref and not is_value and isinstance(node, ast.Name):
+            return "=" + ref
+        return ref if ref and is_value else ""
 
     def bound_method(self, node: ast.expr) -> Ref:
         """``self.m`` inside a method: the ref of method ``m`` of this class (the plan finds

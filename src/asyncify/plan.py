@@ -836,6 +836,8 @@ class _Resolver:
         # Calls of a parameter's value (`method(url)`), and value refs handed on anywhere.
         self.param_calls: dict[str, list[CallSite]] = {}
         self.escaping: set[str] = set()
+        self.escape_counts: dict[str, int] = {}
+        self._handed: dict[str, list[str]] | None = None
         for mod in modules.values():
             for sites in mod.calls.values():
                 for site in sites:
@@ -843,6 +845,8 @@ class _Resolver:
                         self.param_calls.setdefault(site.callee, []).append(site)
             for escapes in mod.escapes.values():
                 self.escaping.update(ref for ref, _, _ in escapes)
+                for ref, _, _ in escapes:
+                    self.escape_counts[ref] = self.escape_counts.get(ref, 0) + 1
         self.children: dict[str, set[str]] = {}
         for cls in self.classes.values():
             for base in cls.bases:
@@ -887,6 +891,7 @@ class _Resolver:
     def reset(self, callers: dict[str, list[CallSite]]) -> None:
         """Start a new resolution pass that knows the call sites of every function."""
         self.callers = callers
+        self._handed = None
         self._value = {}
         self._callee = {}
         self.dynamic = {}
@@ -1065,7 +1070,7 @@ class _Resolver:
         fn_name, _, param = ref.rpartition("@")
         fn = self.functions.get(fn_name)
         sites = self.callers.get(fn_name, [])
-        if fn is None or param not in fn.params or not sites or ref in self.escaping:
+        if fn is None or param not in fn.params or not sites or not self.stays_inside(ref):
             return frozenset(), False
         found: set[str] = set()
         complete = True
@@ -1082,21 +1087,30 @@ class _Resolver:
             complete = complete and whole
         return frozenset(found), complete and bool(found)
 
-    def bound_api(self, ref: str) -> tuple[str, frozenset[str]]:
+    def bound_api(self, ref: str, depth: int = 0) -> tuple[str, frozenset[str]]:
         """``method(url)`` where every call of the function passes for parameter ``method``
         a bound request method of one converted library object (`self._call(self.session.get,
-        url)`), and the function only calls it, with the URL alone as positional argument:
-        the API it calls and the methods (verbs) it may be; ("", {}) otherwise."""
+        url)`), or a parameter of its own that is such (`self._send(method, url)` in
+        `_call(self, method, url)`), and the function only calls it, with the URL alone as
+        positional argument (and `**kwargs` where the API takes them at run time), or hands
+        it on to such a function: the API it calls and the methods (verbs) it may be;
+        ("", {}) otherwise."""
         fn_name, _, param = ref.rpartition("@")
         fn = self.functions.get(fn_name)
         sites = self.callers.get(fn_name, [])
-        if fn is None or param not in fn.params or not sites or ref in self.escaping:
+        if fn is None or param not in fn.params or not sites or depth > 5:
             return "", frozenset()
-        if any(len(c.args) > 1 or c.starred for c in self.param_calls.get(ref, ())):
+        if not self._only_called(ref, depth):
             return "", frozenset()
         apis: set[str] = set()
         for site in sites:
             arg = self.argument(fn, param, site)
+            if arg and "@" in arg.rpartition(".")[2]:  # the caller's parameter, handed on
+                api, verbs = self.bound_api(arg, depth + 1)
+                if not api:
+                    return "", frozenset()
+                apis.update(f"{api.rpartition('.')[0]}.{verb}" for verb in verbs)
+                continue
             base, member = _split_member(arg or "")
             if base is None:
                 return "", frozenset()
@@ -1110,7 +1124,59 @@ class _Resolver:
         # One receiver type; HEAD (no redirects in requests) only alone.
         if len(receivers) != 1 or ("head" in verbs and len(verbs) > 1):
             return "", frozenset()
+        if any(c.starred for c in self.param_calls.get(ref, ())) and not all(
+            self.tables.apis[a].run_time_keywords for a in apis
+        ):
+            return "", frozenset()
         return min(apis), verbs
+
+    def _only_called(self, ref: str, depth: int) -> bool:
+        """A parameter whose value is only called with one positional argument (`**kwargs`
+        checked by the caller), or handed on to a parameter of the program's own function
+        that is only called so (`self._send(method, url)`)."""
+        if any(len(c.args) > 1 for c in self.param_calls.get(ref, ())):
+            return False
+        if ref not in self.escaping:
+            return True
+        handed = self.handed_on().get(ref)
+        if handed is None or depth > 5:
+            return False
+        return all(self._only_called(target, depth + 1) for target in handed)
+
+    def stays_inside(self, ref: str, depth: int = 0) -> bool:
+        """A parameter's value escapes nowhere, or only to parameters of the program's own
+        functions where it escapes nowhere (followed there)."""
+        if ref not in self.escaping:
+            return True
+        handed = self.handed_on().get(ref)
+        if handed is None or depth > 5:
+            return False
+        return all(self.stays_inside(target, depth + 1) for target in handed)
+
+    def handed_on(self) -> dict[str, list[str]]:
+        """Parameter refs -> the parameters of the program's own functions they are passed
+        to, for those passed only so (each place they escape is such an argument)."""
+        if self._handed is not None:
+            return self._handed
+        passed: dict[str, list[str]] = {}
+        for name, sites in self.callers.items():
+            fn = self.functions.get(name)
+            if fn is None:
+                continue
+            skip = 1 if fn.kind in ("method", "classmethod") else 0
+            for site in sites:
+                for i, arg in enumerate(site.args):
+                    if "@" in arg.rpartition(".")[2] and i + skip < len(fn.params):
+                        passed.setdefault(arg, []).append(f"{name}@{fn.params[i + skip]}")
+                for key, arg in site.kwargs:
+                    if "@" in arg.rpartition(".")[2] and key in fn.params:
+                        passed.setdefault(arg, []).append(f"{name}@{key}")
+        self._handed = {
+            ref: targets
+            for ref, targets in passed.items()
+            if len(targets) == self.escape_counts.get(ref, 0)
+        }
+        return self._handed
 
     def in_subclasses(self, cls: str, name: str) -> str:
         """``self.m()`` in a mixin that does not define m: the classes that mix it in do
@@ -1138,6 +1204,10 @@ class _Resolver:
         if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
             name = self.callee(ref[1:])
             return (frozenset({name}), True) if name in self.functions else (frozenset(), False)
+        if not _VALUE_MARKS.search(ref) and "#" not in ref:  # `run(job)`: a function's name
+            name = self.callee(ref)
+            if name in self.functions and not _is_property(self.functions[name]):
+                return frozenset({name}), True
         if ref.endswith("()"):
             fn = self.functions.get(self.callee(ref[:-2]))
             if fn is None or not fn.returns_value:
@@ -1438,7 +1508,7 @@ def _arguments_for(
                 continue
             arg = r.argument(callee, param, site) or ""
             for ref in mod.refs.get(owner, ()) if arg else ():
-                if ref.target in (arg, arg.replace("#", ".")):
+                if ref.target in (arg, arg.replace("#", "."), arg.removeprefix("=")):
                     yield mod, ref, arg
 
 
@@ -1738,6 +1808,8 @@ def build_plan(
             for value_ref, line, col in escapes:
                 if value_ref.startswith(GETATTR) and value_ref.endswith("^*"):
                     continue  # `d[k] = getattr(obj, name)`: most likely a data attribute
+                if value_ref in r.handed_on() and r.stays_inside(value_ref):
+                    continue  # a parameter handed on to one of ours, followed there
                 for name in r.held(value_ref)[0]:
                     if not functions[name].is_async:
                         pins.setdefault(name, Pin("value", "used as a value", mod.path, line, col))
