@@ -1391,12 +1391,15 @@ class Http(Codemod):
         httpx's ``get`` takes no body arguments, its ``request`` takes them all."""
         self.add_import("functools")
         verb = method.attr.value
-        func = method if verb == "request" else method.with_changes(attr=cst.Name("request"))
+        # a RequestsClient's requests_request() takes what the holder passes as it is
+        request = compat.METHOD if self.run_time else "request"
+        func = method.with_changes(attr=cst.Name(request))
         args = [cst.Arg(func)]
         if verb != "request":
             args.append(cst.Arg(cst.SimpleString(f'"{verb.upper()}"')))
         if verb == "head":  # requests' head() does not follow redirects
-            args.append(keyword_arg("follow_redirects", cst.Name("False")))
+            redirects = "allow_redirects" if self.run_time else "follow_redirects"
+            args.append(keyword_arg(redirects, cst.Name("False")))
         return cst.Call(func=dotted("functools.partial"), args=_commas(args))
 
     def _import_client(self, func: cst.BaseExpression) -> None:
@@ -1474,6 +1477,12 @@ class Http(Codemod):
             owner.clients.append((client, None))
             self._import_client(original.func)
             return self._run_time_request(original, updated, method, client)
+        if self.run_time and not one_shot and not isinstance(func, cst.Attribute):
+            # `method(url, **kwargs)` holding `functools.partial(s.requests_request, "GET")`
+            self.converted.append(self._pos(original))
+            if _session_call_kept(original):
+                self.report(compat.RUN_TIME_REQUEST, original, "a held request method")
+            return cst.Await(expression=updated)
         args, client_args = self._arguments(original, updated, method, one_shot)
         if args is None:
             return updated

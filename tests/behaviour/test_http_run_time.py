@@ -150,3 +150,55 @@ def test_run_time_arguments(
     for line in ("tls off GET", "tls ca GET", "tls default: refused", "proxy /echo"):
         assert line in both.before.stdout, both.before.stderr
     both.assert_same()
+
+
+HELD = """\
+import os
+
+import requests
+
+
+class Api:
+    def __init__(self, base, proxies=None):
+        self.base = base
+        self.session = requests.Session()
+        if proxies:
+            self.session.proxies.update(proxies)
+
+    def _call_method(self, method, url, request_kwargs):
+        return method(url, **request_kwargs)
+
+    def _make_call(self, method, endpoint, args=None, **kwargs):
+        request_kwargs = {"params": args or {}, "timeout": 10, **kwargs}
+        res = self._call_method(method, self.base + endpoint, request_kwargs)
+        return res.json()
+
+    def get(self, endpoint, args=None, **kwargs):
+        return self._make_call(self.session.get, endpoint, args, **kwargs)
+
+    def post(self, endpoint, **kwargs):
+        return self._make_call(self.session.post, endpoint, **kwargs)
+
+
+def main():
+    api = Api(os.environ["BASE"])
+    print(api.get("/echo", {"a": 1, "b": None}))
+    print(api.post("/json", json={"k": 1}))
+    print(api.get("/redirect/1", allow_redirects=False) if False else "skip")
+    print(api.post("/form", data={"flag": True}))
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_bound_request_methods_handed_through_calls(tmp_path: Path, http_server: str) -> None:
+    """`self._make_call(self.session.get, ...)` handed on to `_call_method`, which calls it
+    with `**kwargs`: a partial of requests_request, awaited where it is called."""
+    both = run_both(tmp_path, {"main.py": HELD}, env={"BASE": http_server})
+    main = both.converted["main.py"]
+    assert 'functools.partial(self.session.requests_request, "GET")' in main, main
+    assert "return await method(url, **request_kwargs)" in main, main
+    assert "'method': 'GET'" in both.before.stdout, both.before.stderr
+    both.assert_same()
