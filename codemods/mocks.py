@@ -275,10 +275,13 @@ HTTP_MOCK_KEPT = Code(
     "requests mock not converted to respx",
     "mock the request with respx (`respx.get(url).mock(return_value=httpx.Response(...))`)",
     doc="""
-    A test whose HTTP calls asyncify converted to httpx uses `responses` or
-    `requests_mock` in a way that has no exact respx counterpart, so it is left as it is;
-    those libraries only intercept `requests`, so the mock no longer applies to the
-    converted code. What is converted (docs/mocks.md): `@responses.activate`,
+    A test whose HTTP calls asyncify would convert to httpx uses `responses` or
+    `requests_mock` in a way that has no exact respx counterpart. Those libraries only
+    intercept `requests`, so the mock would no longer apply to converted code: the whole
+    program keeps requests instead (its calls in async code run in worker threads, AFY217),
+    where the mock still applies and the test still tests what it did. Convert the mock to
+    respx by hand and run asyncify again for native httpx. What is converted
+    (docs/mocks.md): `@responses.activate`,
     `responses.add(METHOD, url, json=/body=/status=/headers=/content_type=)` and its
     shortcuts (`responses.get(...)`), `len(responses.calls)`; `requests_mock.Mocker()` as a
     context manager or bare decorator, the `requests_mock` pytest fixture, their
@@ -286,7 +289,7 @@ HTTP_MOCK_KEPT = Code(
     `.called`/`.call_count`.
 
     With `--http-client aiohttp` nothing is converted (respx mocks httpx only): each test
-    using these mocks gets this finding.
+    using these mocks gets this finding, and the program keeps requests.
 
     Not converted, with the reason in the finding: the same URL registered twice with
     `responses` (it returns the registrations in turn; a respx route keeps one), query

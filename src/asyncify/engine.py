@@ -384,7 +384,9 @@ def _convert_program(
 
 # Findings of the http codemod that keep a requests session (and so the program's requests),
 # reported with the run that keeps requests everywhere.
-KEEPS_REQUESTS = frozenset({"AFY215", "AFY236", "AFY240"})
+# A test's requests mock (responses, requests_mock) that has no respx counterpart (AFY904)
+# would stop mocking converted code: the program keeps requests, where the mock applies.
+KEEPS_REQUESTS = frozenset({"AFY215", "AFY236", "AFY240", "AFY904"})
 
 
 def _convert_once(
