@@ -1245,6 +1245,8 @@ class Http(Codemod):
             if self.compat_used:
                 for module in compat.IMPORTS:
                     self.add_import(module)
+                for module, alias in compat.ALIASED_IMPORTS:
+                    self.add_import(module, asname=alias)
                 sources += [compat.TRANSPORT_SOURCE, compat.CLIENT_SOURCE]
             updated_node = add_helpers(updated_node, sources)
         if self.one_shot:

@@ -36,6 +36,7 @@ METHOD = "requests_request"
 EXTENSION = "asyncify.requests"
 ENCODING_HOOK = "_requests_text_encoding"  # http.py's hook, in the same module
 IMPORTS = ("os", "ssl", "urllib.parse", "urllib.request")
+ALIASED_IMPORTS = (("json", "_json"),)  # `json` is a parameter of requests_request
 # Session attributes httpx takes only in its constructor that a RequestsClient has.
 ATTRIBUTES = frozenset({"verify", "cert", "proxies"})
 
@@ -180,7 +181,13 @@ class {CLIENT_CLASS}(httpx.AsyncClient):
             return kept
 
         content = None
-        if isinstance(data, (str, bytes)):
+        if not data and json is not None:  # requests' bytes: json.dumps' default spacing
+            content = _json.dumps(json, allow_nan=False).encode("utf-8")
+            given = [*self.headers, *(headers or {{}})]
+            if not any(key.lower() == "content-type" for key in given):
+                headers = {{**(headers or {{}}), "Content-Type": "application/json"}}
+            json = None
+        elif isinstance(data, (str, bytes)):
             content, data = data, None
         elif hasattr(data, "read"):
             content, data = data.read(), None
@@ -204,6 +211,8 @@ class {CLIENT_CLASS}(httpx.AsyncClient):
             data = {{key: value for key, value in values(data)}}
         else:
             data = None
+        if content is not None or data:
+            json = None  # requests sends data= when both are given
         if isinstance(params, (dict, list, tuple)) or hasattr(params, "items"):
             params = values(params)
         if headers is not None:

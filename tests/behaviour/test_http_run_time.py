@@ -80,6 +80,7 @@ def main():
     print("chunks", api.post("/raw", data=chunks()))
     print("file", api.post("/raw", data=open(__file__, "rb"))["raw"][:16])
     print("json", api.post("/json", json={"k": [1, 2]}))
+    print("json-bytes", api.post("/raw", json={"k": [1, 2], "e": "\\u00e9"}))
     r = api._request("GET", "/redirect/2", allow_redirects=False)
     print("no-follow", r.status_code, r.headers["Location"])
     print("follow", api.get("/redirect/2")["path"])
