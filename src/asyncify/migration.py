@@ -8,7 +8,8 @@ shows these same figures, and ``--baseline`` compares them with an earlier JSON 
 * ``async``: those that become ``async def`` (``asyncify plan`` lists each);
 * ``reaching_blocking``: those that reach blocking I/O (become async, or would if nothing
   kept them synchronous); ``kept_sync`` = ``reaching_blocking`` - ``async``;
-* ``coverage`` = ``async`` / ``reaching_blocking`` (1.0 when nothing reaches blocking I/O);
+* ``coverage`` = ``async`` / ``reaching_blocking`` (1.0 when nothing reaches blocking I/O),
+  to 4 places, and ``coverage_percent``, to one (as the page shows it);
 * ``kept_sync_by_code``: the kept functions by the finding code of their blocker
   (``skip``: ``# asyncify: skip`` or rejected in review; ``frozen``: in a file left
   unchanged);
@@ -61,6 +62,7 @@ def migration(graph: PlanGraph, findings: Sequence[Finding]) -> dict[str, Any]:
         "reaching_blocking": len(reaching),
         "kept_sync": len(reaching) - async_count,
         "coverage": round(async_count / len(reaching), 4) if reaching else 1.0,
+        "coverage_percent": round(100 * async_count / len(reaching), 1) if reaching else 100.0,
         "kept_sync_by_code": dict(sorted(by_code.items())),
         "blockers": blockers,
     }

@@ -38,13 +38,13 @@
   ];
   var box = document.getElementById("figures");
   figures.forEach(function (f) {
-    var shown = f[0] === "coverage" ? pct(f[1]) : String(f[1]);
+    var shown = f[0] === "coverage" ? mig.coverage_percent + "%" : String(f[1]);
     box.appendChild(el("div", { class: "figure " + f[0].replace("_sync", ""), "data-figure": f[0] }, [
       el("span", { class: "value", "data-value": String(f[1]) }, [shown]),
       el("span", { class: "name" }, [f[2]])
     ]));
   });
-  var bar = el("div", { class: "bar", title: "coverage " + pct(mig.coverage) },
+  var bar = el("div", { class: "bar", title: "coverage " + mig.coverage_percent + "%" },
     [el("span", { style: "width:" + (mig.coverage * 100) + "%" })]);
   box.parentNode.insertBefore(bar, box.nextSibling);
   var byCode = Object.keys(mig.kept_sync_by_code);
@@ -149,17 +149,18 @@
     var els = [];
     modules.forEach(function (name, k) {
       if (expanded.has(k)) {
-        els.push({ group: "nodes", data: { id: "m" + k, label: name, kind: "module", k: k }, classes: "module open" });
+        els.push({ group: "nodes", data: { id: "m" + k, label: name, full: name, kind: "module", k: k }, classes: "module open" });
         members[k].forEach(function (i) {
           var label = short(N[i].label), size = sizeOf(label);
-          els.push({ group: "nodes", data: { id: "n" + i, parent: "m" + k, label: label, idx: i, w: size.w, h: size.h },
+          els.push({ group: "nodes", data: { id: "n" + i, parent: "m" + k, label: label, full: N[i].label, idx: i,
+            w: size.w, h: size.h },
             classes: N[i].status });
         });
       } else {
         var count = { async: 0, kept: 0 };
         members[k].forEach(function (i) { if (count[N[i].status] !== undefined) count[N[i].status] += 1; });
         var label = name + "\n" + members[k].length + " fn · " + count.async + " async · " + count.kept + " kept";
-        els.push({ group: "nodes", data: { id: "m" + k, label: label, kind: "module", k: k,
+        els.push({ group: "nodes", data: { id: "m" + k, label: label, full: name, kind: "module", k: k,
           w: Math.min(300, 16 + 6.2 * Math.max(name.length, 26)), h: 34 },
           classes: "module collapsed" + (count.kept ? " has-kept" : count.async ? " has-async" : "") });
       }
@@ -167,7 +168,8 @@
     N.forEach(function (n, i) {
       if (n.status === "api") {
         var size = sizeOf(n.label);
-        els.push({ group: "nodes", data: { id: "n" + i, label: n.label, idx: i, w: size.w, h: size.h }, classes: "api" });
+        els.push({ group: "nodes", data: { id: "n" + i, label: n.label, full: n.label, idx: i, w: size.w, h: size.h },
+          classes: "api" });
       }
     });
     var seen = new Set();
