@@ -199,10 +199,10 @@ class Chromium:
                 found.append(f"{entry.get('source')}: {entry.get('text')} {entry.get('url', '')}")
         return found
 
-    def screenshot(self, path: Path) -> None:
-        """A PNG of the whole page."""
+    def screenshot(self, path: Path, full_page: bool = True) -> None:
+        """A PNG of the whole page (or of what the window shows)."""
         data = self.call(
-            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page}
         )["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))

@@ -143,7 +143,7 @@
     return n.status === "api" || expanded.has(n.m) ? "n" + i : "m" + n.m;
   }
   function short(label) { var k = label.indexOf(":"); return k < 0 ? label : label.slice(k + 1); }
-  function sizeOf(label) { return { w: Math.min(260, 12 + 6.2 * label.length), h: 20 }; }
+  function sizeOf(label) { return { w: Math.min(300, 14 + 7 * label.length), h: 22 }; }
 
   function elements() {
     var els = [];
@@ -183,7 +183,7 @@
   }
 
   var style = [
-    { selector: "node", style: { label: "data(label)", "font-size": 10, "text-valign": "center", "text-halign": "center",
+    { selector: "node", style: { label: "data(label)", "font-size": 11, "text-valign": "center", "text-halign": "center",
       "background-color": "#b8c0c8", shape: "round-rectangle", width: "data(w)", height: "data(h)", color: "#1d2330",
       "text-wrap": "wrap", "text-max-width": "300px" } },
     { selector: "node.async", style: { "background-color": "#2a9d8f", color: "#fff" } },
@@ -197,7 +197,7 @@
     { selector: "node.has-async", style: { "border-color": "#2a9d8f", "border-width": 3 } },
     { selector: "edge", style: { width: 1, "line-color": "#b4bcc7", "target-arrow-color": "#b4bcc7",
       "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.8 } },
-    { selector: ".faded", style: { opacity: 0.2 } },
+    { selector: ".faded", style: { opacity: 0.3 } },
     { selector: "node.chain", style: { "border-width": 3, "border-color": "#1d2330", opacity: 1 } },
     { selector: "edge.chain", style: { width: 3, "line-color": "#1d2330", "target-arrow-color": "#1d2330",
       opacity: 1, "z-index": 9 } }
@@ -208,16 +208,60 @@
     minZoom: 0.05, maxZoom: 4, boxSelectionEnabled: false });
   var selected = null;
 
+  // A layered layout of our own, computed in one pass (thousands of nodes in milliseconds):
+  // each open module is a block of columns, callers on the left and the functions nearest
+  // their blocking call on the right (a function's column is its distance to that call;
+  // functions that reach none stand in the first column); blocks flow in rows; the
+  // blocking calls form a last column on the right. Cytoscape draws it ("preset").
+  var depthOf = N.map(function (n, i) { return n.status === "api" ? 0 : chainOf(i).length - 1; });
+  var COLUMN_GAP = 36, ROW = 30, HEADER = 30, GAP = 50;
+  function positions() {
+    var at = {}, blocks = [];
+    modules.forEach(function (_, k) {
+      if (!expanded.has(k)) { blocks.push({ k: k, w: 280, h: 44, open: false }); return; }
+      var columns = {};
+      members[k].forEach(function (i) { (columns[depthOf[i]] = columns[depthOf[i]] || []).push(i); });
+      var order = Object.keys(columns).map(Number).sort(function (a, b) {
+        return (a === 0 ? -1 : b === 0 ? 1 : b - a);
+      });
+      var widths = order.map(function (d) {
+        return Math.max.apply(null, columns[d].map(function (i) { return sizeOf(short(N[i].label)).w; }));
+      });
+      var rows = Math.max.apply(null, order.map(function (d) { return columns[d].length; }));
+      var w = widths.reduce(function (a, b) { return a + b + COLUMN_GAP; }, 0);
+      blocks.push({ k: k, w: w, h: HEADER + rows * ROW, open: true, order: order, columns: columns, widths: widths });
+    });
+    var area = blocks.reduce(function (a, b) { return a + (b.w + GAP) * (b.h + GAP); }, 0);
+    var rowWidth = Math.max(900, Math.sqrt(area) * 1.6);
+    var x = 0, y = 0, rowHeight = 0, right = 0;
+    blocks.forEach(function (b) {
+      if (x > 0 && x + b.w > rowWidth) { x = 0; y += rowHeight + GAP; rowHeight = 0; }
+      if (!b.open) {
+        at["m" + b.k] = { x: x + b.w / 2, y: y + b.h / 2 };
+      } else {
+        var cx = x;
+        b.order.forEach(function (d, c) {
+          b.columns[d].forEach(function (i, r) {
+            at["n" + i] = { x: cx + b.widths[c] / 2, y: y + HEADER + r * ROW + ROW / 2 };
+          });
+          cx += b.widths[c] + COLUMN_GAP;
+        });
+      }
+      x += b.w + GAP;
+      right = Math.max(right, x);
+      rowHeight = Math.max(rowHeight, b.h);
+    });
+    var apis = [];
+    N.forEach(function (n, i) { if (n.status === "api") apis.push(i); });
+    var step = Math.max(ROW * 1.5, (y + rowHeight) / Math.max(1, apis.length));
+    apis.forEach(function (i, r) { at["n" + i] = { x: right + 60, y: r * step + ROW }; });
+    return at;
+  }
   function layout() {
-    var visible = cy.nodes().length;
-    var options = visible > 1200
-      ? { name: "grid", avoidOverlap: true, condense: true }
-      : { name: "cose", animate: false, randomize: true, nodeDimensionsIncludeLabels: true,
-          numIter: visible > 300 ? 300 : 1000, idealEdgeLength: function () { return 60; },
-          nodeRepulsion: function () { return 9000; }, componentSpacing: 60, padding: 20 };
-    var run = cy.layout(options);
+    var at = positions();
+    var run = cy.layout({ name: "preset", fit: true, padding: 20,
+      positions: function (node) { return at[node.id()] || { x: 0, y: 0 }; } });
     run.one("layoutstop", function () {
-      cy.fit(undefined, 20);
       window.requestAnimationFrame(function () { document.body.setAttribute("data-ready", "1"); });
     });
     run.run();
