@@ -177,6 +177,18 @@ def test_baseline_shows_progress(app: Path, tmp_path: Path) -> None:
     assert embedded(page)["progress"] == progress
 
 
+def test_a_file_that_cannot_be_processed_is_shown_with_its_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    (tmp_path / "ok.py").write_text("import time\n\n\ndef g():\n    time.sleep(1)\n")
+    done = asyncify("report", ".", "-o", tmp_path / "out.html", cwd=tmp_path)
+    assert done.returncode == 2  # as every command: some file could not be processed
+    page = (tmp_path / "out.html").read_text(encoding="utf-8")
+    bad = page.split('data-path="bad.py"')[1].split("</details>")[0]
+    assert 'data-code="AFY001" data-line="1"' in bad and "<code>def f(:</code>" in bad
+    assert embedded(page)["summary"]["errors"] == 1
+    assert embedded(page)["migration"]["async"] == 1  # ok.py is still planned
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -370,3 +382,42 @@ def test_the_examples_report_has_no_console_errors(browser: Chromium, tmp_path: 
     assert browser.evaluate(
         "Number(document.querySelector('[data-figure=async] .value').dataset.value)"
     ) == data["migration"]["async"] == data["summary"]["async_functions"]
+
+
+def test_progress_and_find_in_chromium(browser: Chromium, app: Path, tmp_path: Path) -> None:
+    before = tmp_path / "before.json"
+    before.write_text(json.dumps(report_json(app)))
+    store = app / "app" / "store.py"  # the property becomes a method: 3 more functions async
+    store.write_text(store.read_text().replace("    @property\n", ""))
+    cli = app / "app" / "cli.py"
+    cli.write_text(cli.read_text().replace("return ledger.total", "return ledger.total()"))
+    page = tmp_path / "report.html"
+    report_html(app, page, "--baseline", str(before))
+    browser.open(page)
+    assert browser.errors() == []
+    assert browser.evaluate("document.getElementById('progress').hidden") is False
+    rows = browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#progress-table tr[data-figure]')]"
+        ".map(r => [r.dataset.figure, [...r.querySelectorAll('td')].slice(1)"
+        ".map(td => td.textContent)]))"
+    )
+    assert rows["coverage"] == ["54.5%", "81.8%"]  # 6 of 11, then 9 of 11
+    assert rows["async"] == ["6", "9"]
+    fixed = browser.evaluate(
+        "[...document.querySelectorAll('#progress-body table:nth-of-type(2) tr')].slice(1)"
+        ".map(r => [...r.querySelectorAll('td')].map(td => td.textContent))"
+    )
+    assert [row[0] for row in fixed] == ["AFY101", "AFY103"]
+    assert fixed[1][3:] == ["3", "fixed"]
+    # Find: a function by name, its chain shown
+    browser.evaluate(
+        "(() => { const f = document.getElementById('find'); f.value = 'app.store:save_all';"
+        " f.dispatchEvent(new Event('change')); })()"
+    )
+    browser.wait_for(
+        "document.getElementById('chain-panel').dataset.selected === 'app.store:save_all'"
+    )
+    assert chain_shown(browser) == [
+        "app.store:save_all", "app.store:save", "time.sleep @ app/store.py:5"
+    ]
+    assert browser.errors() == []

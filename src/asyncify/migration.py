@@ -68,6 +68,9 @@ def migration(graph: PlanGraph, findings: Sequence[Finding]) -> dict[str, Any]:
     }
 
 
+FIGURES = ("functions", "async", "reaching_blocking", "coverage", "coverage_percent")
+
+
 def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
     """Progress since ``then`` (a ``migration`` section of an earlier JSON report)."""
 
@@ -78,8 +81,8 @@ def compare(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
     current = {key(b): b for b in now.get("blockers", [])}
     gone = [(k, b) for k, b in earlier.items() if k not in current]
     return {
-        "then": {k: then.get(k) for k in ("functions", "async", "reaching_blocking", "coverage")},
-        "now": {k: now.get(k) for k in ("functions", "async", "reaching_blocking", "coverage")},
+        "then": {k: then.get(k) for k in FIGURES},
+        "now": {k: now.get(k) for k in FIGURES},
         "blockers": [
             {
                 "code": b["code"],

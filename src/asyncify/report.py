@@ -350,6 +350,8 @@ class Report:
         entries = []
         for entry in self.files:
             findings = by_path.get(entry.path, [])
+            if entry.error is not None:  # the file could not be processed: say why, there
+                findings = [entry.error, *findings]
             if not entry.changed and not findings:
                 continue
             encoding = _display_encoding(entry.original)

@@ -36,6 +36,7 @@
     ["coverage", mig.coverage, "coverage (async ÷ reaching)"],
     ["findings", sum.findings, "findings"]
   ];
+  if (sum.errors) figures.push(["errors", sum.errors, "files or paths that could not be processed"]);
   var box = document.getElementById("figures");
   figures.forEach(function (f) {
     var shown = f[0] === "coverage" ? mig.coverage_percent + "%" : String(f[1]);
@@ -100,10 +101,16 @@
     [["coverage", "coverage"], ["async", "become async"], ["reaching_blocking", "reach blocking I/O"],
      ["functions", "functions"]].forEach(function (f) {
       var then = p.then[f[0]], now = p.now[f[0]];
-      var show = function (x) { return x === null || x === undefined ? "–" : f[0] === "coverage" ? pct(x) : String(x); };
+      var percent = { then: p.then.coverage_percent, now: p.now.coverage_percent };
+      var show = function (x, when) {
+        if (x === null || x === undefined) return "–";
+        if (f[0] !== "coverage") return String(x);
+        return typeof percent[when] === "number" ? percent[when] + "%" : pct(x);
+      };
       var cls = then === null || then === undefined || now === then ? "" : now > then ? "up" : "down";
       t.appendChild(el("tr", { "data-figure": f[0] }, [el("td", { text: f[1] }),
-        el("td", { class: "num", text: show(then) }), el("td", { class: "num " + cls, text: show(now) })]));
+        el("td", { class: "num", text: show(then, "then") }),
+        el("td", { class: "num " + cls, text: show(now, "now") })]));
     });
     body.appendChild(t);
     if (p.blockers.length) {
