@@ -329,6 +329,10 @@ def test_the_report_in_chromium(browser: Chromium, app: Path, tmp_path: Path) ->
     browser.wait_for("document.getElementById('chain-panel').dataset.selected === 'app.net:size'")
     assert chain_shown(browser) == ["app.net:size", "app.net:head", "requests.head @ app/net.py:13"]
     assert "AFY101" in browser.evaluate("document.getElementById('chain-hint').textContent")
+    # a blocking call: the functions that make it
+    browser.click(*node_point(browser, "time.sleep"))
+    browser.wait_for("document.getElementById('chain-panel').dataset.selected === 'time.sleep'")
+    assert chain_shown(browser) == ["app.store:read_rows", "app.store:save"]
     # a click on the background clears it
     graph_box = browser.evaluate(
         "(() => { const b = document.getElementById('graph').getBoundingClientRect();"

@@ -291,17 +291,34 @@
   function highlight(i) {
     selected = i;
     cy.elements().removeClass("chain").addClass("faded");
-    var chain = chainOf(i), list = document.getElementById("chain");
+    var list = document.getElementById("chain");
     list.textContent = "";
-    chain.forEach(function (j, pos) {
+    function mark(j) {
       var node = cy.getElementById(rep(j));
       node.removeClass("faded").addClass("chain");
       node.ancestors().removeClass("faded");
-      if (pos > 0) cy.getElementById(rep(chain[pos - 1]) + ">" + rep(j)).removeClass("faded").addClass("chain");
-      var text = N[j].status === "api" ? N[chain[pos - 1]].at : N[j].label;
-      list.appendChild(el("li", { class: N[j].status, "data-node": "n" + j, text: text }));
-    });
-    var why = N[i].code ? "kept synchronous (" + N[i].code + ")" : chain.length > 1 ? "" : "reaches no blocking call";
+      return node;
+    }
+    var why;
+    if (N[i].status === "api") {  // a blocking call: the functions that make it
+      var callers = g.edges.filter(function (e) { return e[1] === i; }).map(function (e) { return e[0]; });
+      mark(i);
+      callers.forEach(function (j) {
+        mark(j);
+        cy.getElementById(rep(j) + ">" + rep(i)).removeClass("faded").addClass("chain");
+        list.appendChild(el("li", { class: N[j].status, "data-node": "n" + j, text: N[j].label }));
+      });
+      why = "a blocking call, made by " + callers.length + " function" + (callers.length === 1 ? "" : "s");
+    } else {
+      var chain = chainOf(i);
+      chain.forEach(function (j, pos) {
+        mark(j);
+        if (pos > 0) cy.getElementById(rep(chain[pos - 1]) + ">" + rep(j)).removeClass("faded").addClass("chain");
+        var text = N[j].status === "api" ? N[chain[pos - 1]].at : N[j].label;
+        list.appendChild(el("li", { class: N[j].status, "data-node": "n" + j, text: text }));
+      });
+      why = N[i].code ? "kept synchronous (" + N[i].code + ")" : chain.length > 1 ? "" : "reaches no blocking call";
+    }
     document.getElementById("chain-hint").textContent = N[i].label + (why ? ": " + why : "");
     document.getElementById("chain-panel").setAttribute("data-selected", N[i].label);
   }
