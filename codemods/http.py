@@ -40,6 +40,7 @@ from asyncify.codemod import (
     keyword_arg,
 )
 from asyncify.codemods import http_aiohttp as aio
+from asyncify.codemods import http_compat as compat
 from asyncify.codemods import http_session as hs
 from asyncify.codemods.blocking import in_thread
 from asyncify.findings import Code
@@ -55,6 +56,12 @@ ONE_SHOT = frozenset(f"requests.{m}" for m in (*METHODS, "request"))
 SESSION = "requests.Session"
 RESPONSE = "requests.Response"
 SESSION_CALLS = frozenset(f"{SESSION}.{m}" for m in (*METHODS, "request", "send"))
+# Arguments an AsyncClient method cannot take per request: such a call goes through
+# RequestsClient.requests_request (AFY243, http_compat.py), or where that cannot take it,
+# keeps its session on requests (AFY215) rather than becoming a call httpx rejects.
+CLIENT_ONLY_ARGUMENTS = frozenset({"verify", "cert", "proxies"})
+# Session-call keywords whose conversion depends on their value (a RequestsClient takes them).
+RUN_TIME_KEYWORDS = CLIENT_ONLY_ARGUMENTS | {"stream"}
 SESSION_CONSTRUCTORS = frozenset({SESSION, "requests.session"})
 NO_BODY_METHODS = frozenset({"get", "delete", "head", "options"})
 BODY_ARGS = frozenset({"data", "json", "files", "content"})
@@ -790,9 +797,10 @@ SYNC_SESSION = Code(
     doc="""
     A `requests.Session` is used both from code that becomes async and from code that must
     stay synchronous (a pinned function: a property, a callback, import-time code, ...), or
-    with arguments httpx takes only on the client (`verify=`, `cert=`, `proxies=`, a
-    `stream=` decided at run time, forwarded `**kwargs`), or a class subclasses
-    `requests.Session` (requests calls its methods itself). An `httpx.AsyncClient` cannot
+    with a setting no async client takes where it is made (`trust_env` set later, a
+    mounted adapter; `verify`, `cert`, `proxies` and per-request arguments convert through a
+    `RequestsClient`, AFY243), or a class subclasses `requests.Session` (requests calls its
+    methods itself). An `httpx.AsyncClient` cannot
     be used from synchronous code, so the session stays a requests session; and so that
     requests and httpx objects never meet, the whole program then keeps requests: its
     blocking calls in async code run in worker threads (AFY217).
@@ -909,7 +917,10 @@ class Http(Codemod):
             Api(name, returns=SESSION, blocking=False, anywhere=True)
             for name in sorted(SESSION_CONSTRUCTORS)
         ),
-        *(Api(name, returns=RESPONSE) for name in sorted(SESSION_CALLS)),
+        *(
+            Api(name, returns=RESPONSE, run_time_keywords=RUN_TIME_KEYWORDS)
+            for name in sorted(SESSION_CALLS)
+        ),
         Api(f"{SESSION}.close"),
         Api(f"{SESSION}.__enter__", returns=SESSION, blocking=False),
         Api(f"{RESPONSE}.__enter__", returns=RESPONSE, blocking=False),
@@ -975,6 +986,7 @@ class Http(Codemod):
         self.finish = False  # placeholders for _Finish to replace
         self.checks: set[int] = set()  # ids of raise_for_status conditionals we made
         self.one_shot = False
+        self.compat_used = False  # a RequestsClient was made: the module gets its classes
         self.hook = False  # a client was made: the module gets the text-encoding hook
         # Sessions (one decision per session object, _analyse_sessions).
         self.session_uses: dict[tuple[str, str, str], list[cst.CSTNode]] = {}
@@ -982,6 +994,13 @@ class Http(Codemod):
         self.defaults: dict[int, str] = {}  # `x or requests.Session()`: id(call) -> "x"
         self.bound_nodes: set[int] = set()  # `session.get` handed to a followed parameter
         self.folds: dict[int, hs.Folded] = {}  # id(constructor call) -> its settings fold
+        # Some session call in the program passes arguments decided at run time: every
+        # session this file converts becomes a RequestsClient (http_compat.py).
+        self.run_time = not self.aiohttp and SESSION in state.plan.run_time_types
+        self.compat_keys: set[tuple[str, str, str]] = set()  # sessions made RequestsClient
+        self.compat_constructors: set[int] = set()
+        self.handed_constructors: set[int] = set()  # made in sync code, handed on: converted
+        self.run_time_calls: set[int] = set()  # calls sent through requests_request()
         self.in_param = False
         self.session_params: set[int] = set()  # functions whose parameter got AFY216
         self.kept_calls: set[int] = set()  # ids of calls/with items on kept sessions
@@ -1147,8 +1166,12 @@ class Http(Codemod):
             leading_lines=leading,
         )
 
-    def _client(self, extra: Sequence[cst.Arg]) -> cst.Call:
+    def _client(self, extra: Sequence[cst.Arg] | None) -> cst.Call:
+        """A one-shot call's client; ``extra`` None: a RequestsClient (http_compat.py)."""
         self.hook = True
+        if extra is None:
+            self.compat_used = True
+            return cst.Call(func=cst.Name(compat.CLIENT_CLASS))
         if self.aiohttp:
             return self._session_constructor(extra)
         args = [
@@ -1218,7 +1241,12 @@ class Http(Codemod):
         # After the leading docstring and imports: LibCST adds `import httpx` before it.
         if self.hook:
             self.add_import("charset_normalizer")
-            updated_node = add_helpers(updated_node, [ENCODING_HOOK_SOURCE])
+            sources = [ENCODING_HOOK_SOURCE]
+            if self.compat_used:
+                for module in compat.IMPORTS:
+                    self.add_import(module)
+                sources += [compat.TRANSPORT_SOURCE, compat.CLIENT_SOURCE]
+            updated_node = add_helpers(updated_node, sources)
         if self.one_shot:
             line = f"{SSL_CONTEXT} = httpx.create_ssl_context()  # shared by the one-shot clients\n"
             body = list(updated_node.body)
@@ -1267,7 +1295,9 @@ class Http(Codemod):
             self._import_client(original_node.func)
             return updated_node.with_changes(func=dotted(AUTH_CLASSES[name]))
         if name in SESSION_CONSTRUCTORS:
-            if not self.state.plan.async_functions or id(original_node) in self.kept_constructors:
+            if id(original_node) in self.kept_constructors or not (
+                self.state.plan.async_functions or id(original_node) in self.handed_constructors
+            ):
                 return updated_node
             self._import_client(original_node.func)
             if id(original_node) in self.defaults and not self._session_param_reported():
@@ -1281,6 +1311,11 @@ class Http(Codemod):
                 for k, v in CLIENT_DEFAULTS
             ]
             settings = self.client_settings.get(id(original_node))
+            if id(original_node) in self.compat_constructors:
+                self.compat_used = True  # it has requests' defaults itself
+                args = settings.arguments() if settings is not None else []
+                func: cst.BaseExpression = cst.Name(compat.CLIENT_CLASS)
+                return updated_node.with_changes(func=func, args=_commas(args))
             if settings is not None:
                 args.extend(settings.arguments())
             return updated_node.with_changes(func=dotted("httpx.AsyncClient"), args=_commas(args))
@@ -1297,10 +1332,59 @@ class Http(Codemod):
         if name in ONE_SHOT or name in SESSION_CALLS or name == f"{SESSION}.close":
             if not self.should_convert(original_node) or id(original_node) in self.kept_calls:
                 return updated_node
+            if id(original_node) in self.run_time_calls:
+                return self._run_time_request(original_node, updated_node)
             if id(original_node) in self.stream_sites:
                 return self._stream_call(original_node, updated_node, name)
             return self._request(original_node, updated_node, name)
         return updated_node
+
+    def _run_time_request(
+        self, original: cst.Call, updated: cst.Call, method: str = "", client: str = ""
+    ) -> cst.BaseExpression:
+        """``session.get(url, verify=v, **kw)`` → ``await session.requests_request("GET", url,
+        verify=v, **kw)``: the arguments stay requests' (http_compat.py applies them). A
+        one-shot ``requests.get(url, **kw)`` is sent the same way by its own ``client``."""
+        func = updated.func
+        if client:
+            func = cst.Attribute(value=cst.Name(client), attr=cst.Name(method))
+        assert isinstance(func, cst.Attribute)
+        method = func.attr.value
+        positional = POSITIONAL.get(method, ())
+        space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        args: list[cst.Arg] = []
+        if method != "request":
+            args.append(cst.Arg(cst.SimpleString(f'"{method.upper()}"'), comma=space))
+        given: list[str] = []
+        follow = False
+        for i, arg in enumerate(updated.args):
+            if arg.keyword is None and not arg.star and method != "request" and 1 <= i:
+                if i - 1 < len(positional):
+                    arg = keyword_arg(positional[i - 1], arg.value).with_changes(comma=arg.comma)
+            if arg.keyword is not None:
+                follow = follow or arg.keyword.value == "allow_redirects"
+                if arg.keyword.value in RUN_TIME_KEYWORDS:
+                    given.append(f"`{arg.keyword.value}=`")
+            if arg.star == "**":
+                given.append(f"`**{cst.Module([]).code_for_node(arg.value)}`")
+            args.append(arg)
+        if method == "head" and not follow:  # requests' head() does not follow redirects
+            stars = [a for a in args if a.star == "**"]
+            extra = keyword_arg("allow_redirects", cst.Name("False"))
+            if stars:  # `**{"allow_redirects": False, **kwargs}`, as head() sets it
+                elements = [
+                    cst.DictElement(cst.SimpleString('"allow_redirects"'), cst.Name("False")),
+                    *(cst.StarredDictElement(a.value) for a in stars),
+                ]
+                extra = cst.Arg(cst.Dict(_commas_dict(elements)), star="**")
+                args = [a for a in args if a.star != "**"]
+            if args and args[-1].comma == cst.MaybeSentinel.DEFAULT:
+                args[-1] = args[-1].with_changes(comma=space)
+            args.append(extra)
+        self.converted.append(self._pos(original))
+        self.report(compat.RUN_TIME_REQUEST, original, ", ".join(dict.fromkeys(given)))
+        call = updated.with_changes(func=func.with_changes(attr=cst.Name(compat.METHOD)), args=args)
+        return cst.Await(expression=call)
 
     def _bound_request(self, method: cst.Attribute) -> cst.BaseExpression:
         """``session.get`` handed on as a value → ``functools.partial(client.request, "GET")``:
@@ -1378,6 +1462,18 @@ class Http(Codemod):
         ):
             self.report(ONE_SHOT_IN_LOOP, original, f"`{name}`")
             return updated
+        if (
+            one_shot
+            and not self.aiohttp
+            and _session_call_kept(original, one_shot=True)
+            and _run_time_form(original, method)
+        ):  # `requests.get(url, **kwargs)`: a RequestsClient of its own takes them
+            assert frame is not None
+            owner = frame.owner or frame
+            client = self._client_name(len(owner.clients))
+            owner.clients.append((client, None))
+            self._import_client(original.func)
+            return self._run_time_request(original, updated, method, client)
         args, client_args = self._arguments(original, updated, method, one_shot)
         if args is None:
             return updated
@@ -1420,7 +1516,6 @@ class Http(Codemod):
     def _pos(self, node: cst.CSTNode) -> tuple[int, int]:
         rng = self.state.positions.get(node)
         return (rng.start.line, rng.start.column) if rng else (0, 0)
-
     def _arguments(
         self, original: cst.Call, updated: cst.Call, method: str, one_shot: bool
     ) -> tuple[list[cst.Arg] | None, list[cst.Arg]]:
@@ -1941,11 +2036,16 @@ class Http(Codemod):
                 or func.attr.value in request_methods
                 or func.attr.value in unconvertible
             ):
+                kept = _session_call_kept(node)
+                if kept and self.run_time and _run_time_form(node, func.attr.value):
+                    # verify=/stream=flag/**kwargs: requests_request() takes them as they are
+                    kept = False
+                    self.run_time_calls.add(id(node))
                 converts = (
                     name in blocking
                     and asyncs.get(scope, False)
                     and not state.is_skipped(node)
-                    and not _session_call_kept(node)
+                    and not kept
                     and func.attr.value not in unconvertible
                 )
                 spelled = _spelled(func.value)
@@ -2041,6 +2141,7 @@ class Http(Codemod):
         # the plan's (value flow); it converts unless sync code anywhere uses a session.
         followed = SESSION not in self.state.plan.sync_types
         handed: set[tuple[str, str]] = set()  # (local, scope): `self.x = s`, a method's `return s`
+        project_calls = self.state.plan.project_calls
         for node in survey.nodes:
             scope = scopes.get(id(node), "")
             if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
@@ -2059,13 +2160,23 @@ class Http(Codemod):
             elif isinstance(node, cst.Return) and isinstance(node.value, cst.Name):
                 if "." in scope and ".<locals>." not in scope:
                     handed.add((node.value.value, scope))
-        for _call, key, scope in constructors:
+            elif isinstance(node, cst.Arg) and isinstance(node.value, cst.Name):
+                # `Client(session=s)`: handed to the program's own code (value flow)
+                call = parents.get(id(node))
+                if isinstance(call, cst.Call) and self.state.end(call.func) in project_calls:
+                    handed.add((node.value.value, scope))
+            elif isinstance(node, cst.Comparison):  # `a.session == s`: compared, not used
+                for side in (node.left, *(c.comparator for c in node.comparisons)):
+                    if isinstance(side, cst.Name):
+                        handed.add((side.value, scope))
+        for call, key, scope in constructors:
             if (
                 key[0] == "name"
                 and followed
                 and (key[1], key[2]) in handed
                 and key not in self.session_uses
             ):
+                self.handed_constructors.add(id(call))
                 continue
             if key[0] != "attr" and scope and not asyncs.get(scope, False):
                 bad.setdefault(key, []).append(scope)
@@ -2098,6 +2209,9 @@ class Http(Codemod):
                 ):
                     name = parent.targets[0].target.value
                     self.kept_responses.add((scopes.get(id(node), ""), name))
+        for call, key, _ in constructors:
+            if id(call) not in self.kept_constructors and key in self.compat_keys:
+                self.compat_constructors.add(id(call))
         if self.state.plan.async_functions:
             converted = [c for c in constructors if id(c[0]) not in self.kept_constructors]
             self._analyse_settings(survey, converted, key_of)
@@ -2119,17 +2233,52 @@ class Http(Codemod):
     ) -> dict[tuple[str, str, str], str]:
         """Sessions with a setting an httpx client has no attribute for (`verify`, `cert`,
         `proxies`, `mount(...)`) that cannot move into its constructor, or read back: the
-        client would raise AttributeError there, so the session stays requests."""
+        client would raise AttributeError there, so the session stays requests. A
+        RequestsClient has `verify`, `cert` and `proxies` attributes: a session whose only
+        such settings are those becomes one (`compat_keys`), as does every session when
+        some call passes them per request (`run_time`); its proxies and mounts are not
+        folded into the constructor (a mounted transport would bypass its own)."""
+        keys = {key for _, key, _ in constructors}
+        found_keys, wanted = self._settings_scan(survey, constructors, key_of, keys)
+        if not self.aiohttp:
+            self.compat_keys = keys if self.run_time else wanted
+            if self.compat_keys:
+                for call, key, _scope in constructors:
+                    if key in self.compat_keys and id(call) in self.folds:
+                        self.folds[id(call)].without_transports()
+                found_keys, _ = self._settings_scan(survey, constructors, key_of, keys)
+        return found_keys
+
+    def _settings_scan(
+        self,
+        survey: _Survey,
+        constructors: Sequence[tuple[cst.Call, tuple[str, str, str], str]],
+        key_of: Callable[[str, str], list[tuple[str, str, str]]],
+        keys: set[tuple[str, str, str]],
+    ) -> tuple[dict[tuple[str, str, str], str], set[tuple[str, str, str]]]:
+        """(sessions with a setting that cannot move and why, sessions whose only such
+        settings are attributes a RequestsClient has)."""
         moved: set[int] = set()
         for call, _key, _scope in constructors:
             found = _statements_after(call, survey.parents)
             if found is not None and id(call) not in self.defaults:
                 moved.update(id(m.statement) for m in self._folded(call, *found).statements)
-        keys = {key for _, key, _ in constructors}
         unmovable = hs.CONSTRUCTOR_ONLY | hs.NO_COUNTERPART | {"mount"}
         unreadable = hs.CONSTRUCTOR_ONLY - {"trust_env"} | hs.NO_COUNTERPART  # httpx reads it
         found_keys: dict[tuple[str, str, str], str] = {}
+        wanted: set[tuple[str, str, str]] = set()
+        blocked: set[tuple[str, str, str]] = set()
         written: set[int] = set()  # `s.proxies` in `s.proxies[k] = v` / `s.proxies.update()`
+
+        def found_for(key: tuple[str, str, str], attr: str, why: str) -> None:
+            if attr in compat.ATTRIBUTES and not self.aiohttp:
+                if key in self.compat_keys:
+                    return  # a RequestsClient attribute
+                wanted.add(key)
+            else:
+                blocked.add(key)
+            found_keys.setdefault(key, why)
+
         for node in survey.nodes:
             scope = survey.scopes.get(id(node), "")
             if isinstance(node, cst.SimpleStatementLine):
@@ -2143,13 +2292,13 @@ class Http(Codemod):
                 if setting is None or setting.attr not in unmovable or id(node) in moved:
                     continue
                 for key in set(key_of(scope, setting.receiver)) & keys:
-                    found_keys.setdefault(key, f"`.{setting.attr}` set where it cannot move")
+                    found_for(key, setting.attr, f"`.{setting.attr}` set where it cannot move")
             elif isinstance(node, cst.Attribute) and node.attr.value in unreadable:
                 if id(node) in written:
                     continue  # a setting: above
                 for key in set(key_of(scope, _spelled(node.value))) & keys:
-                    found_keys.setdefault(key, f"`.{node.attr.value}` read back")
-        return found_keys
+                    found_for(key, node.attr.value, f"`.{node.attr.value}` read back")
+        return found_keys, wanted - blocked
 
     def _analyse_settings(
         self,
@@ -2222,6 +2371,8 @@ class Http(Codemod):
             if attr == "timeout":
                 for key in read_keys:
                     timeout_reads.setdefault(key, node)
+            elif self._compat(read_keys) and attr in compat.ATTRIBUTES:
+                pass  # a RequestsClient attribute
             elif attr != "trust_env" or self.aiohttp:  # httpx can read trust_env back
                 detail = f"`.{attr}` read back: {self.library} has no such client attribute"
                 self.setting_reports.append((node, hs.CONSTRUCTOR_SETTING, detail))
@@ -2236,9 +2387,17 @@ class Http(Codemod):
             if OTHER in setting_keys and read is None and timeout_reads:
                 read = next(iter(timeout_reads.values()))
             reason = given.get(id(setting.statement))
+            if self._compat(setting_keys) and setting.attr in compat.ATTRIBUTES:
+                continue  # a RequestsClient attribute, set as on the session
             if setting_keys == {OTHER}:
                 reason = "the session is created elsewhere (set it where it is created)"
             self._report_setting(setting, read, reason)
+
+    def _compat(self, keys: set[Key]) -> bool:
+        """Every session these may be is a RequestsClient."""
+        return bool(keys) and all(
+            key in self.compat_keys or (key == OTHER and self.run_time) for key in keys
+        )
 
     def _report_setting(
         self, setting: hs.Setting, timeout_read: cst.Attribute | None, why: str | None
@@ -2675,7 +2834,16 @@ class _Statement:
         self.comprehensions = comprehensions
         self.reevaluated = reevaluated  # a `while` test runs again on each iteration
         self.owner = owner  # an `elif`: its clients open around the whole `if`
-        self.clients: list[tuple[str, list[cst.Arg]]] = []
+        self.clients: list[tuple[str, list[cst.Arg] | None]] = []
+
+
+def _commas_dict(elements: Sequence[cst.BaseDictElement]) -> list[cst.BaseDictElement]:
+    out = list(elements)
+    for i, element in enumerate(out[:-1]):
+        out[i] = element.with_changes(
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        )
+    return out
 
 
 def _commas(args: Sequence[cst.Arg]) -> list[cst.Arg]:
@@ -2781,24 +2949,31 @@ class _Finish(cst.CSTTransformer):
         return updated_node.with_changes(expression=self._bare(updated_node.expression))
 
 
+
 # -- whole-module and per-function analyses -------------------------------------------
-# Arguments an AsyncClient method cannot take per request: such a call keeps its session
-# on requests (AFY215) rather than becoming a call httpx rejects with TypeError.
-CLIENT_ONLY_ARGUMENTS = frozenset({"verify", "cert", "proxies"})
-
-
-def _session_call_kept(call: cst.Call) -> bool:
+def _session_call_kept(call: cst.Call, one_shot: bool = False) -> bool:
+    """A call httpx cannot take argument by argument (a one-shot call's own client takes
+    `verify=` and `cert=`)."""
     for arg in call.args:
         if arg.star == "**":
             return True  # forwarded **kwargs may hold anything (AFY214)
         keyword = arg.keyword.value if arg.keyword else ""
-        if keyword in CLIENT_ONLY_ARGUMENTS:
+        if keyword in CLIENT_ONLY_ARGUMENTS and not (one_shot and keyword != "proxies"):
             return True
         if keyword == "stream" and not (
             isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False")
         ):
             return True  # streamed or not is decided at run time
     return False
+
+
+def _run_time_form(call: cst.Call, method: str) -> bool:
+    """A session call ``requests_request()`` can take with its arguments as they are: a
+    verb or ``request`` (not ``send``), positional arguments after ``*args`` only in
+    ``request`` (whose positional order it has)."""
+    if method not in (*METHODS, "request"):
+        return False
+    return method == "request" or not any(arg.star == "*" for arg in call.args)
 
 
 def _local_to_sync_function(

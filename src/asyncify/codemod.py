@@ -54,6 +54,10 @@ class Api:
     # What the converted call calls instead, with the same arguments and looked up when
     # called (time.sleep → asyncio.sleep): a patch of this is then a patch of that.
     replaced_by: str = ""
+    # Keywords whose conversion depends on their value at run time (a codemod converts a
+    # call passing one of them, not as a literal, or `**kwargs`, differently): the plan
+    # says which types some call anywhere in the program makes so (`run_time_types`).
+    run_time_keywords: frozenset[str] = frozenset()
 
 
 class Codemod(cst.CSTTransformer):
@@ -227,12 +231,14 @@ def add_helpers(module: cst.Module, sources: Sequence[str]) -> cst.Module:
     last, as PEP 8 spaces top-level functions.
     """
     body = list(module.body)
-    defined = {stmt.name.value for stmt in body if isinstance(stmt, cst.FunctionDef)}
+    defined = {
+        stmt.name.value for stmt in body if isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
+    }
     blank = cst.EmptyLine()
     added: list[cst.SimpleStatementLine | cst.BaseCompoundStatement] = []
     for source in sources:
         stmt = cst.parse_statement(source.lstrip())
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in defined:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and stmt.name.value in defined:
             continue
         added.append(stmt.with_changes(leading_lines=[blank, blank]))
     if not added:

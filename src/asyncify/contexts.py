@@ -90,6 +90,17 @@ ASYNC_DECORATORS = {
         "contrib.auth.decorators.login_required",
     )
 }
+# Retry libraries whose decorators retry a coroutine function with asyncio.sleep between
+# tries (backoff's README "Asynchronous code"; tenacity's "Async and retry").
+ASYNC_DECORATORS.update(
+    {
+        "backoff.on_exception": "",
+        "backoff.on_predicate": "",
+        "backoff._decorator.on_exception": "",
+        "backoff._decorator.on_predicate": "",
+        "tenacity.retry": "",
+    }
+)
 # Functions that take a handler and await it if it is a coroutine function: the position
 # and the keyword of the handler among their arguments.
 VIEW_REGISTRARS: dict[str, tuple[int, str]] = {

@@ -110,6 +110,7 @@ class CallSite:
     starred: bool = False  # `f(*args)` / `f(**kwargs)`: any parameter may be passed
     # `await f()`, or handed to what runs a coroutine (`asyncio.run(f())`, `create_task`)
     awaited: bool = False
+    constants: tuple[str, ...] = ()  # keyword arguments given a literal (`stream=True`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1159,10 +1160,15 @@ class _Indexer:
                     site_context,
                     line in self.skip_lines,
                     self.arg_refs(node),
-                    tuple((k.arg, self.value_ref(k.value)) for k in node.keywords if k.arg),
+                    tuple((k.arg, self.arg_ref(k.value)) for k in node.keywords if k.arg),
                     any(isinstance(a, ast.Starred) for a in node.args)
                     or any(k.arg is None for k in node.keywords),
                     id(node) in self.awaited,
+                    tuple(
+                        k.arg
+                        for k in node.keywords
+                        if k.arg and isinstance(k.value, ast.Constant)
+                    ),
                 )
             )
         elif isinstance(func, ast.Attribute):
@@ -1301,8 +1307,15 @@ class _Indexer:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 break
-            refs.append(self.value_ref(arg))
+            refs.append(self.arg_ref(arg))
         return tuple(refs)
+
+    def arg_ref(self, node: ast.expr) -> Ref:
+        """An argument's value ref; a function passed by name is ``=f`` (the function)."""
+        ref, is_value = self.ref_of(node)
+        if ref and not is_value and isinstance(node, ast.Name):
+            return "=" + ref
+        return ref if ref and is_value else ""
 
     def bound_method(self, node: ast.expr) -> Ref:
         """``self.m`` inside a method: the ref of method ``m`` of this class (the plan finds
@@ -1426,13 +1439,20 @@ def _returned(refs: set[Ref | None]) -> Ref:
     if not values:
         return NONE
     if None in values:
-        return ""
+        # also something unknown (a list display, a library's object): `{?|C()}`, which
+        # the plan takes for maybe a C (one of the program's objects, or something else)
+        values = (values - {None}) | {UNKNOWN}
+        if values == {UNKNOWN}:
+            return ""
     result: Ref | None = None
     for ref in sorted(v for v in values if v is not None):
         result = ref if result is None else _union(result, ref)
         if result is None:
             return ""
     return result or ""
+
+
+UNKNOWN = "?"  # in a union ref: a value nothing is known of
 
 
 def _union(a: Ref | None, b: Ref | None) -> Ref | None:

@@ -674,6 +674,9 @@ class ModulePlan:
     renames: Mapping[str, str] = field(default_factory=dict)  # qualname -> new name (protocols)
     sync_renames: frozenset[str] = frozenset()  # renamed but stay `def` (__aiter__ returning self)
     async_blocks: frozenset[Pos] = frozenset()  # with items / iterables needing async with/for
+    # Iterables that may be a project object whose iteration became async, or something
+    # else (a list): `async for x in _aiter_adaptive(v)` (AFY113).
+    adaptive_blocks: frozenset[Pos] = frozenset()
     context_managers: frozenset[str] = frozenset()  # @contextmanager -> @asynccontextmanager
     # Functions returning a function that became async: `-> Callable[..., T]` gets
     # `Awaitable[T]`.
@@ -712,6 +715,13 @@ class ModulePlan:
     # Bound request methods handed to a parameter that is only called (`self._call(
     # self.session.get, url)`): start (line, col) of the argument -> the method's name.
     bound_methods: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    # Types (`requests.Session`) some call of which, anywhere in the program, passes one of
+    # its API's `run_time_keywords` not as a literal, or `**kwargs`: every object of such
+    # a type the rewrite makes must take those arguments at run time.
+    run_time_types: frozenset[str] = frozenset()
+    # Calls (callee end) of the program's own functions and classes: what is passed to
+    # them is followed by the value flow (a session handed to one is not lost).
+    project_calls: frozenset[Pos] = frozenset()
 
     @property
     def changes_anything(self) -> bool:
@@ -828,6 +838,8 @@ class _Resolver:
         # Calls of a parameter's value (`method(url)`), and value refs handed on anywhere.
         self.param_calls: dict[str, list[CallSite]] = {}
         self.escaping: set[str] = set()
+        self.escape_counts: dict[str, int] = {}
+        self._handed: dict[str, list[str]] | None = None
         for mod in modules.values():
             for sites in mod.calls.values():
                 for site in sites:
@@ -835,6 +847,8 @@ class _Resolver:
                         self.param_calls.setdefault(site.callee, []).append(site)
             for escapes in mod.escapes.values():
                 self.escaping.update(ref for ref, _, _ in escapes)
+                for ref, _, _ in escapes:
+                    self.escape_counts[ref] = self.escape_counts.get(ref, 0) + 1
         self.children: dict[str, set[str]] = {}
         for cls in self.classes.values():
             for base in cls.bases:
@@ -879,6 +893,7 @@ class _Resolver:
     def reset(self, callers: dict[str, list[CallSite]]) -> None:
         """Start a new resolution pass that knows the call sites of every function."""
         self.callers = callers
+        self._handed = None
         self._value = {}
         self._callee = {}
         self.dynamic = {}
@@ -1057,7 +1072,7 @@ class _Resolver:
         fn_name, _, param = ref.rpartition("@")
         fn = self.functions.get(fn_name)
         sites = self.callers.get(fn_name, [])
-        if fn is None or param not in fn.params or not sites or ref in self.escaping:
+        if fn is None or param not in fn.params or not sites or not self.stays_inside(ref):
             return frozenset(), False
         found: set[str] = set()
         complete = True
@@ -1074,21 +1089,30 @@ class _Resolver:
             complete = complete and whole
         return frozenset(found), complete and bool(found)
 
-    def bound_api(self, ref: str) -> tuple[str, frozenset[str]]:
+    def bound_api(self, ref: str, depth: int = 0) -> tuple[str, frozenset[str]]:
         """``method(url)`` where every call of the function passes for parameter ``method``
         a bound request method of one converted library object (`self._call(self.session.get,
-        url)`), and the function only calls it, with the URL alone as positional argument:
-        the API it calls and the methods (verbs) it may be; ("", {}) otherwise."""
+        url)`), or a parameter of its own that is such (`self._send(method, url)` in
+        `_call(self, method, url)`), and the function only calls it, with the URL alone as
+        positional argument (and `**kwargs` where the API takes them at run time), or hands
+        it on to such a function: the API it calls and the methods (verbs) it may be;
+        ("", {}) otherwise."""
         fn_name, _, param = ref.rpartition("@")
         fn = self.functions.get(fn_name)
         sites = self.callers.get(fn_name, [])
-        if fn is None or param not in fn.params or not sites or ref in self.escaping:
+        if fn is None or param not in fn.params or not sites or depth > 5:
             return "", frozenset()
-        if any(len(c.args) > 1 or c.starred for c in self.param_calls.get(ref, ())):
+        if not self._only_called(ref, depth):
             return "", frozenset()
         apis: set[str] = set()
         for site in sites:
             arg = self.argument(fn, param, site)
+            if arg and "@" in arg.rpartition(".")[2]:  # the caller's parameter, handed on
+                api, verbs = self.bound_api(arg, depth + 1)
+                if not api:
+                    return "", frozenset()
+                apis.update(f"{api.rpartition('.')[0]}.{verb}" for verb in verbs)
+                continue
             base, member = _split_member(arg or "")
             if base is None:
                 return "", frozenset()
@@ -1102,7 +1126,59 @@ class _Resolver:
         # One receiver type; HEAD (no redirects in requests) only alone.
         if len(receivers) != 1 or ("head" in verbs and len(verbs) > 1):
             return "", frozenset()
+        if any(c.starred for c in self.param_calls.get(ref, ())) and not all(
+            self.tables.apis[a].run_time_keywords for a in apis
+        ):
+            return "", frozenset()
         return min(apis), verbs
+
+    def _only_called(self, ref: str, depth: int) -> bool:
+        """A parameter whose value is only called with one positional argument (`**kwargs`
+        checked by the caller), or handed on to a parameter of the program's own function
+        that is only called so (`self._send(method, url)`)."""
+        if any(len(c.args) > 1 for c in self.param_calls.get(ref, ())):
+            return False
+        if ref not in self.escaping:
+            return True
+        handed = self.handed_on().get(ref)
+        if handed is None or depth > 5:
+            return False
+        return all(self._only_called(target, depth + 1) for target in handed)
+
+    def stays_inside(self, ref: str, depth: int = 0) -> bool:
+        """A parameter's value escapes nowhere, or only to parameters of the program's own
+        functions where it escapes nowhere (followed there)."""
+        if ref not in self.escaping:
+            return True
+        handed = self.handed_on().get(ref)
+        if handed is None or depth > 5:
+            return False
+        return all(self.stays_inside(target, depth + 1) for target in handed)
+
+    def handed_on(self) -> dict[str, list[str]]:
+        """Parameter refs -> the parameters of the program's own functions they are passed
+        to, for those passed only so (each place they escape is such an argument)."""
+        if self._handed is not None:
+            return self._handed
+        passed: dict[str, list[str]] = {}
+        for name, sites in self.callers.items():
+            fn = self.functions.get(name)
+            if fn is None:
+                continue
+            skip = 1 if fn.kind in ("method", "classmethod") else 0
+            for site in sites:
+                for i, arg in enumerate(site.args):
+                    if "@" in arg.rpartition(".")[2] and i + skip < len(fn.params):
+                        passed.setdefault(arg, []).append(f"{name}@{fn.params[i + skip]}")
+                for key, arg in site.kwargs:
+                    if "@" in arg.rpartition(".")[2] and key in fn.params:
+                        passed.setdefault(arg, []).append(f"{name}@{key}")
+        self._handed = {
+            ref: targets
+            for ref, targets in passed.items()
+            if len(targets) == self.escape_counts.get(ref, 0)
+        }
+        return self._handed
 
     def in_subclasses(self, cls: str, name: str) -> str:
         """``self.m()`` in a mixin that does not define m: the classes that mix it in do
@@ -1130,6 +1206,10 @@ class _Resolver:
         if ref.startswith("=") and not _VALUE_MARKS.search(ref[1:]):
             name = self.callee(ref[1:])
             return (frozenset({name}), True) if name in self.functions else (frozenset(), False)
+        if not _VALUE_MARKS.search(ref) and "#" not in ref:  # `run(job)`: a function's name
+            name = self.callee(ref)
+            if name in self.functions and not _is_property(self.functions[name]):
+                return frozenset({name}), True
         if ref.endswith("()"):
             fn = self.functions.get(self.callee(ref[:-2]))
             if fn is None or not fn.returns_value:
@@ -1430,7 +1510,7 @@ def _arguments_for(
                 continue
             arg = r.argument(callee, param, site) or ""
             for ref in mod.refs.get(owner, ()) if arg else ():
-                if ref.target in (arg, arg.replace("#", ".")):
+                if ref.target in (arg, arg.replace("#", "."), arg.removeprefix("=")):
                     yield mod, ref, arg
 
 
@@ -1607,14 +1687,14 @@ def build_plan(
                     callees.setdefault(owner, set()).add(target)
 
     # `with x` / `for y in x` where x's class has __enter__/__iter__: implicit calls.
-    blocks: list[tuple[ModuleIndex, str, BlockSite, list[str]]] = []
+    blocks: list[tuple[ModuleIndex, str, BlockSite, list[str], bool]] = []
     for mod in indexes:
         for owner, block_sites in mod.blocks.items():
             for block in block_sites:
-                targets = _protocol_targets(r, block)
+                targets, maybe = _protocol_targets(r, block)
                 if not targets:
                     continue
-                blocks.append((mod, owner, block, targets))
+                blocks.append((mod, owner, block, targets, maybe))
                 ctx = block.context if block.context.startswith("sync:") else "await"
                 if block.context == "main":
                     ctx = "sync:`with`/`for` at module level"
@@ -1730,6 +1810,8 @@ def build_plan(
             for value_ref, line, col in escapes:
                 if value_ref.startswith(GETATTR) and value_ref.endswith("^*"):
                     continue  # `d[k] = getattr(obj, name)`: most likely a data attribute
+                if value_ref in r.handed_on() and r.stays_inside(value_ref):
+                    continue  # a parameter handed on to one of ours, followed there
                 for name in r.held(value_ref)[0]:
                     if not functions[name].is_async:
                         pins.setdefault(name, Pin("value", "used as a value", mod.path, line, col))
@@ -2063,6 +2145,20 @@ def build_plan(
         for api_type in (name.rpartition(".")[0], tables.apis[name].returns)
         if api_type in tables.types
     )
+    run_time_types = frozenset(
+        name.rpartition(".")[0]
+        for _mod, _owner, site, name in resolved
+        if name in tables.apis
+        and (keywords := tables.apis[name].run_time_keywords)
+        and (
+            site.starred
+            or any(key in keywords and key not in site.constants for key, _ in site.kwargs)
+        )
+    )
+    project_calls: dict[str, set[Pos]] = {}
+    for mod, _owner, site, name in resolved:
+        if name in functions or name in r.classes:
+            project_calls.setdefault(mod.module, set()).add(site.pos)
     types: dict[str, dict[Pos, str]] = {}
     for mod in indexes:
         for vsite in mod.values:
@@ -2101,8 +2197,13 @@ def build_plan(
         if owner in functions and functions[owner].is_async and name in tables.apis
     }
     async_blocks: dict[str, set[Pos]] = {}
-    for mod, owner, block, targets in blocks:
-        if owner in hop and all(t in hop for t in targets):
+    adaptive_blocks: dict[str, set[Pos]] = {}
+    for mod, owner, block, targets, maybe in blocks:
+        if owner in hop and maybe and any(t in hop for t in targets):
+            adaptive_blocks.setdefault(mod.module, set()).add(block.pos)
+            detail = "iterated with `async for` over `_aiter_adaptive(...)`: maybe your object"
+            findings.append(ADAPTIVE_AWAIT.at(mod.path, block.line, block.col, detail))
+        elif owner in hop and all(t in hop for t in targets):
             async_blocks.setdefault(mod.module, set()).add(block.pos)
     for mod in indexes:
         mine = {fn.qualname for fn in mod.functions if fn.name in hop}
@@ -2137,6 +2238,7 @@ def build_plan(
             renames=renames,
             sync_renames=frozenset(sync_renames),
             async_blocks=frozenset(async_blocks.get(mod.module, ())),
+            adaptive_blocks=frozenset(adaptive_blocks.get(mod.module, ())),
             factories=module_factories,
             pytest_tests=frozenset(tests.pytest_tests),
             async_fixtures=frozenset(tests.fixtures),
@@ -2158,6 +2260,8 @@ def build_plan(
             names=names.get(mod.module, {}),
             types=types.get(mod.module, {}),
             sync_types=sync_types,
+            run_time_types=run_time_types,
+            project_calls=frozenset(project_calls.get(mod.module, ())),
             bound_methods=bound_methods.get(mod.module, {}),
             findings=tuple(sorted(findings_by_path.get(mod.path, []))),
             sync_wrappers={
@@ -2747,18 +2851,22 @@ PLAIN_BASES = frozenset(
 )
 
 
-def _protocol_targets(r: _Resolver, block: BlockSite) -> list[str]:
-    """The protocol methods a `with`/`for` over this value calls implicitly."""
+def _protocol_targets(r: _Resolver, block: BlockSite) -> tuple[list[str], bool]:
+    """The protocol methods a `with`/`for` over this value calls implicitly, and whether
+    the value may be something else too (an iterable that is maybe a project object)."""
     if block.kind == "with" and block.ref.endswith("()"):
         cm = r.functions.get(r.callee(block.ref[:-2]))
         if cm is not None and CONTEXT_MANAGER in cm.decorators:
-            return [cm.name]
+            return [cm.name], False
     typ = r.value(block.ref)
-    if typ not in r.classes:
-        return []
     names = ("__enter__", "__exit__") if block.kind == "with" else ("__iter__", "__next__")
+    if typ.startswith(MAYBE) and block.kind != "with":
+        found = [r.method(cls, n) for cls in typ[len(MAYBE) :].split("|") for n in names]
+        return list(dict.fromkeys(f for f in found if f and f in r.functions)), True
+    if typ not in r.classes:
+        return [], False
     found = [r.method(typ, n) for n in names]
-    return [f for f in found if f and f in r.functions]
+    return [f for f in found if f and f in r.functions], False
 
 
 def _replace_maps(plan: ModulePlan, maps: Mapping[Pos, str]) -> ModulePlan:

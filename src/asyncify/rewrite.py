@@ -205,6 +205,7 @@ class Propagate(Codemod):
         self.needs_runner = False
         self.needs_next = False  # the module gets _next_or_stop (NEXT_SOURCE)
         self.needs_adaptive = False  # the module gets _await_if_awaitable (ADAPTIVE_SOURCE)
+        self.needs_aiter = False  # the module gets _aiter_adaptive (AITER_SOURCE)
         # Per function: for each enclosing `try` of it, whether it catches StopIteration.
         self.catches_stop: list[list[bool]] = [[]]
 
@@ -252,6 +253,8 @@ class Propagate(Codemod):
             helpers.append(NEXT_SOURCE)
         if self.needs_adaptive:
             helpers.append(ADAPTIVE_SOURCE)
+        if self.needs_aiter:
+            helpers.append(AITER_SOURCE)
         return add_helpers(updated_node, helpers) if helpers else updated_node
 
     def leave_ImportFrom(
@@ -593,7 +596,19 @@ class Propagate(Codemod):
 
     def _async_block(self, expr: cst.BaseExpression) -> bool:
         pos = self.state.end(expr)
-        return pos is not None and pos in self.state.plan.async_blocks
+        plan = self.state.plan
+        return pos is not None and (pos in plan.async_blocks or pos in plan.adaptive_blocks)
+
+    def _iterable(
+        self, original: cst.BaseExpression, updated: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        """An iterable of an `async for`: wrapped in `_aiter_adaptive(...)` where it may
+        be a project object whose iteration became async or something else (AFY113)."""
+        pos = self.state.end(original)
+        if pos is None or pos not in self.state.plan.adaptive_blocks:
+            return updated
+        self.needs_aiter = True
+        return cst.Call(func=cst.Name(AITER_HELPER), args=[cst.Arg(updated)])
 
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
         if any(self._async_block(item.item) for item in original_node.items):
@@ -686,7 +701,9 @@ class Propagate(Codemod):
         if self._async_block(arg) and consumer in FULL_CONSUMERS:
             self._mark_async()
             comp_for = cst.CompFor(
-                target=item, iter=updated.args[0].value, asynchronous=cst.Asynchronous()
+                target=item,
+                iter=self._iterable(arg, updated.args[0].value),
+                asynchronous=cst.Asynchronous(),
             )
             return _collect(consumer, item, comp_for, updated)
         if not isinstance(arg, cst.Call):
@@ -719,7 +736,10 @@ class Propagate(Codemod):
         self, original_node: cst.For, updated_node: cst.For
     ) -> cst.For | cst.With:
         if self._async_block(original_node.iter):
-            return updated_node.with_changes(asynchronous=cst.Asynchronous())
+            return updated_node.with_changes(
+                asynchronous=cst.Asynchronous(),
+                iter=self._iterable(original_node.iter, updated_node.iter),
+            )
         if isinstance(original_node.iter, cst.Call):
             site = self._site(original_node.iter)
             if site is not None and site.closing:
@@ -798,7 +818,7 @@ class Propagate(Codemod):
         yield_line = cst.SimpleStatementLine([cst.Expr(cst.Yield(value=item))])
         return cst.For(
             target=item,
-            iter=new_source,
+            iter=self._iterable(source, new_source),
             body=cst.IndentedBlock(body=[yield_line], header=updated_node.trailing_whitespace),
             asynchronous=cst.Asynchronous() if asynchronous else None,
             leading_lines=updated_node.leading_lines,
@@ -807,7 +827,10 @@ class Propagate(Codemod):
     def leave_CompFor(self, original_node: cst.CompFor, updated_node: cst.CompFor) -> cst.CompFor:
         if self._async_block(original_node.iter):
             self._mark_async()
-            return updated_node.with_changes(asynchronous=cst.Asynchronous())
+            return updated_node.with_changes(
+                asynchronous=cst.Asynchronous(),
+                iter=self._iterable(original_node.iter, updated_node.iter),
+            )
         if isinstance(original_node.iter, cst.Call):
             site = self._site(original_node.iter)
             if site is not None and site.generator:
@@ -1049,6 +1072,19 @@ def {NEXT_HELPER}(iterator):
         raise StopAsyncIteration from None
 """
 
+
+AITER_HELPER = "_aiter_adaptive"
+AITER_SOURCE = f"""
+async def {AITER_HELPER}(iterable):
+    # An iterable that may be one of the program's objects whose iteration became async,
+    # or something else (added by asyncify, AFY113): iterate it the way it iterates.
+    if hasattr(iterable, "__aiter__"):
+        async for item in iterable:
+            yield item
+    else:
+        for item in iterable:
+            yield item
+"""
 
 ADAPTIVE_SOURCE = f"""
 async def {ADAPTIVE_HELPER}(value):

@@ -205,3 +205,13 @@ def test_an_unresolvable_project_import_keeps_its_functions_sync(tmp_path: Path)
     assert both.before.stdout == "sunny in x\n"
     assert "AFY112" in both.convert_output
     assert "async def" not in both.converted["a/helpers.py"]
+
+
+def test_adaptive_iteration_behaves_the_same(tmp_path: Path) -> None:
+    """A value that is a project iterator (now async) or a list: `_aiter_adaptive`."""
+    fixture = Path(__file__).parents[1] / "fixtures" / "propagation" / "adaptive_iteration.py"
+    source = fixture.read_text().partition("\n# output\n")[0]
+    both = run_both(tmp_path, {"main.py": source})
+    assert "async for x in _aiter_adaptive(found)" in both.converted["main.py"]
+    assert "[10, 20]" in both.before.stdout, both.before.stderr
+    both.assert_same()

@@ -302,3 +302,57 @@ def test_retry_decorator_around_requests(tmp_path: Path, http_server: str) -> No
     converted = both.converted["main.py"]
     assert "async def path_of(urls):" in converted and "await asyncio.sleep(delay)" in converted
     assert "import requests" in converted  # the synchronous branch keeps requests' errors
+
+
+RETRY_LIBRARIES = '''\
+import time
+
+import backoff
+from tenacity import retry, stop_after_attempt
+
+CALLS = []
+
+
+@backoff.on_exception(backoff.constant, ValueError, max_tries=3, interval=0)
+def flaky():
+    CALLS.append(1)
+    time.sleep(0)
+    if len(CALLS) < 3:
+        raise ValueError("again")
+    return len(CALLS)
+
+
+@backoff.on_predicate(backoff.constant, predicate=lambda r: r < 2, max_tries=5, interval=0)
+def poll(state=[0]):
+    time.sleep(0)
+    state[0] += 1
+    return state[0]
+
+
+@retry(stop=stop_after_attempt(3))
+def tries(box=[0]):
+    time.sleep(0)
+    box[0] += 1
+    if box[0] < 2:
+        raise KeyError("x")
+    return box[0]
+
+
+def main():
+    print(flaky(), poll(), tries())
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_retry_library_decorators_retry_coroutines(tmp_path: Path) -> None:
+    """backoff's and tenacity's decorators retry a coroutine function (with asyncio.sleep):
+    the functions under them become async, retried as before."""
+    both = run_both(tmp_path, {"main.py": RETRY_LIBRARIES})
+    converted = both.converted["main.py"]
+    for name in ("flaky", "poll", "tries"):
+        assert f"async def {name}(" in converted, converted
+    assert both.before.stdout == "3 2 2\n", both.before.stderr
+    both.assert_same()
