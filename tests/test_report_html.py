@@ -430,3 +430,29 @@ def test_progress_and_find_in_chromium(browser: Chromium, app: Path, tmp_path: P
         "app.store:save_all", "app.store:save", "time.sleep @ app/store.py:5"
     ]
     assert browser.errors() == []
+
+
+PROJECTS = sorted(
+    p / "before" for p in (ROOT / "tests" / "fixtures" / "projects").iterdir()
+    if (p / "before").is_dir()
+)
+
+
+@pytest.mark.parametrize("before", PROJECTS, ids=[p.parent.name for p in PROJECTS])
+def test_the_fixture_projects_reports_in_chromium(
+    browser: Chromium, before: Path, tmp_path: Path
+) -> None:
+    """Every fixture project's page loads cleanly and shows its JSON report's figures."""
+    project = Path(shutil.copytree(before, tmp_path / "project"))
+    page = tmp_path / "report.html"
+    report_html(project, page)
+    migration = report_json(project)["migration"]
+    browser.open(page)
+    assert browser.errors() == []
+    figures = browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('[data-figure]')].map("
+        "f => [f.dataset.figure, Number(f.querySelector('.value').dataset.value)]))"
+    )
+    for key in ("functions", "reaching_blocking", "async", "kept_sync", "coverage"):
+        assert figures[key] == migration[key], key
+    assert migration["async"] > 0  # each of them converts something
