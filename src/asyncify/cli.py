@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import signal
 import sys
@@ -71,7 +72,22 @@ Exclude = Annotated[
         show_default=False,
     ),
 ]
-OutputFormat = Annotated[Format, typer.Option("--format", help="Output format.")]
+OutputFormat = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        help="Output format (html: the migration report page; dot, mermaid: `plan` only).",
+    ),
+]
+Baseline = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline",
+        metavar="FILE",
+        help="An earlier `asyncify report --format json` output: show progress since then.",
+        show_default=False,
+    ),
+]
 Jobs = Annotated[
     int | None,
     typer.Option(
@@ -286,6 +302,30 @@ def plan(
     _execute(Command.PLAN, **locals())
 
 
+@app.command()
+def report(
+    paths: Paths,
+    select: Select = None,
+    ignore: Ignore = None,
+    exclude: Exclude = None,
+    format: OutputFormat = Format.HTML,
+    jobs: Jobs = None,
+    config: ConfigFile = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    todo_comments: TodoComments = None,
+    output: OutputFile = None,
+    exit_zero: ExitZero = False,
+    to_thread: ToThread = None,
+    keep_sync_api: KeepSyncApi = None,
+    http_client: HttpClient = None,
+    baseline: Baseline = None,
+) -> None:
+    """The migration report: one HTML page (or --format json) with the summary, the
+    blockers by weight, the call graph and the diffs; write nothing."""
+    _execute(Command.REPORT, **locals())
+
+
 @app.command("list")
 def list_() -> None:
     """List the codemods and the diagnostic codes, one line each."""
@@ -333,10 +373,16 @@ def _execute(
     http_client: HttpClientChoice | None,
     blocking: bool = False,
     interactive: bool = False,
+    baseline: Path | None = None,
 ) -> None:
     try:
         if interactive and (command is not Command.RUN or format is not Format.TEXT):
             raise UsageError("--interactive works with `run` and --format text only")
+        if format in (Format.DOT, Format.MERMAID) and command is not Command.PLAN:
+            raise UsageError(f"--format {format.value} works with `plan` only")
+        if command is Command.REPORT and format not in (Format.HTML, Format.JSON):
+            raise UsageError("`report` writes --format html (default) or json")
+        earlier = _load_baseline(baseline) if baseline is not None else None
         settings = load_config(paths, config)
         options = merge(
             settings,
@@ -400,7 +446,8 @@ def _execute(
             bar.close()
     _check_output(output, [outcome.file.path for outcome in result.files])
     color = format is Format.TEXT and not no_color and output is None and sys.stdout.isatty()
-    report = Report(command, format, quiet=quiet, color=color, plan=result.plan)
+    report = Report(command, format, quiet=quiet, color=color, plan=result.plan, baseline=earlier)
+    report.title = "asyncify migration report: " + " ".join(str(p) for p in paths)
     for problem in problems:
         report.add_error(problem)
     # Files call into each other: an interrupt while writing would leave callers awaiting
@@ -515,6 +562,22 @@ def _signals_deferred() -> Iterator[Callable[[], bool]]:
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM unwinds like Ctrl-C, so worker processes are shut down, not orphaned."""
     raise SystemExit(128 + signum)
+
+
+def _load_baseline(path: Path) -> dict[str, Any]:
+    """``--baseline``: an earlier ``asyncify report --format json`` document."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"cannot read --baseline {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise UsageError(f"--baseline {path} is not JSON: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("migration"), dict):
+        raise UsageError(
+            f"--baseline {path} is not an `asyncify report --format json` document "
+            "(it has no `migration` section)"
+        )
+    return data
 
 
 def _check_codemods(options: Options) -> None:

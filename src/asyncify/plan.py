@@ -45,6 +45,7 @@ from asyncify.index import (
     Pos,
     split_union,
 )
+from asyncify.plangraph import Blame, GraphNode, PlanGraph, blame_kept, merge_graphs
 from asyncify.syncapi import SyncApi, Wrapper, plan_sync_api
 
 LAMBDA = Code(
@@ -746,6 +747,7 @@ class AsyncPlan:
     # Calls of an `async def` function (not a generator) that are neither awaited nor run
     # as coroutines: (path, line, col, callee, callee's path). Verification reads them.
     unawaited: tuple[tuple[str, int, int, str, str], ...] = ()
+    graph: PlanGraph = field(default_factory=PlanGraph)  # the HTML report's call graph
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)
@@ -2304,6 +2306,45 @@ def build_plan(
         plan_findings=tuple(sorted(findings)),
         labels={fn.name: f"{mod.module}:{fn.qualname}" for mod in indexes for fn in mod.functions},
         by_path={m.path: m for m in module_plans.values()},
+        graph=_graph(indexes, callees, seeds, hop, wanted, pinned),
+    )
+
+
+def _graph(
+    indexes: Sequence[ModuleIndex],
+    callees: Mapping[str, set[str]],
+    seeds: Mapping[str, tuple[str, str, int, bool]],
+    hop: Mapping[str, str],
+    wanted: Mapping[str, str],
+    pinned: Mapping[str, Pin],
+) -> PlanGraph:
+    """The plan's call graph, for the HTML report and `plan --format dot|mermaid`."""
+    nodes = {
+        fn.name: GraphNode(
+            f"{mod.module}:{fn.qualname}", mod.module, mod.path, fn.line, fn.is_async
+        )
+        for mod in indexes
+        for fn in mod.functions
+    }
+    reaching = hop.keys() | wanted.keys()
+    blames = {
+        name: Blame(
+            _REASON_CODES[pin.kind].code if pin.kind in _REASON_CODES else pin.kind,
+            pin.path,
+            pin.line,
+            pin.col,
+            pin.detail,
+        )
+        for name, pin in pinned.items()
+        if name in wanted
+    }
+    return PlanGraph(
+        nodes=nodes,
+        calls={k: tuple(sorted(v & nodes.keys())) for k, v in callees.items() if k in nodes},
+        blocking={f: f"{s[0]} @ {s[1]}:{s[2]}" for f, s in seeds.items() if f in reaching},
+        hops=dict(hop),
+        wanted={k: v for k, v in wanted.items() if k not in hop},
+        kept=blame_kept(wanted, hop, blames),
     )
 
 
@@ -2330,6 +2371,7 @@ def merge_plans(plans: Sequence[AsyncPlan]) -> AsyncPlan:
             modules[module if module not in modules else f"{mplan.path}::{module}"] = mplan
         by_path.update(plan.by_path)
     return AsyncPlan(
+        graph=merge_graphs(plan.graph for plan in plans),
         modules=modules,
         chains=chains,
         plan_findings=tuple(sorted(f for p in plans for f in p.plan_findings)),

@@ -43,6 +43,8 @@ def help_uri(code: str) -> str:
 if TYPE_CHECKING:
     from rich.text import Text
 
+    from asyncify.plangraph import PlanGraph
+
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
@@ -53,12 +55,16 @@ class Command(Enum):
     DIFF = "diff"  # print a unified diff
     CHECK = "check"  # exit 1 if it would change
     PLAN = "plan"  # print the plan
+    REPORT = "report"  # the migration report (HTML or JSON)
 
 
 class Format(str, Enum):
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"
+    HTML = "html"  # `report`: one self-contained page
+    DOT = "dot"  # `plan`: the call graph for Graphviz
+    MERMAID = "mermaid"  # `plan`: the call graph as a Mermaid flowchart
 
 
 class FileOutcome(Protocol):
@@ -84,6 +90,8 @@ class PlanView(Protocol):
     def to_json(self) -> dict[str, Any]: ...
     def describe(self) -> list[str]: ...
     def findings(self) -> list[Finding]: ...
+    @property
+    def graph(self) -> PlanGraph: ...
 
 
 @dataclass
@@ -127,6 +135,8 @@ class Report:
     files: list[FileEntry] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)  # errors not tied to a result
     plan: PlanView | None = None
+    baseline: dict[str, Any] | None = None  # `report --baseline`: an earlier JSON report
+    title: str = "asyncify migration report"
 
     # -- collecting ----------------------------------------------------------------
     def add(
@@ -231,6 +241,12 @@ class Report:
             out.write(json.dumps(self.to_json(), indent=2) + "\n")
         elif self.format is Format.SARIF:
             out.write(json.dumps(self.to_sarif(), indent=2) + "\n")
+        elif self.format is Format.HTML:
+            out.write(self.to_html())
+        elif self.format in (Format.DOT, Format.MERMAID) and self.plan is not None:
+            from asyncify.graph_text import dot, mermaid
+
+            out.write((dot if self.format is Format.DOT else mermaid)(self.plan.graph))
         elif self.command is Command.DIFF:
             self.write_diff(out)
         elif self.command is Command.PLAN and self.plan is not None:
@@ -291,7 +307,7 @@ class Report:
             buffer.flush()
 
     def to_json(self) -> dict[str, Any]:
-        with_diff = self.command is Command.DIFF
+        with_diff = self.command in (Command.DIFF, Command.REPORT)
         data: dict[str, Any] = {
             "version": __version__,
             "command": self.command.value,
@@ -300,9 +316,59 @@ class Report:
             "errors": [error.to_json() for error in self.errors],
             "summary": self.summary(),
         }
-        if self.command is Command.PLAN and self.plan is not None:
+        if self.command in (Command.PLAN, Command.REPORT) and self.plan is not None:
             data["plan"] = self.plan.to_json()
+        if self.command is Command.REPORT:
+            data["migration"] = self.migration()
+            if self.baseline is not None:
+                data["progress"] = self.progress()
         return data
+
+    # -- the migration report ----------------------------------------------------------
+    def migration(self) -> dict[str, Any]:
+        """The ``migration`` section (:mod:`asyncify.migration`): the HTML report's figures."""
+        from asyncify.migration import migration
+        from asyncify.plangraph import PlanGraph
+
+        return migration(self.plan.graph if self.plan is not None else PlanGraph(), self.findings)
+
+    def progress(self) -> dict[str, Any] | None:
+        """Coverage and blockers then (``--baseline``) and now."""
+        from asyncify.migration import compare
+
+        if self.baseline is None:
+            return None
+        return compare(self.migration(), self.baseline.get("migration", {}))
+
+    def to_html(self) -> str:
+        from asyncify.plangraph import PlanGraph
+        from asyncify.report_html import files_html, render
+
+        by_path: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            by_path.setdefault(finding.path, []).append(finding)
+        entries = []
+        for entry in self.files:
+            findings = by_path.get(entry.path, [])
+            if entry.error is not None:  # the file could not be processed: say why, there
+                findings = [entry.error, *findings]
+            if not entry.changed and not findings:
+                continue
+            encoding = _display_encoding(entry.original)
+            diff = (
+                unified_diff(entry.path, entry.original, entry.new or b"").decode(
+                    encoding, errors="replace"
+                )
+                if entry.changed
+                else None
+            )
+            source = entry.original.decode(encoding, errors="replace")
+            entries.append((entry.path, diff, source, findings))
+        graph = self.plan.graph if self.plan is not None else PlanGraph()
+        return render(
+            self.summary(), self.migration(), graph, files_html(entries), self.title,
+            self.progress(),
+        )
 
     def to_sarif(self) -> dict[str, Any]:
         return sarif_log([*self.errors, *self.findings])
