@@ -15,6 +15,7 @@ from asyncify.engine import FileResult, codemod_table
 from asyncify.findings import CODES, SYNTAX_ERROR, Code, Finding
 from asyncify.report import Command, Format, Report, unified_diff
 from asyncify.sourcefile import SourceFile
+from asyncify.unchanged import IdleCall
 
 REVIEW = Code("AFY999", "test finding", "a hint for the test", "note")
 del CODES[REVIEW.code]  # declaring a Code registers it; only these tests may see it
@@ -55,6 +56,8 @@ class FakePlan:
 
     def findings(self) -> list[Finding]:
         return list(self._findings)
+
+    idle: tuple[IdleCall, ...] = ()
 
 
 def make_report(command: Command, *results: FileResult, **kwargs: Any) -> Report:
@@ -123,6 +126,7 @@ def test_summary_counts() -> None:
         "errors": 1,
         "by_code": {"AFY999": 1},
         "exit_code": 2,
+        "why_unchanged": [],
     }
     assert report.summary_text() == (
         "1 file rewritten, 1 file unchanged, 1 file failed; 2 functions made async; "

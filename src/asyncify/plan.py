@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from asyncify import stdlib_table
+from asyncify import stdlib_table, unchanged
 from asyncify.codemod import Api
 from asyncify.contexts import NEW_DEPENDENCY, async_cache_ok, framework_handler
 from asyncify.findings import Code, Finding
@@ -46,6 +46,7 @@ from asyncify.index import (
     split_union,
 )
 from asyncify.syncapi import SyncApi, Wrapper, plan_sync_api
+from asyncify.unchanged import IdleCall
 
 LAMBDA = Code(
     "AFY101",
@@ -736,6 +737,9 @@ class AsyncPlan:
     # Calls of an `async def` function (not a generator) that are neither awaited nor run
     # as coroutines: (path, line, col, callee, callee's path). Verification reads them.
     unawaited: tuple[tuple[str, int, int, str, str], ...] = ()
+    # Blocking calls that made no function async, and why (the report says it when no
+    # file changes).
+    idle: tuple[IdleCall, ...] = ()
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)
@@ -1568,7 +1572,10 @@ def build_plan(
     callees: dict[str, set[str]] = {}
     seeds: dict[str, tuple[str, str, int, bool]] = {}  # fn -> (api, path, line, strong)
     blocks_on: dict[str, set[str]] = {}  # fn -> every blocking API it calls itself
+    module_level: list[IdleCall] = []  # blocking calls at module level (import time)
     for mod, owner, site, name in resolved:
+        if not owner and name in tables.apis and tables.apis[name].blocking and not site.skip:
+            module_level.append(IdleCall(mod.path, site.line, name, unchanged.MODULE))
         if name in functions:
             callers.setdefault(name, []).append((owner, site, mod))
             callees.setdefault(owner, set()).add(name)
@@ -2192,8 +2199,14 @@ def build_plan(
             and site.context in ("await", "main")
         )
     )
+    idle = [
+        IdleCall(path, line, api, unchanged.PINNED if strong_seed else unchanged.WEAK)
+        for fn_name, (api, path, line, strong_seed) in seeds.items()
+        if fn_name not in hop
+    ]
     return AsyncPlan(
         unawaited=unawaited,
+        idle=tuple(sorted({*idle, *module_level})),
         modules=module_plans,
         chains=chains,
         pinned={k: v for k, v in pinned.items() if k in wanted},
@@ -2232,6 +2245,7 @@ def merge_plans(plans: Sequence[AsyncPlan]) -> AsyncPlan:
         labels=labels,
         by_path=by_path,
         unawaited=tuple(u for p in plans for u in p.unawaited),
+        idle=tuple(sorted({i for p in plans for i in p.idle})),
     )
 
 
