@@ -284,8 +284,10 @@ def test_sarif_structure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file://")
 
     results = run["results"]
-    assert [r["ruleId"] for r in results] == ["AFY001", "AFY999"]
-    error, finding = results
+    assert [r["ruleId"] for r in results] == ["AFY001", "AFY999", "AFY160"]
+    error, finding, pending = results
+    assert pending["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app.py"
+    assert pending["message"]["text"].startswith("file would be rewritten: 2 functions")
     assert error["level"] == "error"
     assert finding["level"] == "note"
     assert finding["message"]["text"].startswith("test finding: detail")

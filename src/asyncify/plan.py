@@ -1917,6 +1917,7 @@ def build_plan(
         if fn_name in hop
         for maker in makers
     }
+    label_of = {fn.name: f"{mod.module}:{fn.qualname}" for mod in indexes for fn in mod.functions}
     for name, pin in pins.items():
         if name not in wanted or name in hop or name in copied or pin.kind in ("skip", "frozen"):
             continue
@@ -1927,6 +1928,9 @@ def build_plan(
         reported.add(key)
         qualname = functions[name].qualname
         detail = f"`{qualname}` stays synchronous ({pin.detail}); it reaches {_leaf(wanted, name)}"
+        chain = _chain(wanted, name, label_of)
+        if len(chain) > 2:  # through other functions: the chain, as `asyncify plan` shows it
+            detail += f" ({' → '.join(chain)})"
         findings.append(code.at(pin.path, pin.line, pin.col, detail))
 
     # Handlers a framework awaits, made async: the package that framework needs for them.
@@ -2746,6 +2750,18 @@ def _reexports(r: _Resolver, mod: ModuleIndex, renames: Mapping[str, str]) -> di
         if name in renames and (mod.is_package or local in (mod.exports or ())):
             found[local] = renames[name]
     return found
+
+
+def _chain(hops: Mapping[str, str], name: str, labels: Mapping[str, str]) -> list[str]:
+    """``name``'s call chain down to the blocking call, labelled as ``asyncify plan`` does;
+    a long one keeps its first four and last three links."""
+    chain = [name]
+    while chain[-1] in hops and len(chain) < 50:
+        chain.append(hops[chain[-1]])
+    shown = [labels.get(link, link) for link in chain]
+    if len(shown) > 8:
+        shown = [*shown[:4], f"… {len(shown) - 7} more …", *shown[-3:]]
+    return shown
 
 
 def _leaf(hops: Mapping[str, str], name: str) -> str:
