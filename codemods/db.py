@@ -42,7 +42,7 @@ Design (docs/db.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -700,6 +700,12 @@ class _FnPlan:
     putconns: set[cst.Call] = field(default_factory=set)
     closealls: set[cst.Call] = field(default_factory=set)
     jsons: set[cst.Call] = field(default_factory=set)  # Json(x) parameters
+    # `conn = pool.getconn()` + `try: ...; conn.commit() finally: pool.putconn(conn)`:
+    # the try -> (the getconn line, the connection's name, the pool): `async with
+    # pool.acquire() as conn: async with conn.transaction(): ...` (_acquire_blocks).
+    acquires: dict[cst.Try, tuple[cst.SimpleStatementLine, str, cst.BaseExpression]] = field(
+        default_factory=dict
+    )
     # execute_values -> (conn, query text with $n, named sources or None, fetch)
     values: dict[cst.Call, tuple[cst.BaseExpression, str, list[str] | None, bool]] = field(
         default_factory=dict
@@ -1643,6 +1649,7 @@ class Db(Codemod):
                 plan.execs[ex.call] = ex
                 self.check_query(ex.call, ex.rowcount)
             del name
+        plan.acquires.update(_acquire_blocks(fn, uses, plan, cursors))
 
     def check_connect(self, node: cst.Call, parents: tuple[cst.CSTNode, ...]) -> None:
         parent = parents[-1] if parents else None
@@ -2441,6 +2448,8 @@ class Db(Codemod):
             return updated_node
         if original_node in plan.remove:
             return cst.RemoveFromParent()
+        if any(line is original_node for line, _, _ in plan.acquires.values()):
+            return updated_node  # becomes `async with pool.acquire()` (leave_IndentedBlock)
         first = original_node.body[0] if len(original_node.body) == 1 else None
         if isinstance(first, cst.Expr) and isinstance(first.value, cst.Call):
             ex = plan.execs.get(first.value)
@@ -2527,6 +2536,49 @@ class Db(Codemod):
                 ]
             )
         return updated_node
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        """``conn = pool.getconn()`` and the ``try`` that commits and puts it back become
+        ``async with pool.acquire() as conn:`` / ``async with conn.transaction():``.
+        Statements before them may have become several (a ``BEGIN`` after a connect), so
+        the k-th ``try`` of the original block is the k-th of the updated one."""
+        plan = self.plan
+        if plan is None or not any(s in plan.acquires for s in original_node.body):
+            return updated_node
+        tries = [s for s in original_node.body if isinstance(s, cst.Try)]
+        new_tries = [s for s in updated_node.body if isinstance(s, cst.Try)]
+        if len(tries) != len(new_tries):
+            return updated_node
+        body = list(updated_node.body)
+        for old, new in zip(tries, new_tries, strict=True):
+            if old not in plan.acquires:
+                continue
+            _line, conn, pool = plan.acquires[old]
+            at = next(i for i, s in enumerate(body) if s is new)
+            line = body[at - 1]
+            assert isinstance(line, cst.SimpleStatementLine)
+            assert isinstance(new.body, cst.IndentedBlock)
+            statements: list[cst.BaseStatement] = list(new.body.body[:-1]) or [
+                cst.SimpleStatementLine([cst.Pass()])
+            ]
+            acquire = cst.Call(
+                func=cst.Attribute(self.pool_value(pool.deep_clone()), cst.Name("acquire"))
+            )
+            transaction = cst.With(
+                items=[cst.WithItem(cst.Call(func=_dotted_attr(conn, "transaction")))],
+                body=cst.IndentedBlock(statements),
+                asynchronous=cst.Asynchronous(),
+            )
+            block = cst.With(
+                items=[cst.WithItem(acquire, asname=cst.AsName(cst.Name(conn)))],
+                body=cst.IndentedBlock([transaction]),
+                asynchronous=cst.Asynchronous(),
+                leading_lines=line.leading_lines,
+            )
+            body[at - 1 : at + 1] = [block]
+        return updated_node.with_changes(body=body)
 
     def leave_With(
         self, original_node: cst.With, updated_node: cst.With
@@ -2719,6 +2771,139 @@ def _method(
     if like is not None:
         return like.with_changes(func=func, args=out)
     return cst.Call(func=func, args=out)
+
+
+def _dotted_attr(name: str, attr: str) -> cst.Attribute:
+    return cst.Attribute(cst.Name(name), cst.Name(attr))
+
+
+def _acquire_blocks(
+    fn: cst.FunctionDef,
+    uses: _Uses,
+    plan: _FnPlan,
+    cursors: Mapping[str, tuple[cst.BaseExpression, str]],
+) -> dict[cst.Try, tuple[cst.SimpleStatementLine, str, cst.BaseExpression]]:
+    """The ``try`` statements that can become ``async with pool.acquire() as conn:`` /
+    ``async with conn.transaction():`` with the same commit/rollback behaviour:
+
+        conn = pool.getconn()
+        try:
+            ...                   # no return/break/continue out of it, no other use of
+            conn.commit()         # conn than its cursors, and nothing else commits
+        finally:
+            pool.putconn(conn)    # psycopg2 rolls back what was not committed
+
+    The work commits exactly when the body runs to its end (``transaction()`` commits on
+    a normal exit and rolls back on an exception; the pool gets the connection back in
+    both cases); ``conn`` and its cursors are not used anywhere else in the function."""
+    every_name = _AllNames()
+    fn.body.visit(every_name)  # nested functions too: a closure may use the connection
+    found: dict[cst.Try, tuple[cst.SimpleStatementLine, str, cst.BaseExpression]] = {}
+    for node, parents in uses.nodes:
+        if not isinstance(node, cst.Try) or not parents:
+            continue
+        block = parents[-1]
+        if not isinstance(block, cst.IndentedBlock):
+            continue
+        at = next(i for i, s in enumerate(block.body) if s is node)
+        line = block.body[at - 1] if at else None
+        shape = _acquire_shape(line, node, plan)
+        if shape is None:
+            continue
+        conn, pool = shape
+        assert isinstance(line, cst.SimpleStatementLine)
+        mine = {id(n) for n, _ in _walk(node)} | {id(n) for n, _ in _walk(line)}
+        names = {conn} | {c for c, (expr, _) in cursors.items() if _code(expr) == conn}
+        outside = any(n.value in names and id(n) not in mine for n in every_name.names)
+        if outside or not _only_cursors(node, conn):
+            continue
+        found[node] = (line, conn, pool)
+    return found
+
+
+def _acquire_shape(
+    line: cst.BaseStatement | None, node: cst.Try, plan: _FnPlan
+) -> tuple[str, cst.BaseExpression] | None:
+    """(connection name, pool) when ``line`` + ``node`` are getconn / try ... commit /
+    finally putconn."""
+    if not (
+        isinstance(line, cst.SimpleStatementLine)
+        and len(line.body) == 1
+        and isinstance(assign := line.body[0], cst.Assign)
+        and len(assign.targets) == 1
+        and isinstance(target := assign.targets[0].target, cst.Name)
+        and isinstance(get := assign.value, cst.Call)
+        and get in plan.getconns
+        and isinstance(get.func, cst.Attribute)
+    ):
+        return None
+    conn, pool = target.value, get.func.value
+    if node.handlers or node.orelse is not None or node.finalbody is None:
+        return None
+    final = node.finalbody.body.body
+    if not (
+        len(final) == 1
+        and isinstance(final[0], cst.SimpleStatementLine)
+        and len(final[0].body) == 1
+        and isinstance(put := final[0].body[0], cst.Expr)
+        and isinstance(put.value, cst.Call)
+        and put.value in plan.putconns
+        and isinstance(put.value.func, cst.Attribute)
+        and _code(put.value.func.value) == _code(pool)
+        and _code(put.value.args[0].value) == conn
+    ):
+        return None
+    last = node.body.body[-1] if node.body.body else None
+    if not (
+        isinstance(last, cst.SimpleStatementLine)
+        and len(last.body) == 1
+        and isinstance(commit := last.body[0], cst.Expr)
+        and isinstance(commit.value, cst.Call)
+        and _code(commit.value) == f"{conn}.commit()"
+    ):
+        return None
+    return conn, pool
+
+
+def _walk(tree: cst.CSTNode) -> list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]]:
+    uses = _Uses()
+    tree.visit(uses)
+    return uses.nodes
+
+
+def _only_cursors(node: cst.Try, conn: str) -> bool:
+    """In the try's body but its last statement (the commit): ``conn`` only makes cursors,
+    and nothing leaves the body early (return, a break/continue of an outer loop, yield)."""
+    body = node.body.body[:-1]
+    for statement in body:
+        for child, parents in _walk(statement):
+            if isinstance(child, (cst.Return, cst.Yield)):
+                return False
+            if isinstance(child, (cst.Break, cst.Continue)) and not any(
+                isinstance(p, (cst.For, cst.While)) for p in parents
+            ):
+                return False
+            if isinstance(child, cst.Name) and child.value == conn:
+                parent = parents[-1] if parents else None
+                call = parents[-2] if len(parents) >= 2 else None
+                if not (
+                    isinstance(parent, cst.Attribute)
+                    and parent.value is child
+                    and parent.attr.value == "cursor"
+                    and isinstance(call, cst.Call)
+                    and call.func is parent
+                ):
+                    return False
+    return True
+
+
+class _AllNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[cst.Name] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.append(node)
 
 
 def _begin(conn: cst.BaseExpression) -> cst.SimpleStatementLine:
