@@ -166,6 +166,36 @@ ROW_FACTORIES = {
 }
 # Module-level helpers the converted code may need: name -> (imports, source).
 HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "_commit_and_begin": (
+        (),
+        '''
+async def _commit_and_begin(conn):
+    """commit() as before: the work so far is committed, and a new transaction begins."""
+    await conn.execute("COMMIT; BEGIN")
+''',
+    ),
+    "_rollback_and_begin": (
+        (),
+        '''
+async def _rollback_and_begin(conn):
+    """rollback() as before: the work so far is undone, and a new transaction begins."""
+    await conn.execute("ROLLBACK; BEGIN")
+''',
+    ),
+    "_commit_on_exit": (
+        ("contextlib",),
+        '''
+@contextlib.asynccontextmanager
+async def _commit_on_exit(conn):
+    """`with conn:` as before: commit when the block ends, roll back if it raises."""
+    try:
+        yield conn
+    except BaseException:
+        await _rollback_and_begin(conn)
+        raise
+    await _commit_and_begin(conn)
+''',
+    ),
     "_json_codecs": (
         ("json",),
         '''
@@ -2236,11 +2266,10 @@ class Db(Codemod):
             else ""
         )
         if method in ("commit", "rollback") and isinstance(updated_node.func, cst.Attribute):
-            verb = "COMMIT" if method == "commit" else "ROLLBACK"
+            helper = f"_{method}_and_begin"
+            self.use_helper(helper)
             return cst.Await(
-                _method(
-                    updated_node.func.value, "execute", (cst.SimpleString(f'"{verb}; BEGIN"'), [])
-                )
+                cst.Call(func=cst.Name(helper), args=[cst.Arg(updated_node.func.value)])
             )
         if method == "close":
             return cst.Await(updated_node)
@@ -2611,13 +2640,21 @@ class Db(Codemod):
             statements.extend(self.setup(conn, False))
         else:
             conn = updated_node.items[0].item
-            if item.asname is not None:
-                statements.append(
-                    cst.SimpleStatementLine(
-                        [cst.Assign([cst.AssignTarget(item.asname.name)], conn)]
-                    )
-                )
-        statements.append(_transaction_block(conn, body, updated_node.leading_lines))
+        # psycopg2's `with conn:` commits on exit and rolls back on an exception, without
+        # closing; conn.transaction() would refuse the transaction already open.
+        self.use_helper("_commit_on_exit")
+        self.use_helper("_commit_and_begin")
+        self.use_helper("_rollback_and_begin")
+        block = cst.Call(func=cst.Name("_commit_on_exit"), args=[cst.Arg(conn.deep_clone())])
+        asname = updated_node.items[0].asname if not is_connect else None
+        statements.append(
+            updated_node.with_changes(
+                items=[cst.WithItem(block, asname=asname)],
+                asynchronous=cst.Asynchronous(),
+                body=body,
+                leading_lines=[],
+            )
+        )
         statements[0] = statements[0].with_changes(leading_lines=updated_node.leading_lines)
         return cst.FlattenSentinel(statements)
 
@@ -2909,28 +2946,6 @@ class _AllNames(cst.CSTVisitor):
 def _begin(conn: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine(
         [cst.Expr(cst.Await(_method(conn, "execute", (cst.SimpleString('"BEGIN"'), []))))]
-    )
-
-
-def _transaction_block(
-    conn: cst.BaseExpression, body: cst.IndentedBlock, leading: Sequence[cst.EmptyLine]
-) -> cst.Try:
-    """psycopg2's ``with conn:``: commit on exit, roll back on an exception; stay open."""
-    rollback = cst.SimpleStatementLine(
-        [cst.Expr(cst.Await(_method(conn, "execute", (cst.SimpleString('"ROLLBACK; BEGIN"'), []))))]
-    )
-    commit = cst.SimpleStatementLine(
-        [cst.Expr(cst.Await(_method(conn, "execute", (cst.SimpleString('"COMMIT; BEGIN"'), []))))]
-    )
-    return cst.Try(
-        body=body,
-        handlers=[
-            cst.ExceptHandler(
-                body=cst.IndentedBlock([rollback, cst.SimpleStatementLine([cst.Raise()])]),
-                type=cst.Name("BaseException"),
-            )
-        ],
-        finalbody=cst.Finally(body=cst.IndentedBlock([commit])),
     )
 
 
