@@ -148,3 +148,36 @@ def test_silent_when_something_converts_or_nothing_blocks(
     assert not why(err_lines(done))
     done = asyncify("check", "--format", "json", ".", cwd=root)
     assert json.loads(done.stdout)["summary"]["why_unchanged"] == []
+
+
+SESSION_KEPT = """\
+import requests
+
+SESSION = requests.Session()
+
+
+class Api:
+    @property
+    def status(self):
+        return SESSION.get("http://127.0.0.1:1/status").text
+
+    def __repr__(self):
+        return SESSION.get("http://127.0.0.1:1/repr").text
+
+
+def main():
+    print(Api().status)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_every_session_kept_names_the_pins_and_the_kept_session(tmp_path: Path) -> None:
+    root = project(tmp_path, {"s.py": SESSION_KEPT})
+    done = asyncify("check", "s.py", cwd=root)
+    assert done.returncode == 1
+    [line] = why(err_lines(done))
+    assert line.startswith("Nothing converted: 2 blocking calls (`requests.Session.get` @ s.py:9")
+    assert "(AFY102, AFY103, AFY215, listed above; `asyncify explain AFY102`" in line
