@@ -42,7 +42,7 @@ Design (docs/db.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -166,6 +166,36 @@ ROW_FACTORIES = {
 }
 # Module-level helpers the converted code may need: name -> (imports, source).
 HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "_commit_and_begin": (
+        (),
+        '''
+async def _commit_and_begin(conn):
+    """commit() as before: the work so far is committed, and a new transaction begins."""
+    await conn.execute("COMMIT; BEGIN")
+''',
+    ),
+    "_rollback_and_begin": (
+        (),
+        '''
+async def _rollback_and_begin(conn):
+    """rollback() as before: the work so far is undone, and a new transaction begins."""
+    await conn.execute("ROLLBACK; BEGIN")
+''',
+    ),
+    "_commit_on_exit": (
+        ("contextlib",),
+        '''
+@contextlib.asynccontextmanager
+async def _commit_on_exit(conn):
+    """`with conn:` as before: commit when the block ends, roll back if it raises."""
+    try:
+        yield conn
+    except BaseException:
+        await _rollback_and_begin(conn)
+        raise
+    await _commit_and_begin(conn)
+''',
+    ),
     "_json_codecs": (
         ("json",),
         '''
@@ -526,10 +556,12 @@ CONNECTION_SETTING = Code(
     "connection setting/attribute has no direct asyncpg equivalent (autocommit, set_session, ...)",
     "asyncpg autocommits; use conn.transaction(isolation=..., readonly=...) by hand",
     doc="""
-    A connection setting or attribute with no direct asyncpg equivalent: `autocommit`,
-    `set_session(...)`, `set_isolation_level(...)`, other connection methods ... The
-    converted connection is always inside an explicit transaction (to behave like psycopg2),
-    so these settings have to be mapped to asyncpg transactions by hand.
+    A connection setting or attribute with no direct asyncpg equivalent: `autocommit`
+    (other than `conn.autocommit = True` right after the function's own `connect`, which
+    becomes asyncpg's autocommit), `set_session(...)`, `set_isolation_level(...)`, other
+    connection methods ... The converted connection is otherwise inside an explicit
+    transaction (to behave like psycopg2), so these settings have to be mapped to asyncpg
+    transactions by hand.
 
     Before:
 
@@ -700,6 +732,19 @@ class _FnPlan:
     putconns: set[cst.Call] = field(default_factory=set)
     closealls: set[cst.Call] = field(default_factory=set)
     jsons: set[cst.Call] = field(default_factory=set)  # Json(x) parameters
+    # `conn = pool.getconn()` + `try: ...; conn.commit() finally: pool.putconn(conn)`:
+    # the try -> (the getconn line, the connection's name, the pool): `async with
+    # pool.acquire() as conn: async with conn.transaction(): ...` (_acquire_blocks).
+    acquires: dict[cst.Try, tuple[cst.SimpleStatementLine, str, cst.BaseExpression]] = field(
+        default_factory=dict
+    )
+    # Connections made here whose every use fits asyncpg's idiom (_idioms): connect -> kind
+    # ("blocks": only `with conn:` blocks, each `async with conn.transaction():`; "ends":
+    # statements then `conn.commit()`, wrapped in one; "autocommit": asyncpg's own mode).
+    idioms: dict[cst.Call, str] = field(default_factory=dict)
+    transaction_withs: set[cst.With] = field(default_factory=set)
+    region_ends: set[cst.SimpleStatementLine] = field(default_factory=set)  # "ends" commits
+    dropped: set[cst.SimpleStatementLine] = field(default_factory=set)  # `autocommit = True`
     # execute_values -> (conn, query text with $n, named sources or None, fetch)
     values: dict[cst.Call, tuple[cst.BaseExpression, str, list[str] | None, bool]] = field(
         default_factory=dict
@@ -1548,6 +1593,7 @@ class Db(Codemod):
         if CONNECTION in self.state.plan.sync_types:
             self.check_origins(uses)
         cursors: dict[str, tuple[cst.BaseExpression, str]] = {}  # name -> (conn, rows)
+        autocommits = _autocommit_lines(uses)  # `conn.autocommit = True` after its connect
         # 1. Cursor creations, connects, connection-level calls.
         for node, parents in uses.nodes:
             if isinstance(node, cst.Call):
@@ -1590,6 +1636,8 @@ class Db(Codemod):
                         raise _Unsupported(CONNECTION_SETTING, node, f"`{attr}()`")
             elif isinstance(node, cst.Attribute) and self.is_conn(node.value):
                 parent = parents[-1] if parents else None
+                if any(line in parents for line in autocommits):
+                    continue  # asyncpg's own mode, if _idioms takes the connection
                 if not (isinstance(parent, cst.Call) and parent.func is node):
                     what = node.attr.value
                     code = NOTIFY_POLL if what == "notifies" else CONNECTION_SETTING
@@ -1643,6 +1691,10 @@ class Db(Codemod):
                 plan.execs[ex.call] = ex
                 self.check_query(ex.call, ex.rowcount)
             del name
+        plan.acquires.update(_acquire_blocks(fn, uses, plan, cursors))
+        _idioms(fn, uses, plan, cursors)
+        for line in autocommits - plan.dropped:
+            raise _Unsupported(CONNECTION_SETTING, line, "`autocommit`")
 
     def check_connect(self, node: cst.Call, parents: tuple[cst.CSTNode, ...]) -> None:
         parent = parents[-1] if parents else None
@@ -2228,12 +2280,16 @@ class Db(Codemod):
             and self.is_conn(original_node.func.value)
             else ""
         )
+        if method == "commit" and any(
+            isinstance(e := line.body[0], cst.Expr) and e.value is original_node
+            for line in plan.region_ends
+        ):
+            return updated_node  # ends a transaction block (leave_SimpleStatementLine)
         if method in ("commit", "rollback") and isinstance(updated_node.func, cst.Attribute):
-            verb = "COMMIT" if method == "commit" else "ROLLBACK"
+            helper = f"_{method}_and_begin"
+            self.use_helper(helper)
             return cst.Await(
-                _method(
-                    updated_node.func.value, "execute", (cst.SimpleString(f'"{verb}; BEGIN"'), [])
-                )
+                cst.Call(func=cst.Name(helper), args=[cst.Arg(updated_node.func.value)])
             )
         if method == "close":
             return cst.Await(updated_node)
@@ -2294,15 +2350,19 @@ class Db(Codemod):
         lines = [cst.EmptyLine(), cst.EmptyLine()]
         return cst.FlattenSentinel([none, function.with_changes(leading_lines=lines)])
 
-    def setup(self, conn: cst.BaseExpression, pooled: bool) -> list[cst.SimpleStatementLine]:
+    def setup(
+        self, conn: cst.BaseExpression, pooled: bool, begin: bool = True
+    ) -> list[cst.SimpleStatementLine]:
         """What follows a connect (json codecs, ``BEGIN``) or a pool's acquire (``BEGIN``:
-        the pool's ``init`` registered the codecs)."""
+        the pool's ``init`` registered the codecs). No ``BEGIN`` for a connection in
+        asyncpg's idiom (:func:`_idioms`)."""
         out: list[cst.SimpleStatementLine] = []
         if self.json and not pooled:
             self.use_helper("_json_codecs")
             call = cst.Call(func=cst.Name("_json_codecs"), args=[cst.Arg(conn.deep_clone())])
             out.append(cst.SimpleStatementLine([cst.Expr(cst.Await(call))]))
-        out.append(_begin(conn))
+        if begin:
+            out.append(_begin(conn))
         return out
 
     def use_helper(self, name: str) -> None:
@@ -2441,6 +2501,12 @@ class Db(Codemod):
             return updated_node
         if original_node in plan.remove:
             return cst.RemoveFromParent()
+        if any(line is original_node for line, _, _ in plan.acquires.values()):
+            return updated_node  # becomes `async with pool.acquire()` (leave_IndentedBlock)
+        if original_node in plan.dropped:
+            return cst.RemoveFromParent()
+        if original_node in plan.region_ends:  # the commit ending a transaction block
+            return _marker(REGION_END, updated_node.leading_lines)
         first = original_node.body[0] if len(original_node.body) == 1 else None
         if isinstance(first, cst.Expr) and isinstance(first.value, cst.Call):
             ex = plan.execs.get(first.value)
@@ -2516,7 +2582,11 @@ class Db(Codemod):
             assert isinstance(new, (cst.Assign, cst.Return))
             if isinstance(first, cst.Assign):
                 target = first.targets[0].target
-                return cst.FlattenSentinel([updated_node, *self.setup(target, pooled)])
+                kind = plan.idioms.get(first.value)
+                after = self.setup(target, pooled, begin=kind is None)
+                if kind == "ends":  # the statements up to the commit: one transaction
+                    after.append(_marker(REGION_START, []))
+                return cst.FlattenSentinel([updated_node, *after])
             var = cst.Name("conn")
             assert new.value is not None
             return cst.FlattenSentinel(
@@ -2528,6 +2598,51 @@ class Db(Codemod):
             )
         return updated_node
 
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        """``conn = pool.getconn()`` and the ``try`` that commits and puts it back become
+        ``async with pool.acquire() as conn:`` / ``async with conn.transaction():``.
+        Statements before them may have become several (a ``BEGIN`` after a connect), so
+        the k-th ``try`` of the original block is the k-th of the updated one."""
+        plan = self.plan
+        if plan is not None and plan.region_ends:
+            updated_node = _wrap_regions(updated_node)
+        if plan is None or not any(s in plan.acquires for s in original_node.body):
+            return updated_node
+        tries = [s for s in original_node.body if isinstance(s, cst.Try)]
+        new_tries = [s for s in updated_node.body if isinstance(s, cst.Try)]
+        if len(tries) != len(new_tries):
+            return updated_node
+        body = list(updated_node.body)
+        for old, new in zip(tries, new_tries, strict=True):
+            if old not in plan.acquires:
+                continue
+            _line, conn, pool = plan.acquires[old]
+            at = next(i for i, s in enumerate(body) if s is new)
+            line = body[at - 1]
+            assert isinstance(line, cst.SimpleStatementLine)
+            assert isinstance(new.body, cst.IndentedBlock)
+            statements: list[cst.BaseStatement] = list(new.body.body[:-1]) or [
+                cst.SimpleStatementLine([cst.Pass()])
+            ]
+            acquire = cst.Call(
+                func=cst.Attribute(self.pool_value(pool.deep_clone()), cst.Name("acquire"))
+            )
+            transaction = cst.With(
+                items=[cst.WithItem(cst.Call(func=_dotted_attr(conn, "transaction")))],
+                body=cst.IndentedBlock(statements),
+                asynchronous=cst.Asynchronous(),
+            )
+            block = cst.With(
+                items=[cst.WithItem(acquire, asname=cst.AsName(cst.Name(conn)))],
+                body=cst.IndentedBlock([transaction]),
+                asynchronous=cst.Asynchronous(),
+                leading_lines=line.leading_lines,
+            )
+            body[at - 1 : at + 1] = [block]
+        return updated_node.with_changes(body=body)
+
     def leave_With(
         self, original_node: cst.With, updated_node: cst.With
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
@@ -2538,6 +2653,12 @@ class Db(Codemod):
             body = updated_node.body
             assert isinstance(body, cst.IndentedBlock)
             return cst.FlattenSentinel(list(body.body))
+        if original_node in plan.transaction_withs:  # asyncpg's idiom (_idioms)
+            held = updated_node.items[0].item
+            transaction = cst.Call(func=cst.Attribute(held, cst.Name("transaction")))
+            return updated_node.with_changes(
+                items=[cst.WithItem(transaction)], asynchronous=cst.Asynchronous()
+            )
         if len(original_node.items) != 1 or original_node.asynchronous is not None:
             return updated_node
         item = original_node.items[0]
@@ -2559,13 +2680,21 @@ class Db(Codemod):
             statements.extend(self.setup(conn, False))
         else:
             conn = updated_node.items[0].item
-            if item.asname is not None:
-                statements.append(
-                    cst.SimpleStatementLine(
-                        [cst.Assign([cst.AssignTarget(item.asname.name)], conn)]
-                    )
-                )
-        statements.append(_transaction_block(conn, body, updated_node.leading_lines))
+        # psycopg2's `with conn:` commits on exit and rolls back on an exception, without
+        # closing; conn.transaction() would refuse the transaction already open.
+        self.use_helper("_commit_on_exit")
+        self.use_helper("_commit_and_begin")
+        self.use_helper("_rollback_and_begin")
+        block = cst.Call(func=cst.Name("_commit_on_exit"), args=[cst.Arg(conn.deep_clone())])
+        asname = updated_node.items[0].asname if not is_connect else None
+        statements.append(
+            updated_node.with_changes(
+                items=[cst.WithItem(block, asname=asname)],
+                asynchronous=cst.Asynchronous(),
+                body=body,
+                leading_lines=[],
+            )
+        )
         statements[0] = statements[0].with_changes(leading_lines=updated_node.leading_lines)
         return cst.FlattenSentinel(statements)
 
@@ -2721,31 +2850,423 @@ def _method(
     return cst.Call(func=func, args=out)
 
 
+def _dotted_attr(name: str, attr: str) -> cst.Attribute:
+    return cst.Attribute(cst.Name(name), cst.Name(attr))
+
+
+def _acquire_blocks(
+    fn: cst.FunctionDef,
+    uses: _Uses,
+    plan: _FnPlan,
+    cursors: Mapping[str, tuple[cst.BaseExpression, str]],
+) -> dict[cst.Try, tuple[cst.SimpleStatementLine, str, cst.BaseExpression]]:
+    """The ``try`` statements that can become ``async with pool.acquire() as conn:`` /
+    ``async with conn.transaction():`` with the same commit/rollback behaviour:
+
+        conn = pool.getconn()
+        try:
+            ...                   # no return/break/continue out of it, no other use of
+            conn.commit()         # conn than its cursors, and nothing else commits
+        finally:
+            pool.putconn(conn)    # psycopg2 rolls back what was not committed
+
+    The work commits exactly when the body runs to its end (``transaction()`` commits on
+    a normal exit and rolls back on an exception; the pool gets the connection back in
+    both cases); ``conn`` and its cursors are not used anywhere else in the function."""
+    every_name = _AllNames()
+    fn.body.visit(every_name)  # nested functions too: a closure may use the connection
+    found: dict[cst.Try, tuple[cst.SimpleStatementLine, str, cst.BaseExpression]] = {}
+    for node, parents in uses.nodes:
+        if not isinstance(node, cst.Try) or not parents:
+            continue
+        block = parents[-1]
+        if not isinstance(block, cst.IndentedBlock):
+            continue
+        at = next(i for i, s in enumerate(block.body) if s is node)
+        line = block.body[at - 1] if at else None
+        shape = _acquire_shape(line, node, plan)
+        if shape is None:
+            continue
+        conn, pool = shape
+        assert isinstance(line, cst.SimpleStatementLine)
+        mine = {id(n) for n, _ in _walk(node)} | {id(n) for n, _ in _walk(line)}
+        names = {conn} | {c for c, (expr, _) in cursors.items() if _code(expr) == conn}
+        outside = any(n.value in names and id(n) not in mine for n in every_name.names)
+        if outside or not _only_cursors(node, conn):
+            continue
+        found[node] = (line, conn, pool)
+    return found
+
+
+def _acquire_shape(
+    line: cst.BaseStatement | None, node: cst.Try, plan: _FnPlan
+) -> tuple[str, cst.BaseExpression] | None:
+    """(connection name, pool) when ``line`` + ``node`` are getconn / try ... commit /
+    finally putconn."""
+    if not (
+        isinstance(line, cst.SimpleStatementLine)
+        and len(line.body) == 1
+        and isinstance(assign := line.body[0], cst.Assign)
+        and len(assign.targets) == 1
+        and isinstance(target := assign.targets[0].target, cst.Name)
+        and isinstance(get := assign.value, cst.Call)
+        and get in plan.getconns
+        and isinstance(get.func, cst.Attribute)
+    ):
+        return None
+    conn, pool = target.value, get.func.value
+    if node.handlers or node.orelse is not None or node.finalbody is None:
+        return None
+    final = node.finalbody.body.body
+    if not (
+        len(final) == 1
+        and isinstance(final[0], cst.SimpleStatementLine)
+        and len(final[0].body) == 1
+        and isinstance(put := final[0].body[0], cst.Expr)
+        and isinstance(put.value, cst.Call)
+        and put.value in plan.putconns
+        and isinstance(put.value.func, cst.Attribute)
+        and _code(put.value.func.value) == _code(pool)
+        and _code(put.value.args[0].value) == conn
+    ):
+        return None
+    last = node.body.body[-1] if node.body.body else None
+    if not (
+        isinstance(last, cst.SimpleStatementLine)
+        and len(last.body) == 1
+        and isinstance(commit := last.body[0], cst.Expr)
+        and isinstance(commit.value, cst.Call)
+        and _code(commit.value) == f"{conn}.commit()"
+    ):
+        return None
+    return conn, pool
+
+
+def _walk(tree: cst.CSTNode) -> list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]]:
+    uses = _Uses()
+    tree.visit(uses)
+    return uses.nodes
+
+
+def _only_cursors(node: cst.Try, conn: str) -> bool:
+    """In the try's body but its last statement (the commit): ``conn`` only makes cursors,
+    and nothing leaves the body early (return, a break/continue of an outer loop, yield)."""
+    body = node.body.body[:-1]
+    for statement in body:
+        for child, parents in _walk(statement):
+            if isinstance(child, (cst.Return, cst.Yield)):
+                return False
+            if isinstance(child, (cst.Break, cst.Continue)) and not any(
+                isinstance(p, (cst.For, cst.While)) for p in parents
+            ):
+                return False
+            if isinstance(child, cst.Name) and child.value == conn:
+                parent = parents[-1] if parents else None
+                call = parents[-2] if len(parents) >= 2 else None
+                if not (
+                    isinstance(parent, cst.Attribute)
+                    and parent.value is child
+                    and parent.attr.value == "cursor"
+                    and isinstance(call, cst.Call)
+                    and call.func is parent
+                ):
+                    return False
+    return True
+
+
+class _AllNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[cst.Name] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.append(node)
+
+
+REGION_START = "_asyncify_transaction_starts"
+REGION_END = "_asyncify_transaction_ends"
+
+
+def _marker(name: str, leading: Sequence[cst.EmptyLine]) -> cst.SimpleStatementLine:
+    """A placeholder statement where a transaction block starts or ends: the block is
+    built around the statements between them when their block is left (_wrap_regions)."""
+    return cst.SimpleStatementLine([cst.Expr(cst.Name(name))], leading_lines=leading)
+
+
+def _is_marker(statement: cst.BaseStatement, name: str) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.Name)
+        and statement.body[0].value.value == name
+    )
+
+
+def _wrap_regions(block: cst.IndentedBlock) -> cst.IndentedBlock:
+    """``conn = await asyncpg.connect(...)`` [start] ... [end]: the statements between the
+    markers go into ``async with conn.transaction():`` (the connect's target)."""
+    body = list(block.body)
+    while True:
+        start = next((i for i, s in enumerate(body) if _is_marker(s, REGION_START)), None)
+        if start is None:
+            return block.with_changes(body=body)
+        end = next(i for i, s in enumerate(body) if i > start and _is_marker(s, REGION_END))
+        connect = next(
+            s for s in reversed(body[:start])
+            if isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Assign)
+        )
+        assign = connect.body[0]
+        assert isinstance(assign, cst.Assign)
+        conn = assign.targets[0].target
+        inner = body[start + 1 : end] or [cst.SimpleStatementLine([cst.Pass()])]
+        first = inner[0]
+        assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+        with_block = cst.With(
+            items=[cst.WithItem(cst.Call(func=cst.Attribute(conn, cst.Name("transaction"))))],
+            body=cst.IndentedBlock([first.with_changes(leading_lines=[]), *inner[1:]]),
+            asynchronous=cst.Asynchronous(),
+            leading_lines=first.leading_lines,
+        )
+        body[start : end + 1] = [with_block]
+
+
+def _autocommit_lines(uses: _Uses) -> set[cst.SimpleStatementLine]:
+    """``conn.autocommit = True`` right after ``conn = psycopg2.connect(...)``."""
+    found: set[cst.SimpleStatementLine] = set()
+    for node, parents in uses.nodes:
+        if not (
+            isinstance(node, cst.SimpleStatementLine)
+            and len(node.body) == 1
+            and isinstance(assign := node.body[0], cst.Assign)
+            and len(assign.targets) == 1
+            and isinstance(target := assign.targets[0].target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.attr.value == "autocommit"
+            and isinstance(assign.value, cst.Name)
+            and assign.value.value == "True"
+            and parents
+            and isinstance(block := parents[-1], cst.IndentedBlock)
+        ):
+            continue
+        at = next(i for i, s in enumerate(block.body) if s is node)
+        before = block.body[at - 1] if at else None
+        if (
+            isinstance(before, cst.SimpleStatementLine)
+            and len(before.body) == 1
+            and isinstance(made := before.body[0], cst.Assign)
+            and _code(made.targets[0].target) == target.value.value
+            and isinstance(made.value, cst.Call)
+            and _code(made.value.func).endswith("connect")
+        ):
+            found.add(node)
+    return found
+
+
+def _idioms(
+    fn: cst.FunctionDef,
+    uses: _Uses,
+    plan: _FnPlan,
+    cursors: Mapping[str, tuple[cst.BaseExpression, str]],
+) -> None:
+    """Connections this function makes (``conn = psycopg2.connect(...)``) whose every use
+    fits asyncpg's own transactions, so no ``BEGIN`` emulation is needed:
+
+    * ``blocks``: work only inside ``with conn:`` blocks (not nested), each becoming
+      ``async with conn.transaction():`` (both commit on any normal exit, return included,
+      and roll back on an exception);
+    * ``ends``: ``conn.commit()`` once, in the connect's block, after the statements that
+      use it: those become one ``async with conn.transaction():`` (nothing may leave them
+      early: psycopg2 would not commit, ``transaction()`` would);
+    * ``autocommit``: ``conn.autocommit = True`` right after the connect: asyncpg's own
+      mode (no ``commit()``/``rollback()``/``with conn:`` then).
+
+    ``conn`` may otherwise only make cursors (inside the transaction blocks, and its cursors
+    are used only there) and be closed (outside them); anything else (passed to a helper,
+    which might commit; returned; a nested function) keeps the emulation."""
+    parents_of = {id(node): parents for node, parents in uses.nodes}
+    every_name = _AllNames()
+    fn.body.visit(every_name)
+    for call in plan.connects:
+        parents = parents_of.get(id(call), ())
+        if len(parents) < 3 or not isinstance(parents[-1], cst.Assign):
+            continue
+        assign, line, block = parents[-1], parents[-2], parents[-3]
+        if not (
+            isinstance(line, cst.SimpleStatementLine)
+            and len(line.body) == 1
+            and isinstance(block, cst.IndentedBlock)
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+        ):
+            continue
+        conn = assign.targets[0].target.value
+        kind = _idiom_kind(conn, assign, line, block, every_name, parents_of, cursors)
+        if kind is None:
+            continue
+        plan.idioms[call] = kind[0]
+        plan.transaction_withs.update(kind[1])
+        plan.region_ends.update(kind[2])
+        plan.dropped.update(kind[3])
+
+
+def _idiom_kind(
+    conn: str,
+    assign: cst.Assign,
+    line: cst.SimpleStatementLine,
+    block: cst.IndentedBlock,
+    every_name: _AllNames,
+    parents_of: Mapping[int, tuple[cst.CSTNode, ...]],
+    cursors: Mapping[str, tuple[cst.BaseExpression, str]],
+) -> tuple[str, set[cst.With], set[cst.SimpleStatementLine], set[cst.SimpleStatementLine]] | None:
+    withs: list[cst.With] = []
+    commits: list[cst.SimpleStatementLine] = []
+    autocommit: list[cst.SimpleStatementLine] = []
+    statement: cst.SimpleStatementLine | None
+    makes: list[tuple[cst.CSTNode, ...]] = []  # parents of each conn.cursor() call
+    closes: list[tuple[cst.CSTNode, ...]] = []
+    for name in every_name.names:
+        if name.value != conn or name is assign.targets[0].target:
+            continue
+        parents = parents_of.get(id(name))
+        if parents is None:
+            return None  # in a nested function
+        parent = parents[-1]
+        if isinstance(parent, cst.WithItem) and parent.asname is None:
+            with_node = parents[-2]
+            if not isinstance(with_node, cst.With) or len(with_node.items) != 1:
+                return None
+            withs.append(with_node)
+            continue
+        if not (isinstance(parent, cst.Attribute) and parent.value is name):
+            return None
+        attr = parent.attr.value
+        call = parents[-2] if len(parents) >= 2 else None
+        statement = _statement_of(parents[:-2]) if isinstance(call, cst.Call) else None
+        if attr == "cursor" and isinstance(call, cst.Call) and call.func is parent:
+            makes.append(parents)
+        elif attr == "close" and statement is not None:
+            closes.append(parents)
+        elif attr == "commit" and statement is not None:
+            commits.append(statement)
+        elif attr == "autocommit" and isinstance(parents[-2], cst.AssignTarget):
+            statement_line = parents[-4] if len(parents) >= 4 else None
+            if not isinstance(statement_line, cst.SimpleStatementLine):
+                return None
+            autocommit.append(statement_line)
+        else:
+            return None
+    del line
+    regions: list[tuple[cst.CSTNode, ...]]
+    if autocommit:
+        if commits or withs or len(autocommit) != 1:
+            return None
+        return "autocommit", set(), set(), set(autocommit)
+    if commits and not withs:
+        if len(commits) != 1 or not any(s is commits[0] for s in block.body):
+            return None
+        commit_line = commits[0]
+        start = next(i for i, s in enumerate(block.body) if s is _connect_line(block, assign))
+        end = next(i for i, s in enumerate(block.body) if s is commit_line)
+        if end <= start:
+            return None
+        region = list(block.body[start + 1 : end])
+        if not _no_early_exit(region):
+            return None
+        regions = [tuple(region)]
+        if not _inside(makes, regions) or _inside_any(closes, regions):
+            return None
+        if not _cursors_inside(conn, cursors, every_name, parents_of, regions):
+            return None
+        return "ends", set(), {commit_line}, set()
+    if withs and not commits:
+        for w in withs:
+            if any(other is not w and w in parents_of.get(id(other), ()) for other in withs):
+                return None  # nested: the inner block would commit the outer's work
+        regions = [tuple(w.body.body) for w in withs if isinstance(w.body, cst.IndentedBlock)]
+        if not _inside(makes, regions) or _inside_any(closes, regions):
+            return None
+        if not _cursors_inside(conn, cursors, every_name, parents_of, regions):
+            return None
+        return "blocks", set(withs), set(), set()
+    return None
+
+
+def _connect_line(block: cst.IndentedBlock, assign: cst.Assign) -> cst.BaseStatement:
+    return next(
+        s for s in block.body
+        if isinstance(s, cst.SimpleStatementLine) and any(b is assign for b in s.body)
+    )
+
+
+def _statement_of(parents: tuple[cst.CSTNode, ...]) -> cst.SimpleStatementLine | None:
+    """The statement line when ``parents`` end in ``Expr`` inside a one-statement line."""
+    if (
+        len(parents) >= 2
+        and isinstance(parents[-1], cst.Expr)
+        and isinstance(parents[-2], cst.SimpleStatementLine)
+        and len(parents[-2].body) == 1
+    ):
+        return parents[-2]
+    return None
+
+
+def _in_region(parents: tuple[cst.CSTNode, ...], region: tuple[cst.CSTNode, ...]) -> bool:
+    return any(any(p is s for s in region) for p in parents)
+
+
+def _inside(found: list[tuple[cst.CSTNode, ...]], regions: list[tuple[cst.CSTNode, ...]]) -> bool:
+    return all(any(_in_region(parents, r) for r in regions) for parents in found)
+
+
+def _inside_any(
+    found: list[tuple[cst.CSTNode, ...]], regions: list[tuple[cst.CSTNode, ...]]
+) -> bool:
+    return any(_in_region(parents, r) for parents in found for r in regions)
+
+
+def _cursors_inside(
+    conn: str,
+    cursors: Mapping[str, tuple[cst.BaseExpression, str]],
+    every_name: _AllNames,
+    parents_of: Mapping[int, tuple[cst.CSTNode, ...]],
+    regions: list[tuple[cst.CSTNode, ...]],
+) -> bool:
+    """Each cursor of ``conn`` is used inside one region only (where it was made)."""
+    for cursor, (expr, _rows) in cursors.items():
+        if _code(expr) != conn:
+            continue
+        seen: set[int] = set()
+        for name in every_name.names:
+            if name.value != cursor:
+                continue
+            parents = parents_of.get(id(name))
+            if parents is None:
+                return False
+            inside = [i for i, r in enumerate(regions) if _in_region(parents, r)]
+            if not inside:
+                return False
+            seen.update(inside)
+        if len(seen) > 1:
+            return False
+    return True
+
+
+def _no_early_exit(region: Sequence[cst.BaseStatement]) -> bool:
+    for statement in region:
+        for child, parents in _walk(statement):
+            if isinstance(child, (cst.Return, cst.Yield)):
+                return False
+            if isinstance(child, (cst.Break, cst.Continue)) and not any(
+                isinstance(p, (cst.For, cst.While)) for p in parents
+            ):
+                return False
+    return True
+
+
 def _begin(conn: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine(
         [cst.Expr(cst.Await(_method(conn, "execute", (cst.SimpleString('"BEGIN"'), []))))]
-    )
-
-
-def _transaction_block(
-    conn: cst.BaseExpression, body: cst.IndentedBlock, leading: Sequence[cst.EmptyLine]
-) -> cst.Try:
-    """psycopg2's ``with conn:``: commit on exit, roll back on an exception; stay open."""
-    rollback = cst.SimpleStatementLine(
-        [cst.Expr(cst.Await(_method(conn, "execute", (cst.SimpleString('"ROLLBACK; BEGIN"'), []))))]
-    )
-    commit = cst.SimpleStatementLine(
-        [cst.Expr(cst.Await(_method(conn, "execute", (cst.SimpleString('"COMMIT; BEGIN"'), []))))]
-    )
-    return cst.Try(
-        body=body,
-        handlers=[
-            cst.ExceptHandler(
-                body=cst.IndentedBlock([rollback, cst.SimpleStatementLine([cst.Raise()])]),
-                type=cst.Name("BaseException"),
-            )
-        ],
-        finalbody=cst.Finally(body=cst.IndentedBlock([commit])),
     )
 
 

@@ -565,3 +565,45 @@ def test_classes_tested_with_isinstance_are_not_used_as_values() -> None:
     # isinstance's class argument is no factory passed around: Page gets an async factory.
     assert p.async_functions == {"m.Page.__init__", "m.load"}
     assert not p.findings()
+
+
+def test_a_pin_finding_shows_the_chain_to_the_blocking_call() -> None:
+    p = plan(
+        {
+            "app": """
+            import time
+            class Thing:
+                def __repr__(self):
+                    return describe(self)
+            def describe(thing):
+                return slow()
+            def slow():
+                time.sleep(0)
+                return "x"
+            class Other:
+                def __len__(self):
+                    time.sleep(0)
+                    return 1
+            """
+        }
+    )
+    by_line = {f.line: f.message for f in p.findings()}
+    assert by_line[4].endswith(
+        "it reaches `time.sleep @ app.py:9` "
+        "(app:Thing.__repr__ → app:describe → app:slow → time.sleep @ app.py:9)"
+    )
+    # the blocking call is its own: the leaf alone says it
+    assert by_line[12].endswith("it reaches `time.sleep @ app.py:13`")
+    assert p.async_functions == frozenset()
+    assert {(i.api, i.why) for i in p.idle} == {("time.sleep", "pinned")}
+
+
+def test_a_long_chain_is_shortened_in_the_middle() -> None:
+    hops = "".join(f"def f{i}():\n    f{i + 1}()\n" for i in range(12))
+    p = plan({"deep": "import time\n" + hops + "def f12():\n    time.sleep(0)\n"
+              "class C:\n    def __hash__(self):\n        f0()\n        return 1\n"})
+    [finding] = p.findings()
+    assert finding.message.endswith(
+        "(deep:C.__hash__ → deep:f0 → deep:f1 → deep:f2 → … 8 more … → deep:f11 → deep:f12 → "
+        "time.sleep @ deep.py:27)"
+    )

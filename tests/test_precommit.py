@@ -86,6 +86,8 @@ def test_check_hook_fails_on_blocking_code_and_passes_on_clean_code(
     assert done.returncode == 1, output
     assert "asyncify check" in output and "Failed" in output, output
     assert "would rewrite app.py" in output, output
+    # what to run next, with pre-commit's own command (pre-commit sets PRE_COMMIT=1)
+    assert "`asyncify run app.py util.py` makes it (or `pre-commit run asyncify-run" in output
     assert (dirty / "app.py").read_text(encoding="utf-8") == BLOCKING  # check writes nothing
 
     clean = tmp_path / "clean"
@@ -101,6 +103,7 @@ def test_run_hook_rewrites_and_fails_then_passes(tmp_path: Path, home: Path) -> 
     done = _try_repo(repo, "asyncify-run", home)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "files were modified by this hook" in done.stdout, done.stdout
+    assert "`git add` them and commit again" in done.stdout, done.stdout
     converted = (repo / "app.py").read_text(encoding="utf-8")
     assert "await asyncio.sleep(1)" in converted and "async def wait" in converted
     done = _try_repo(repo, "asyncify-run", home)  # already converted: nothing to do

@@ -15,6 +15,7 @@ from asyncify.engine import FileResult, codemod_table
 from asyncify.findings import CODES, SYNTAX_ERROR, Code, Finding
 from asyncify.report import Command, Format, Report, unified_diff
 from asyncify.sourcefile import SourceFile
+from asyncify.unchanged import IdleCall
 
 REVIEW = Code("AFY999", "test finding", "a hint for the test", "note")
 del CODES[REVIEW.code]  # declaring a Code registers it; only these tests may see it
@@ -55,6 +56,8 @@ class FakePlan:
 
     def findings(self) -> list[Finding]:
         return list(self._findings)
+
+    idle: tuple[IdleCall, ...] = ()
 
 
 def make_report(command: Command, *results: FileResult, **kwargs: Any) -> Report:
@@ -123,6 +126,7 @@ def test_summary_counts() -> None:
         "errors": 1,
         "by_code": {"AFY999": 1},
         "exit_code": 2,
+        "why_unchanged": [],
     }
     assert report.summary_text() == (
         "1 file rewritten, 1 file unchanged, 1 file failed; 2 functions made async; "
@@ -280,8 +284,10 @@ def test_sarif_structure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file://")
 
     results = run["results"]
-    assert [r["ruleId"] for r in results] == ["AFY001", "AFY999"]
-    error, finding = results
+    assert [r["ruleId"] for r in results] == ["AFY001", "AFY999", "AFY160"]
+    error, finding, pending = results
+    assert pending["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app.py"
+    assert pending["message"]["text"].startswith("file would be rewritten: 2 functions")
     assert error["level"] == "error"
     assert finding["level"] == "note"
     assert finding["message"]["text"].startswith("test finding: detail")

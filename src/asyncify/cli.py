@@ -420,7 +420,7 @@ def _execute(
                 "half done",
                 err=True,
             )
-    bar = _Bar() if format is Format.TEXT and not quiet and sys.stderr.isatty() else None
+    bar = _Bar(len(files)) if format is Format.TEXT and not quiet and sys.stderr.isatty() else None
     try:
         if interactive:
             reviewed = _review(files, options, color=not no_color and sys.stdout.isatty())
@@ -446,7 +446,16 @@ def _execute(
             bar.close()
     _check_output(output, [outcome.file.path for outcome in result.files])
     color = format is Format.TEXT and not no_color and output is None and sys.stdout.isatty()
-    report = Report(command, format, quiet=quiet, color=color, plan=result.plan, baseline=earlier)
+    report = Report(
+        command,
+        format,
+        quiet=quiet,
+        color=color,
+        plan=result.plan,
+        paths=tuple(str(path) for path in paths),
+        pre_commit=os.environ.get("PRE_COMMIT") == "1",
+        baseline=earlier,
+    )
     report.title = "asyncify migration report: " + " ".join(str(p) for p in paths)
     for problem in problems:
         report.add_error(problem)
@@ -512,24 +521,32 @@ def _review(files: Sequence[SourceFile], options: Options, color: bool) -> Conve
 
 
 class _Bar:
-    """A transient progress bar on stderr, shown only once a run has taken a second."""
+    """A transient progress bar on stderr, shown only once a run has taken a second.
 
-    def __init__(self) -> None:
+    One bar for the whole run, which never goes back: each file is analysed and then
+    rewritten (or found unchanged), so the run is ``2 * files`` steps; the stage's name is
+    the label. Stages restart for each program of a folder of scripts, and a program may be
+    planned again (a file left unchanged, requests kept): those steps count too, and the bar
+    stops just short of the end until the run is done, rather than jump back to 0%.
+    """
+
+    def __init__(self, files: int) -> None:
         self.after = float(os.environ.get("ASYNCIFY_PROGRESS_AFTER", "1"))
         self.began = time.monotonic()
         self.stage = ""
-        self.total = 0
+        self.total = max(2 * files, 1)
         self.done = 0
+        self.shown: list[int] = []  # what the bar showed, in order (tests)
         self.bar: Any = None
         self.task: Any = None
 
     def start(self, stage: str, total: int) -> None:
-        self.stage, self.total, self.done = stage, total, 0
+        self.stage = stage
         if self.bar is not None:
-            self.bar.update(self.task, description=stage, total=total, completed=0)
+            self.bar.update(self.task, description=stage)
 
     def advance(self) -> None:
-        self.done += 1
+        self.done = min(self.done + 1, self.total - 1)
         if self.bar is None and time.monotonic() - self.began > self.after:
             from rich.console import Console
             from rich.progress import Progress
@@ -539,6 +556,7 @@ class _Bar:
             self.task = self.bar.add_task(self.stage, total=self.total)
         if self.bar is not None:
             self.bar.update(self.task, completed=self.done)
+            self.shown.append(self.done)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -106,7 +106,7 @@ def plan_for(
         if options.explicitly_selected(c.NAME)
         for api in c.apis_for(options)
     ]
-    return build_plan(
+    plan = build_plan(
         indexes,
         apis,
         aliases,
@@ -120,6 +120,9 @@ def plan_for(
         entry_points=options.entry_points,
         module_aliases=module_aliases,
     )
+    owner = {api.name: c.NAME for c in codemods for api in c.apis_for(options)}
+    idle = tuple(replace(call, codemod=owner.get(call.api, "")) for call in plan.idle)
+    return replace(plan, idle=idle)
 
 
 # -- per-file work (runs in worker processes with --jobs) -----------------------------

@@ -63,7 +63,8 @@ class Finding:
     hint: str
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """As JSON, columns 1-based like the text (``path:line:col``) and SARIF."""
+        return {**asdict(self), "col": self.col + 1}
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.col + 1}"
@@ -211,6 +212,38 @@ READ_ERROR = Code(
 
     ```sh
     $ chmod u+w src/app.py && asyncify run src/
+    ```
+    """,
+)
+
+
+# A file `check` fails on without a finding: SARIF needs a result that says why
+# (asyncify.sarif, Report.pending).
+REWRITE = Code(
+    "AFY160",
+    "file would be rewritten",
+    "run `asyncify diff PATH` to see the change and `asyncify run PATH` to make it",
+    doc="""
+    The file has code that asyncify converts: `check` fails on it (exit 1) even when it has
+    no finding. In SARIF (`check --format sarif`), each such file is a result at its first
+    changed line, so that a failing code-scanning job says why; the text output lists the
+    files as `would rewrite PATH`.
+
+    Convert it (`asyncify run PATH`, after `asyncify diff PATH` to review), or run the job
+    with `--exit-zero` while the migration is under way.
+
+    Before (the job fails, and says why):
+
+    ```sh
+    $ asyncify check --format sarif --output asyncify.sarif .
+    1 file would be rewritten; 1 function to make async.
+    ```
+
+    After:
+
+    ```sh
+    $ asyncify run . && asyncify check --format sarif --output asyncify.sarif .
+    0 files would be rewritten, 1 file unchanged; 0 functions to make async.
     ```
     """,
 )

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from asyncify import stdlib_table
+from asyncify import stdlib_table, unchanged
 from asyncify.codemod import Api
 from asyncify.contexts import NEW_DEPENDENCY, async_cache_ok, framework_handler
 from asyncify.findings import Code, Finding
@@ -47,6 +47,7 @@ from asyncify.index import (
 )
 from asyncify.plangraph import Blame, GraphNode, PlanGraph, blame_kept, merge_graphs
 from asyncify.syncapi import SyncApi, Wrapper, plan_sync_api
+from asyncify.unchanged import IdleCall
 
 LAMBDA = Code(
     "AFY101",
@@ -748,6 +749,9 @@ class AsyncPlan:
     # as coroutines: (path, line, col, callee, callee's path). Verification reads them.
     unawaited: tuple[tuple[str, int, int, str, str], ...] = ()
     graph: PlanGraph = field(default_factory=PlanGraph)  # the HTML report's call graph
+    # Blocking calls that made no function async, and why (the report says it when no
+    # file changes).
+    idle: tuple[IdleCall, ...] = ()
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name)
@@ -1650,7 +1654,10 @@ def build_plan(
     callees: dict[str, set[str]] = {}
     seeds: dict[str, tuple[str, str, int, bool]] = {}  # fn -> (api, path, line, strong)
     blocks_on: dict[str, set[str]] = {}  # fn -> every blocking API it calls itself
+    module_level: list[IdleCall] = []  # blocking calls at module level (import time)
     for mod, owner, site, name in resolved:
+        if not owner and name in tables.apis and tables.apis[name].blocking and not site.skip:
+            module_level.append(IdleCall(mod.path, site.line, name, unchanged.MODULE))
         if name in functions:
             callers.setdefault(name, []).append((owner, site, mod))
             callees.setdefault(owner, set()).add(name)
@@ -1994,6 +2001,7 @@ def build_plan(
         if fn_name in hop
         for maker in makers
     }
+    label_of = {fn.name: f"{mod.module}:{fn.qualname}" for mod in indexes for fn in mod.functions}
     for name, pin in pins.items():
         if name not in wanted or name in hop or name in copied or pin.kind in ("skip", "frozen"):
             continue
@@ -2004,6 +2012,9 @@ def build_plan(
         reported.add(key)
         qualname = functions[name].qualname
         detail = f"`{qualname}` stays synchronous ({pin.detail}); it reaches {_leaf(wanted, name)}"
+        chain = _chain(wanted, name, label_of)
+        if len(chain) > 2:  # through other functions: the chain, as `asyncify plan` shows it
+            detail += f" ({' → '.join(chain)})"
         findings.append(code.at(pin.path, pin.line, pin.col, detail))
 
     # Handlers a framework awaits, made async: the package that framework needs for them.
@@ -2298,8 +2309,14 @@ def build_plan(
             and site.context in ("await", "main")
         )
     )
+    idle = [
+        IdleCall(path, line, api, unchanged.PINNED if strong_seed else unchanged.WEAK)
+        for fn_name, (api, path, line, strong_seed) in seeds.items()
+        if fn_name not in hop
+    ]
     return AsyncPlan(
         unawaited=unawaited,
+        idle=tuple(sorted({*idle, *module_level})),
         modules=module_plans,
         chains=chains,
         pinned={k: v for k, v in pinned.items() if k in wanted},
@@ -2378,6 +2395,7 @@ def merge_plans(plans: Sequence[AsyncPlan]) -> AsyncPlan:
         labels=labels,
         by_path=by_path,
         unawaited=tuple(u for p in plans for u in p.unawaited),
+        idle=tuple(sorted({i for p in plans for i in p.idle})),
     )
 
 
@@ -2882,6 +2900,18 @@ def _reexports(r: _Resolver, mod: ModuleIndex, renames: Mapping[str, str]) -> di
         if name in renames and (mod.is_package or local in (mod.exports or ())):
             found[local] = renames[name]
     return found
+
+
+def _chain(hops: Mapping[str, str], name: str, labels: Mapping[str, str]) -> list[str]:
+    """``name``'s call chain down to the blocking call, labelled as ``asyncify plan`` does;
+    a long one keeps its first four and last three links."""
+    chain = [name]
+    while chain[-1] in hops and len(chain) < 50:
+        chain.append(hops[chain[-1]])
+    shown = [labels.get(link, link) for link in chain]
+    if len(shown) > 8:
+        shown = [*shown[:4], f"… {len(shown) - 7} more …", *shown[-3:]]
+    return shown
 
 
 def _leaf(hops: Mapping[str, str], name: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from asyncify import __version__
 from asyncify.findings import CODES, Finding
 from asyncify.plangraph import PlanGraph
-from asyncify.report import help_uri
+from asyncify.sarif import help_uri
 
 # Above this many functions the graph opens with every module collapsed to one node.
 COLLAPSE_ABOVE = 250
