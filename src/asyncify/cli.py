@@ -26,7 +26,7 @@ from asyncify import __version__
 from asyncify.config import ConfigError, load_config, merge, split_names
 from asyncify.discover import PatternError, discover
 from asyncify.findings import CODES, READ_ERROR, Finding
-from asyncify.options import Options
+from asyncify.options import TARGET_OPTIONS, Options
 from asyncify.report import Command, Format, Report, render_list
 from asyncify.scripts import entry_points
 from asyncify.source import WriteRefused, finish_writes, remove_stale_temps, write_files
@@ -149,6 +149,7 @@ class HttpClientChoice(str, Enum):
     HTTPX = "httpx"
     AIOHTTP = "aiohttp"
     THREAD = "thread"
+    HTTPX2 = "httpx2"
 
 
 HttpClient = Annotated[
@@ -156,7 +157,25 @@ HttpClient = Annotated[
     typer.Option(
         "--http-client",
         help="What requests code becomes: httpx.AsyncClient (default), aiohttp.ClientSession, "
-        "or thread (requests stays; its calls run in asyncio.to_thread).",
+        "thread (requests stays; its calls run in asyncio.to_thread) or httpx2.AsyncClient.",
+        show_default=False,
+    ),
+]
+
+
+class DbClientChoice(str, Enum):
+    """What psycopg2 code becomes (the ``db`` codemod's target library)."""
+
+    ASYNCPG = "asyncpg"
+    PSYCOPG = "psycopg"
+
+
+DbClient = Annotated[
+    DbClientChoice | None,
+    typer.Option(
+        "--db-client",
+        help="What psycopg2 code becomes: asyncpg (default) or psycopg (psycopg 3's "
+        "AsyncConnection, same placeholders, cursors and transactions).",
         show_default=False,
     ),
 ]
@@ -213,6 +232,7 @@ def run(
         ),
     ] = False,
     http_client: HttpClient = None,
+    db_client: DbClient = None,
 ) -> None:
     """Rewrite files in place."""
     arguments = dict(locals())
@@ -236,6 +256,7 @@ def diff(
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
+    db_client: DbClient = None,
 ) -> None:
     """Print a unified diff of the conversion; write nothing."""
     _execute(Command.DIFF, **locals())
@@ -258,6 +279,7 @@ def check(
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
+    db_client: DbClient = None,
     blocking: BlockingAudit = False,
 ) -> None:
     """Write nothing; exit 1 if anything would change or needs review."""
@@ -281,6 +303,7 @@ def plan(
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
+    db_client: DbClient = None,
 ) -> None:
     """Show which functions become async, and the call chain that forces each."""
     _execute(Command.PLAN, **locals())
@@ -291,7 +314,15 @@ def list_() -> None:
     """List the codemods and the diagnostic codes, one line each."""
     from asyncify.engine import codemod_table
 
-    for line in render_list(codemod_table()):
+    targets = [
+        (
+            f"--{target.key}={value}",
+            f"{target.codemod}: {becomes} ({why}){' [default]' if i == 0 else ''}",
+        )
+        for target in TARGET_OPTIONS
+        for i, (value, becomes, why) in enumerate(target.choices)
+    ]
+    for line in render_list(codemod_table(), targets):
         typer.echo(line)
 
 
@@ -331,6 +362,7 @@ def _execute(
     to_thread: bool | None,
     keep_sync_api: bool | None,
     http_client: HttpClientChoice | None,
+    db_client: DbClientChoice | None,
     blocking: bool = False,
     interactive: bool = False,
 ) -> None:
@@ -348,6 +380,7 @@ def _execute(
             to_thread=to_thread,
             keep_sync_api=keep_sync_api,
             http_client=http_client.value if http_client is not None else None,
+            db_client=db_client.value if db_client is not None else None,
         )
         options = replace(options, blocking_audit=blocking, entry_points=entry_points(paths))
         _check_codemods(options)
