@@ -404,6 +404,8 @@ def test_list_shows_the_targets(tmp_path: Path) -> None:
         "--http-client=httpx2",
         "--db-client=asyncpg",
         "--db-client=psycopg",
+        "--sqlite-client=thread",
+        "--sqlite-client=aiosqlite",
     ]
     assert any(line.startswith("--db-client=asyncpg") and "[default]" in line for line in lines)
 

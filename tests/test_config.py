@@ -117,6 +117,7 @@ def test_split_names() -> None:
             'db-client = "psycopg2"\n',
             "db-client must be one of 'asyncpg', 'psycopg', got 'psycopg2'",
         ),
+        ("sqlite-client = 1\n", "sqlite-client must be one of 'thread', 'aiosqlite', got 1"),
         ("thread-blocks = 0\n", "thread-blocks must be true or false"),
         ("jobs = [\n", "invalid TOML"),
     ],

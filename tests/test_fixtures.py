@@ -8,7 +8,8 @@ converting it again changes nothing. Each file is converted alone, as module
 ``<case>``, with every codemod enabled; a fixture may name others with a first line
 ``# select: a,b``, and a first line ``# keep-sync-api`` turns that option on. Fixtures
 in ``http_aiohttp/`` run with ``--http-client aiohttp``, in ``http_httpx2/`` with
-``--http-client httpx2``, in ``db_psycopg/`` with ``--db-client psycopg``. A line
+``--http-client httpx2``, in ``db_psycopg/`` with ``--db-client psycopg``, in
+``sqlite_aiosqlite/`` with ``--sqlite-client aiosqlite``. A line
 ``# thread-blocks: false`` (first or second) turns that setting off: it keeps testing the
 aiofiles forms.
 """
@@ -59,6 +60,7 @@ TARGET_FOLDERS = {
     "http_aiohttp": {"http_client": "aiohttp"},
     "http_httpx2": {"http_client": "httpx2"},
     "db_psycopg": {"db_client": "psycopg"},
+    "sqlite_aiosqlite": {"sqlite_client": "aiosqlite"},
 }
 
 
@@ -66,6 +68,7 @@ def options_for(source: str, folder: str = "") -> Options:
     target = TARGET_FOLDERS.get(folder, {})
     client = target.get("http_client", "httpx")
     db_client = target.get("db_client", "asyncpg")
+    sqlite_client = target.get("sqlite_client", "thread")
     head = source.splitlines()[:2]
     first = head[0] if head else ""
     thread_blocks = "# thread-blocks: false" not in head
@@ -74,13 +77,18 @@ def options_for(source: str, folder: str = "") -> Options:
             keep_sync_api=True,
             http_client=client,
             db_client=db_client,
+            sqlite_client=sqlite_client,
             thread_blocks=thread_blocks,
         )
     select: frozenset[str] = frozenset()
     if first.startswith("# select:"):
         select = frozenset(s.strip() for s in first.split(":", 1)[1].split(","))
     return Options(
-        select=select, http_client=client, db_client=db_client, thread_blocks=thread_blocks
+        select=select,
+        http_client=client,
+        db_client=db_client,
+        sqlite_client=sqlite_client,
+        thread_blocks=thread_blocks,
     )
 
 

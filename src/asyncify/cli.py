@@ -181,6 +181,24 @@ DbClient = Annotated[
 ]
 
 
+class SqliteClientChoice(str, Enum):
+    """What sqlite3 code becomes (a target of the ``blocking`` codemod)."""
+
+    THREAD = "thread"
+    AIOSQLITE = "aiosqlite"
+
+
+SqliteClient = Annotated[
+    SqliteClientChoice | None,
+    typer.Option(
+        "--sqlite-client",
+        help="What sqlite3 code becomes: thread (default; each call in asyncio.to_thread) or "
+        "aiosqlite (for connections made and used within one function).",
+        show_default=False,
+    ),
+]
+
+
 class UsageError(Exception):
     """A bad option or configuration: exit 2 with a one-line message."""
 
@@ -233,6 +251,7 @@ def run(
     ] = False,
     http_client: HttpClient = None,
     db_client: DbClient = None,
+    sqlite_client: SqliteClient = None,
 ) -> None:
     """Rewrite files in place."""
     arguments = dict(locals())
@@ -257,6 +276,7 @@ def diff(
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
     db_client: DbClient = None,
+    sqlite_client: SqliteClient = None,
 ) -> None:
     """Print a unified diff of the conversion; write nothing."""
     _execute(Command.DIFF, **locals())
@@ -280,6 +300,7 @@ def check(
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
     db_client: DbClient = None,
+    sqlite_client: SqliteClient = None,
     blocking: BlockingAudit = False,
 ) -> None:
     """Write nothing; exit 1 if anything would change or needs review."""
@@ -304,6 +325,7 @@ def plan(
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
     db_client: DbClient = None,
+    sqlite_client: SqliteClient = None,
 ) -> None:
     """Show which functions become async, and the call chain that forces each."""
     _execute(Command.PLAN, **locals())
@@ -363,6 +385,7 @@ def _execute(
     keep_sync_api: bool | None,
     http_client: HttpClientChoice | None,
     db_client: DbClientChoice | None,
+    sqlite_client: SqliteClientChoice | None,
     blocking: bool = False,
     interactive: bool = False,
 ) -> None:
@@ -381,6 +404,7 @@ def _execute(
             keep_sync_api=keep_sync_api,
             http_client=http_client.value if http_client is not None else None,
             db_client=db_client.value if db_client is not None else None,
+            sqlite_client=sqlite_client.value if sqlite_client is not None else None,
         )
         options = replace(options, blocking_audit=blocking, entry_points=entry_points(paths))
         _check_codemods(options)

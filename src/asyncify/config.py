@@ -16,6 +16,7 @@ to-thread = true            # wrap calls that cannot be awaited in asyncio.to_th
 keep-sync-api = false       # keep public functions callable synchronously (sync wrappers)
 http-client = "httpx"       # what requests becomes: "httpx", "aiohttp", "thread" or "httpx2"
 db-client = "asyncpg"       # what psycopg2 becomes: "asyncpg" or "psycopg" (psycopg 3)
+sqlite-client = "thread"    # sqlite3: calls in asyncio.to_thread, or "aiosqlite"
 thread-blocks = true        # run a `with open(...)` block that only does file work in one thread
 ```
 """
@@ -56,6 +57,7 @@ class Config:
     http_client: str | None = None
     thread_blocks: bool | None = None
     db_client: str | None = None
+    sqlite_client: str | None = None
 
     @property
     def root(self) -> Path:
@@ -76,6 +78,7 @@ KEYS = (
     "http-client",
     "thread-blocks",
     "db-client",
+    "sqlite-client",
 )
 _TARGETS = {target.key: target for target in TARGET_OPTIONS}
 
@@ -201,6 +204,7 @@ def merge(
     keep_sync_api: bool | None = None,
     http_client: str | None = None,
     db_client: str | None = None,
+    sqlite_client: str | None = None,
 ) -> Options:
     """The options of a run: each command-line value (not ``None``) overrides the file's."""
 
@@ -219,5 +223,8 @@ def merge(
         keep_sync_api=pick(keep_sync_api, config.keep_sync_api, False),
         http_client=pick(http_client, config.http_client, _TARGETS["http-client"].values[0]),
         db_client=pick(db_client, config.db_client, _TARGETS["db-client"].values[0]),
+        sqlite_client=pick(
+            sqlite_client, config.sqlite_client, _TARGETS["sqlite-client"].values[0]
+        ),
         thread_blocks=pick(None, config.thread_blocks, True),
     )

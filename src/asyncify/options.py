@@ -52,7 +52,15 @@ DB_TARGET = TargetOption(
         ),
     ),
 )
-TARGET_OPTIONS = (HTTP_TARGET, DB_TARGET)
+SQLITE_TARGET = TargetOption(
+    "sqlite-client",
+    "blocking",
+    (
+        ("thread", "sqlite3 stays; calls run in asyncio.to_thread", "any connection"),
+        ("aiosqlite", "sqlite3 → aiosqlite", "connections local to a function; others: thread"),
+    ),
+)
+TARGET_OPTIONS = (HTTP_TARGET, DB_TARGET, SQLITE_TARGET)
 # --http-client / http-client values; the first is the default.
 HTTP_CLIENTS = HTTP_TARGET.values
 DB_CLIENTS = DB_TARGET.values
@@ -81,6 +89,7 @@ class Options:
     keep_files: frozenset[str] = frozenset()
     http_client: str = "httpx"  # target of the http codemod: one of HTTP_CLIENTS
     db_client: str = "asyncpg"  # target of the db codemod: one of DB_CLIENTS
+    sqlite_client: str = "thread"  # sqlite3 in the blocking codemod: "thread" or "aiosqlite"
     # Functions installed commands call (pyproject [project.scripts], setup.cfg
     # console_scripts; asyncify.scripts): they keep a synchronous wrapper.
     entry_points: frozenset[str] = frozenset()
