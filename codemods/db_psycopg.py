@@ -105,6 +105,22 @@ async def _open_pool(pool):
     return pool
 ''',
     ),
+    "_execute_values_fetch": (
+        (),
+        '''
+async def _execute_values_fetch(cursor, query, rows):
+    """psycopg2's execute_values(..., fetch=True): the rows every statement returned."""
+    rows = list(rows)
+    if not rows:
+        return []
+    await cursor.executemany(query, rows, returning=True)
+    fetched = []
+    while True:
+        fetched.extend(await cursor.fetchall())
+        if not cursor.nextset():
+            return fetched
+''',
+    ),
     "_dict_cursor_row": (
         (),
         '''
@@ -233,8 +249,6 @@ class DbPsycopg(Db):
     ) -> tuple[cst.BaseExpression, str, list[str] | None, bool]:
         """``execute_values`` → ``executemany`` with the row template in place of ``%s``."""
         result = super().check_values(call, conn)
-        if result[3]:
-            raise _Unsupported(codes.EXECUTE_VALUES_FETCH, call)
         query = next(
             (a.value for a in call.args if a.keyword is not None and a.keyword.value == "sql"),
             None,
@@ -422,7 +436,8 @@ class DbPsycopg(Db):
         return updated.with_changes(args=args)
 
     def execute_values(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        """``execute_values(cur, q, rows, template=...)`` → ``await cur.executemany(q', rows)``."""
+        """``execute_values(cur, q, rows, template=...)`` → ``await cur.executemany(q', rows)``;
+        with ``fetch=True`` → ``await _execute_values_fetch(cur, q', rows)``."""
         self.done(original)
         query_o, _ = _query_args(original, 1)
         query_u, _ = _query_args(updated, 1)
@@ -433,6 +448,17 @@ class DbPsycopg(Db):
             (a.value for a in updated.args if a.keyword and a.keyword.value == "argslist"),
             updated.args[2].value,
         )
+        if self.plan is not None and self.plan.values[original][3]:
+            self.use_helper("_execute_values_fetch")
+            helper = cst.Call(
+                func=cst.Name("_execute_values_fetch"),
+                args=[
+                    cst.Arg(cursor, comma=_comma()),
+                    cst.Arg(literal, comma=_comma()),
+                    cst.Arg(rows),
+                ],
+            )
+            return cst.Await(helper)
         call = cst.Call(
             func=cst.Attribute(value=cursor, attr=cst.Name("executemany")),
             args=[cst.Arg(literal, comma=_comma()), cst.Arg(rows)],

@@ -351,32 +351,3 @@ MODULE_POOL = Code(
     ```
     """,
 )
-
-EXECUTE_VALUES_FETCH = Code(
-    "AFY432",
-    "execute_values(..., fetch=True) is not converted for psycopg 3",
-    "use `await cur.executemany(q, rows, returning=True)` and collect each result with"
-    " fetchall()/nextset()",
-    doc="""
-    psycopg 3 has no `execute_values`; asyncify turns it into `executemany` with the row
-    template, which inserts the same rows. With `fetch=True` the rows returned by each
-    statement must be collected from each result set, which asyncify does not write.
-
-    Before:
-
-    ```python
-    ids = execute_values(cur, "INSERT INTO t (v) VALUES %s RETURNING id", rows, fetch=True)
-    ```
-
-    After:
-
-    ```python
-    await cur.executemany("INSERT INTO t (v) VALUES (%s) RETURNING id", rows, returning=True)
-    ids = []
-    while True:
-        ids.extend(await cur.fetchall())
-        if not cur.nextset():
-            break
-    ```
-    """,
-)

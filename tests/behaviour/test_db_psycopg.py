@@ -78,10 +78,9 @@ def test_connections_in_attributes(tmp_path: Path, pg_schema: Schema) -> None:
 def test_pools_rows_json(tmp_path: Path, pg_schema: Schema) -> None:
     both, before, after = run_db_program(tmp_path, pg_schema, {"main.py": POOLS_ROWS_JSON}, PSYCOPG)
     converted = both.converted["main.py"]
-    # execute_values(fetch=True) has no converted form here (AFY432): pooled() keeps
-    # psycopg2; the module pool, the row factories and json convert.
-    assert "AFY432" in both.convert_output
+    assert "import psycopg2" not in converted and "from psycopg2" not in converted, converted
     assert "SHARED = None" in converted and "psycopg_pool.AsyncConnectionPool(" in converted
+    assert "await _execute_values_fetch(" in converted and "await pool.putconn(conn)" in converted
     assert "row_factory=_dict_cursor_row" in converted
     assert "row_factory=_named_tuple_row" in converted
     both.assert_same()
@@ -90,6 +89,10 @@ def test_pools_rows_json(tmp_path: Path, pg_schema: Schema) -> None:
     assert "after putconn [(1,), (2,)]" in out and "shared pool 4 4" in out
     assert "named rows [Record(id=1, name='a')" in out
     assert "json (1, {'k': [1, 2], 's': 'x'}, 'text') dict str" in out
+    assert "returned [(4,), (5,)]" in out
+    rows = "[[1, 'a'], [2, 'b'], [4, 'c'], [5, 'd']]"
+    assert f"dict rows {rows} a a {{'id': 2, 'name': 'b'}} True" in out
+    assert [r[0] for r in before["items"]] == [1, 2, 4, 5]
 
 
 def test_connection_handed_to_another_module(tmp_path: Path, pg_schema: Schema) -> None:
