@@ -34,6 +34,7 @@ from asyncify.findings import Code
 from asyncify.libcst_command import command_for
 
 if TYPE_CHECKING:
+    from asyncify.options import Options
     from asyncify.rewrite import RewriteState
 
 SQLITE_CONNECT = "sqlite3.connect"
@@ -223,6 +224,15 @@ class Blocking(Codemod):
         *(Api(name, weak=True, keeps_callee=True) for name in NOT_CONVERTED),
     )
     ALIASES = {"subprocess.Popen.__enter__": "subprocess.Popen"}
+
+    @classmethod
+    def variant(cls, options: Options) -> type[Codemod]:
+        """``--sqlite-client aiosqlite``: sqlite3 → aiosqlite (codemods/sqlite_aiosqlite.py)."""
+        if options.sqlite_client == "aiosqlite":
+            from asyncify.codemods.sqlite_aiosqlite import BlockingAiosqlite
+
+            return BlockingAiosqlite
+        return cls
 
     def __init__(self, state: RewriteState) -> None:
         super().__init__(state)

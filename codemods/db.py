@@ -44,12 +44,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
 from asyncify.codemod import Api, Codemod, after_header, dotted, keyword_arg
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
+
+if TYPE_CHECKING:
+    from asyncify.codemod import Codemod as _Codemod
+    from asyncify.options import Options
 
 CONNECTION = "psycopg2.extensions.connection"
 CURSOR = "psycopg2.extensions.cursor"
@@ -1189,6 +1194,23 @@ class Db(Codemod):
     DESCRIPTION = "psycopg2 → asyncpg (cursors, placeholders, transactions, rows, exceptions)"
     APIS = APIS
     ALIASES = ALIASES
+    # What a target library replaces (the psycopg variant, db_psycopg.py, has its own):
+    # module-level helpers by name, and psycopg2 exceptions -> the classes catching them.
+    HELPER_SOURCES: ClassVar[dict[str, tuple[tuple[str, ...], str]]] = HELPERS
+    EXCEPTION_TABLE: ClassVar[dict[str, tuple[str, ...]]] = EXCEPTIONS
+
+    @classmethod
+    def variant(cls, options: Options) -> type[_Codemod]:
+        """``--db-client psycopg``: psycopg 3's AsyncConnection (codemods/db_psycopg.py)."""
+        if options.db_client == "psycopg":
+            from asyncify.codemods.db_psycopg import DbPsycopg
+
+            return DbPsycopg
+        return cls
+
+    @classmethod
+    def apis_for(cls, options: Options) -> Sequence[Api]:
+        return cls.variant(options).APIS
 
     def __init__(self, state: object) -> None:
         super().__init__(state)  # type: ignore[arg-type]
@@ -1207,6 +1229,7 @@ class Db(Codemod):
         self.connects_here = False  # the module connects (its connections get the codecs)
         self.helpers: set[str] = set()
         self.values_text: dict[cst.Call, dict[int, str]] = {}  # execute_values pieces
+        self.values_template: dict[cst.Call, str] = {}  # execute_values row template
         # Module-level pools made lazy: name -> (the statement creating it, accessor name).
         self.module_pools: dict[str, tuple[cst.SimpleStatementLine, str]] = {}
         self.lazy_pools: set[cst.SimpleStatementLine] = set()
@@ -2018,6 +2041,7 @@ class Db(Codemod):
                 )
             template = "(" + ", ".join(["%s"] * arity.pop()) + ")"
         assert pieces is not None
+        self.values_template[call] = template
         texts = []
         for _, piece in pieces:
             head, found, tail = piece.replace("%%", "\0").partition("%s")
@@ -2367,7 +2391,7 @@ class Db(Codemod):
 
     def use_helper(self, name: str) -> None:
         self.helpers.add(name)
-        for module in HELPERS[name][0]:
+        for module in self.HELPER_SOURCES[name][0]:
             self.add_import(module)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
@@ -2378,7 +2402,7 @@ class Db(Codemod):
         defined = {s.name.value for s in body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
         new: list[cst.BaseStatement] = []
         for name in sorted(self.helpers - defined):
-            module = cst.parse_module(HELPERS[name][1].lstrip("\n"))
+            module = cst.parse_module(self.HELPER_SOURCES[name][1].lstrip("\n"))
             for index, stmt in enumerate(module.body):
                 lines = (
                     [cst.EmptyLine(), cst.EmptyLine()]
@@ -2712,7 +2736,7 @@ class Db(Codemod):
         if node.name is not None and isinstance(node.name.name, cst.Name) and node.type is not None:
             types = node.type.elements if isinstance(node.type, cst.Tuple) else None
             exprs = [e.value for e in types] if types is not None else [node.type]
-            if any(self.qualified(e) in EXCEPTIONS for e in exprs):
+            if any(self.qualified(e) in self.EXCEPTION_TABLE for e in exprs):
                 self.error_names[-1].add(node.name.name.value)
 
     def leave_ExceptHandler(
@@ -2728,18 +2752,21 @@ class Db(Codemod):
             return updated_node
         typ = original_node.type
         exprs = [e.value for e in typ.elements] if isinstance(typ, cst.Tuple) else [typ]
-        if not any(self.qualified(e) in EXCEPTIONS for e in exprs):
+        if not any(self.qualified(e) in self.EXCEPTION_TABLE for e in exprs):
             return updated_node
         names: list[str] = []
+        modules: set[str] = set()
         for expr in exprs:
             qual = self.qualified(expr)
-            if qual in EXCEPTIONS:
+            if qual in self.EXCEPTION_TABLE:
                 self.remove_import_of(expr)
                 self.drop_psycopg2_imports()
-                names.extend(n for n in EXCEPTIONS[qual] if n not in names)
+                names.extend(n for n in self.EXCEPTION_TABLE[qual] if n not in names)
+                modules.update(n.rpartition(".")[0] for n in self.EXCEPTION_TABLE[qual] if "." in n)
             else:
                 names.append(cst.Module([]).code_for_node(expr))
-        self.add_import("asyncpg")
+        for module in sorted(modules):
+            self.add_import(module)
         if len(names) == 1:
             new_type: cst.BaseExpression = dotted(names[0])
         else:

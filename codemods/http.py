@@ -957,6 +957,10 @@ class Http(Codemod):
 
     @classmethod
     def variant(cls, options: Options) -> type[Codemod]:
+        if options.http_client == "httpx2":
+            from asyncify.codemods.http_httpx2 import HttpHttpx2  # it subclasses Http
+
+            return HttpHttpx2
         return HttpThreads if options.http_client == "thread" else cls
 
     ALIASES = {

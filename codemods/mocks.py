@@ -422,10 +422,11 @@ class Mocks(Codemod):
         self.functions.append(here)
         if not here.converting:
             return
-        if not self.httpx:  # `--http-client aiohttp`: no respx counterpart to convert to
+        if not self.httpx:  # aiohttp, httpx2: no respx counterpart to convert to
             here.converting = False
             if self._uses_http_mocks(node):
-                self.report(HTTP_MOCK_KEPT, node, "respx does not mock aiohttp")
+                client = self.state.options.http_client
+                self.report(HTTP_MOCK_KEPT, node, f"respx does not mock {client}")
             return
         problems = self._scan(node, here)
         for where, why in problems:

@@ -357,6 +357,59 @@ def test_http_client_option(tmp_path: Path, command: str) -> None:
         assert b"httpx.AsyncClient(" in default.stdout
 
 
+QUERY = """\
+import psycopg2
+
+
+def count(dsn):
+    conn = psycopg2.connect(dsn)
+    cur = conn.cursor()
+    cur.execute("SELECT count(*) FROM t WHERE v IN %s", ((1, 2),))
+    return cur.fetchone()[0]
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "diff", "check", "plan"])
+def test_db_client_option(tmp_path: Path, command: str) -> None:
+    """--db-client on every converting command; a bad value is a usage error; the
+    setting in [tool.asyncify] is taken, and the command line wins over it."""
+    project(tmp_path, {"app.py": QUERY})
+    bad = asyncify(command, "--db-client", "aiopg", ".", cwd=tmp_path)
+    assert bad.returncode == 2 and b"aiopg" in bad.stderr, bad.stderr
+    done = asyncify(command, "--db-client", "psycopg", ".", cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    if command == "run":
+        text = (tmp_path / "app.py").read_text()
+        assert "await psycopg.AsyncConnection.connect(dsn)" in text, text
+        assert "= ANY(%s)" in text and "(await cur.fetchone())[0]" in text, text
+    elif command == "diff":
+        assert b"+import psycopg" in done.stdout and b"asyncpg" not in done.stdout
+        (tmp_path / "pyproject.toml").write_text('[tool.asyncify]\ndb-client = "psycopg"\n')
+        configured = asyncify("diff", ".", cwd=tmp_path)
+        assert configured.stdout == done.stdout
+        overridden = asyncify("diff", "--db-client", "asyncpg", ".", cwd=tmp_path)
+        assert b"asyncpg.connect(" in overridden.stdout
+    elif command == "plan":
+        default = asyncify("diff", ".", cwd=tmp_path)
+        assert b"asyncpg.connect(" in default.stdout
+
+
+def test_list_shows_the_targets(tmp_path: Path) -> None:
+    lines = asyncify("list", cwd=tmp_path).stdout.decode().splitlines()
+    targets = [line.split()[0] for line in lines if line.startswith("--")]
+    assert targets == [
+        "--http-client=httpx",
+        "--http-client=aiohttp",
+        "--http-client=thread",
+        "--http-client=httpx2",
+        "--db-client=asyncpg",
+        "--db-client=psycopg",
+        "--sqlite-client=thread",
+        "--sqlite-client=aiosqlite",
+    ]
+    assert any(line.startswith("--db-client=asyncpg") and "[default]" in line for line in lines)
+
+
 def test_exclude(tmp_path: Path) -> None:
     project(tmp_path, {"app.py": SLEEPY_MAIN, "legacy/old.py": SLEEPY_MAIN})
     done = asyncify("diff", "--exclude", "legacy/", ".", cwd=tmp_path)

@@ -22,11 +22,21 @@ def test_all_keys(tmp_path: Path) -> None:
         "[tool.asyncify]\n"
         'select = ["sleep"]\nignore = ["http"]\nexclude = ["legacy/"]\n'
         "jobs = 3\ntodo-comments = true\nto-thread = false\nkeep-sync-api = true\n"
-        'http-client = "aiohttp"\nthread-blocks = false\n',
+        'http-client = "aiohttp"\nthread-blocks = false\ndb-client = "psycopg"\n',
     )
     loaded = load_config([tmp_path])
     assert loaded == Config(
-        config, ("sleep",), ("http",), ("legacy/",), 3, True, False, True, "aiohttp", False
+        config,
+        ("sleep",),
+        ("http",),
+        ("legacy/",),
+        3,
+        True,
+        False,
+        True,
+        "aiohttp",
+        False,
+        "psycopg",
     )
     assert loaded.root == tmp_path
     assert merge(loaded) == Options(
@@ -39,7 +49,9 @@ def test_all_keys(tmp_path: Path) -> None:
         keep_sync_api=True,
         http_client="aiohttp",
         thread_blocks=False,
+        db_client="psycopg",
     )
+    assert merge(loaded, db_client="asyncpg").db_client == "asyncpg"  # --db-client wins
     assert merge(loaded, keep_sync_api=False).keep_sync_api is False  # --no-keep-sync-api
 
 
@@ -95,12 +107,17 @@ def test_split_names() -> None:
         ("keep-sync-api = 1\n", "keep-sync-api must be true or false"),
         (
             'http-client = "urllib3"\n',
-            "http-client must be one of 'httpx', 'aiohttp', 'thread', got 'urllib3'",
+            "http-client must be one of 'httpx', 'aiohttp', 'thread', 'httpx2', got 'urllib3'",
         ),
         (
             "http-client = true\n",
-            "http-client must be one of 'httpx', 'aiohttp', 'thread', got True",
+            "http-client must be one of 'httpx', 'aiohttp', 'thread', 'httpx2', got True",
         ),
+        (
+            'db-client = "psycopg2"\n',
+            "db-client must be one of 'asyncpg', 'psycopg', got 'psycopg2'",
+        ),
+        ("sqlite-client = 1\n", "sqlite-client must be one of 'thread', 'aiosqlite', got 1"),
         ("thread-blocks = 0\n", "thread-blocks must be true or false"),
         ("jobs = [\n", "invalid TOML"),
     ],

@@ -7,8 +7,11 @@ as printed). Every case also checks that the expected output parses and that
 converting it again changes nothing. Each file is converted alone, as module
 ``<case>``, with every codemod enabled; a fixture may name others with a first line
 ``# select: a,b``, and a first line ``# keep-sync-api`` turns that option on. Fixtures
-in ``http_aiohttp/`` run with ``--http-client aiohttp``. A line ``# thread-blocks: false``
-(first or second) turns that setting off: it keeps testing the aiofiles forms.
+in ``http_aiohttp/`` run with ``--http-client aiohttp``, in ``http_httpx2/`` with
+``--http-client httpx2``, in ``db_psycopg/`` with ``--db-client psycopg``, in
+``sqlite_aiosqlite/`` with ``--sqlite-client aiosqlite``. A line
+``# thread-blocks: false`` (first or second) turns that setting off: it keeps testing the
+aiofiles forms.
 """
 
 from __future__ import annotations
@@ -52,17 +55,41 @@ def run(source: str, name: str, options: Options) -> tuple[str, list[Finding]]:
     return outcome[0], outcome[1]
 
 
+# Fixture folders of a target other than the default: the option that picks it.
+TARGET_FOLDERS = {
+    "http_aiohttp": {"http_client": "aiohttp"},
+    "http_httpx2": {"http_client": "httpx2"},
+    "db_psycopg": {"db_client": "psycopg"},
+    "sqlite_aiosqlite": {"sqlite_client": "aiosqlite"},
+}
+
+
 def options_for(source: str, folder: str = "") -> Options:
-    client = "aiohttp" if folder == "http_aiohttp" else "httpx"
+    target = TARGET_FOLDERS.get(folder, {})
+    client = target.get("http_client", "httpx")
+    db_client = target.get("db_client", "asyncpg")
+    sqlite_client = target.get("sqlite_client", "thread")
     head = source.splitlines()[:2]
     first = head[0] if head else ""
     thread_blocks = "# thread-blocks: false" not in head
     if first == "# keep-sync-api":
-        return Options(keep_sync_api=True, http_client=client, thread_blocks=thread_blocks)
+        return Options(
+            keep_sync_api=True,
+            http_client=client,
+            db_client=db_client,
+            sqlite_client=sqlite_client,
+            thread_blocks=thread_blocks,
+        )
     select: frozenset[str] = frozenset()
     if first.startswith("# select:"):
         select = frozenset(s.strip() for s in first.split(":", 1)[1].split(","))
-    return Options(select=select, http_client=client, thread_blocks=thread_blocks)
+    return Options(
+        select=select,
+        http_client=client,
+        db_client=db_client,
+        sqlite_client=sqlite_client,
+        thread_blocks=thread_blocks,
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])

@@ -27,7 +27,7 @@ from asyncify import __version__
 from asyncify.config import ConfigError, load_config, merge, split_names
 from asyncify.discover import PatternError, discover
 from asyncify.findings import CODES, READ_ERROR, Finding
-from asyncify.options import Options
+from asyncify.options import TARGET_OPTIONS, Options
 from asyncify.report import Command, Format, Report, render_list
 from asyncify.scripts import entry_points
 from asyncify.source import WriteRefused, finish_writes, remove_stale_temps, write_files
@@ -165,6 +165,7 @@ class HttpClientChoice(str, Enum):
     HTTPX = "httpx"
     AIOHTTP = "aiohttp"
     THREAD = "thread"
+    HTTPX2 = "httpx2"
 
 
 HttpClient = Annotated[
@@ -172,7 +173,43 @@ HttpClient = Annotated[
     typer.Option(
         "--http-client",
         help="What requests code becomes: httpx.AsyncClient (default), aiohttp.ClientSession, "
-        "or thread (requests stays; its calls run in asyncio.to_thread).",
+        "thread (requests stays; its calls run in asyncio.to_thread) or httpx2.AsyncClient.",
+        show_default=False,
+    ),
+]
+
+
+class DbClientChoice(str, Enum):
+    """What psycopg2 code becomes (the ``db`` codemod's target library)."""
+
+    ASYNCPG = "asyncpg"
+    PSYCOPG = "psycopg"
+
+
+DbClient = Annotated[
+    DbClientChoice | None,
+    typer.Option(
+        "--db-client",
+        help="What psycopg2 code becomes: asyncpg (default) or psycopg (psycopg 3's "
+        "AsyncConnection, same placeholders, cursors and transactions).",
+        show_default=False,
+    ),
+]
+
+
+class SqliteClientChoice(str, Enum):
+    """What sqlite3 code becomes (a target of the ``blocking`` codemod)."""
+
+    THREAD = "thread"
+    AIOSQLITE = "aiosqlite"
+
+
+SqliteClient = Annotated[
+    SqliteClientChoice | None,
+    typer.Option(
+        "--sqlite-client",
+        help="What sqlite3 code becomes: thread (default; each call in asyncio.to_thread) or "
+        "aiosqlite (for connections made and used within one function).",
         show_default=False,
     ),
 ]
@@ -229,6 +266,8 @@ def run(
         ),
     ] = False,
     http_client: HttpClient = None,
+    db_client: DbClient = None,
+    sqlite_client: SqliteClient = None,
 ) -> None:
     """Rewrite files in place."""
     arguments = dict(locals())
@@ -252,6 +291,8 @@ def diff(
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
+    db_client: DbClient = None,
+    sqlite_client: SqliteClient = None,
 ) -> None:
     """Print a unified diff of the conversion; write nothing."""
     _execute(Command.DIFF, **locals())
@@ -274,6 +315,8 @@ def check(
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
+    db_client: DbClient = None,
+    sqlite_client: SqliteClient = None,
     blocking: BlockingAudit = False,
 ) -> None:
     """Write nothing; exit 1 if anything would change or needs review."""
@@ -297,6 +340,8 @@ def plan(
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
+    db_client: DbClient = None,
+    sqlite_client: SqliteClient = None,
 ) -> None:
     """Show which functions become async, and the call chain that forces each."""
     _execute(Command.PLAN, **locals())
@@ -331,7 +376,15 @@ def list_() -> None:
     """List the codemods and the diagnostic codes, one line each."""
     from asyncify.engine import codemod_table
 
-    for line in render_list(codemod_table()):
+    targets = [
+        (
+            f"--{target.key}={value}",
+            f"{target.codemod}: {becomes} ({why}){' [default]' if i == 0 else ''}",
+        )
+        for target in TARGET_OPTIONS
+        for i, (value, becomes, why) in enumerate(target.choices)
+    ]
+    for line in render_list(codemod_table(), targets):
         typer.echo(line)
 
 
@@ -371,6 +424,8 @@ def _execute(
     to_thread: bool | None,
     keep_sync_api: bool | None,
     http_client: HttpClientChoice | None,
+    db_client: DbClientChoice | None,
+    sqlite_client: SqliteClientChoice | None,
     blocking: bool = False,
     interactive: bool = False,
     baseline: Path | None = None,
@@ -394,6 +449,8 @@ def _execute(
             to_thread=to_thread,
             keep_sync_api=keep_sync_api,
             http_client=http_client.value if http_client is not None else None,
+            db_client=db_client.value if db_client is not None else None,
+            sqlite_client=sqlite_client.value if sqlite_client is not None else None,
         )
         options = replace(options, blocking_audit=blocking, entry_points=entry_points(paths))
         _check_codemods(options)

@@ -14,7 +14,9 @@ jobs = 0                    # worker processes; 0 = one per core
 todo-comments = false       # put "# TODO(asyncify AFYnnn): ..." at each finding
 to-thread = true            # wrap calls that cannot be awaited in asyncio.to_thread
 keep-sync-api = false       # keep public functions callable synchronously (sync wrappers)
-http-client = "httpx"       # what requests becomes: "httpx", "aiohttp" or "thread"
+http-client = "httpx"       # what requests becomes: "httpx", "aiohttp", "thread" or "httpx2"
+db-client = "asyncpg"       # what psycopg2 becomes: "asyncpg" or "psycopg" (psycopg 3)
+sqlite-client = "thread"    # sqlite3: calls in asyncio.to_thread, or "aiosqlite"
 thread-blocks = true        # run a `with open(...)` block that only does file work in one thread
 ```
 """
@@ -33,7 +35,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from asyncify.options import HTTP_CLIENTS, Options
+from asyncify.options import TARGET_OPTIONS, Options
 
 
 class ConfigError(Exception):
@@ -54,6 +56,8 @@ class Config:
     keep_sync_api: bool | None = None
     http_client: str | None = None
     thread_blocks: bool | None = None
+    db_client: str | None = None
+    sqlite_client: str | None = None
 
     @property
     def root(self) -> Path:
@@ -73,7 +77,10 @@ KEYS = (
     "keep-sync-api",
     "http-client",
     "thread-blocks",
+    "db-client",
+    "sqlite-client",
 )
+_TARGETS = {target.key: target for target in TARGET_OPTIONS}
 
 
 def find_config(paths: Sequence[Path]) -> Path | None:
@@ -158,13 +165,14 @@ def _validate(path: Path, table: dict[str, Any]) -> Config:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{where}: jobs must be a whole number >= 0, got {value!r}")
             values[key] = value
-        elif key == "http-client":
-            if value not in HTTP_CLIENTS:
+        elif key in _TARGETS:
+            target = _TARGETS[key]
+            if value not in target.values:
                 raise ConfigError(
-                    f"{where}: http-client must be one of {', '.join(map(repr, HTTP_CLIENTS))}, "
+                    f"{where}: {key} must be one of {', '.join(map(repr, target.values))}, "
                     f"got {value!r}"
                 )
-            values["http_client"] = value
+            values[target.field] = value
     return Config(path=path, **values)
 
 
@@ -195,6 +203,8 @@ def merge(
     to_thread: bool | None = None,
     keep_sync_api: bool | None = None,
     http_client: str | None = None,
+    db_client: str | None = None,
+    sqlite_client: str | None = None,
 ) -> Options:
     """The options of a run: each command-line value (not ``None``) overrides the file's."""
 
@@ -211,6 +221,10 @@ def merge(
         todo_comments=pick(todo_comments, config.todo_comments, False),
         to_thread=pick(to_thread, config.to_thread, True),
         keep_sync_api=pick(keep_sync_api, config.keep_sync_api, False),
-        http_client=pick(http_client, config.http_client, HTTP_CLIENTS[0]),
+        http_client=pick(http_client, config.http_client, _TARGETS["http-client"].values[0]),
+        db_client=pick(db_client, config.db_client, _TARGETS["db-client"].values[0]),
+        sqlite_client=pick(
+            sqlite_client, config.sqlite_client, _TARGETS["sqlite-client"].values[0]
+        ),
         thread_blocks=pick(None, config.thread_blocks, True),
     )

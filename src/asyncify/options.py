@@ -4,9 +4,66 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# --http-client / http-client values; the first is the default. "thread": requests stays,
-# its calls in async code run in worker threads (also chosen when a session must stay).
-HTTP_CLIENTS = ("httpx", "aiohttp", "thread")
+
+@dataclass(frozen=True)
+class TargetOption:
+    """A choice of the async library one codemod targets: ``--<key>`` on the command line,
+    ``<key> = "..."`` in ``[tool.asyncify]``, ``Options.<field>`` in a run."""
+
+    key: str  # "http-client"
+    codemod: str  # the codemod whose output it changes: "http"
+    # (value, what the library code becomes, trade-off); the first is the default.
+    choices: tuple[tuple[str, str, str], ...]
+
+    @property
+    def field(self) -> str:
+        return self.key.replace("-", "_")
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(value for value, _, _ in self.choices)
+
+
+HTTP_TARGET = TargetOption(
+    "http-client",
+    "http",
+    (
+        ("httpx", "requests → httpx.AsyncClient", "no httpx release since 0.28.1, Dec 2024"),
+        ("aiohttp", "requests → aiohttp.ClientSession", "fast; more differences, docs/http.md"),
+        # requests stays, its calls in async code run in worker threads (also chosen by
+        # itself when a session must stay).
+        ("thread", "requests stays; calls run in asyncio.to_thread", "no new dependency"),
+        (
+            "httpx2",
+            "requests → httpx2.AsyncClient",
+            "maintained httpx fork, same API; OS TLS store",
+        ),
+    ),
+)
+DB_TARGET = TargetOption(
+    "db-client",
+    "db",
+    (
+        ("asyncpg", "psycopg2 → asyncpg", "fastest; placeholders, cursors, transactions rewritten"),
+        (
+            "psycopg",
+            "psycopg2 → psycopg 3 AsyncConnection",
+            "same cursors, placeholders, transactions",
+        ),
+    ),
+)
+SQLITE_TARGET = TargetOption(
+    "sqlite-client",
+    "blocking",
+    (
+        ("thread", "sqlite3 stays; calls run in asyncio.to_thread", "any connection"),
+        ("aiosqlite", "sqlite3 → aiosqlite", "connections local to a function; others: thread"),
+    ),
+)
+TARGET_OPTIONS = (HTTP_TARGET, DB_TARGET, SQLITE_TARGET)
+# --http-client / http-client values; the first is the default.
+HTTP_CLIENTS = HTTP_TARGET.values
+DB_CLIENTS = DB_TARGET.values
 
 
 @dataclass(frozen=True)
@@ -31,6 +88,8 @@ class Options:
     declined: frozenset[str] = frozenset()
     keep_files: frozenset[str] = frozenset()
     http_client: str = "httpx"  # target of the http codemod: one of HTTP_CLIENTS
+    db_client: str = "asyncpg"  # target of the db codemod: one of DB_CLIENTS
+    sqlite_client: str = "thread"  # sqlite3 in the blocking codemod: "thread" or "aiosqlite"
     # Functions installed commands call (pyproject [project.scripts], setup.cfg
     # console_scripts; asyncify.scripts): they keep a synchronous wrapper.
     entry_points: frozenset[str] = frozenset()

@@ -548,10 +548,14 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def render_list(codemods: Sequence[tuple[str, str]]) -> list[str]:
-    """``asyncify list``: the codemods, then the diagnostic codes, one line each."""
-    width = max([len(name) for name, _ in codemods] + [6])
+def render_list(
+    codemods: Sequence[tuple[str, str]], targets: Sequence[tuple[str, str]] = ()
+) -> list[str]:
+    """``asyncify list``: the codemods, the target libraries each can write
+    (``--http-client=httpx2``), then the diagnostic codes, one line each."""
+    width = max([len(name) for name, _ in [*codemods, *targets]] + [6])
     lines = [f"{name:<{width}}  {description}" for name, description in codemods]
+    lines += [f"{name:<{width}}  {description}" for name, description in targets]
     for code in sorted(CODES.values(), key=lambda code: code.code):
         lines.append(f"{code.code:<{width}}  {code.summary} [{code.level}]")
     return lines

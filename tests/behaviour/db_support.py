@@ -94,9 +94,10 @@ Tables = dict[str, list[tuple[object, ...]]]
 
 
 def run_db_program(
-    tmp_path: Path, schema: Schema, files: dict[str, str]
+    tmp_path: Path, schema: Schema, files: dict[str, str], convert_args: tuple[str, ...] = ()
 ) -> tuple[Both, Tables, Tables]:
-    """Run the psycopg2 original and the asyncpg conversion, each on a fresh schema.
+    """Run the psycopg2 original and the conversion (asyncpg, or the target
+    ``convert_args`` choose), each on a fresh schema.
 
     Returns both outcomes and the table contents each run left behind.
     """
@@ -105,6 +106,7 @@ def run_db_program(
         files,
         env={"ASYNCIFY_TEST_PG_DSN": dsn(), "PGSCHEMA": schema.name, "ORDERS_SCHEMA": schema.name},
         before_each=schema.reset,
+        convert_args=convert_args,
     )
     after = schema.contents()
     before = schema.snapshots[-1]
