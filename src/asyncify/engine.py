@@ -32,7 +32,9 @@ from asyncify.plan import AsyncPlan, ModulePlan, build_plan, merge_plans
 from asyncify.rewrite import rewrite_module
 from asyncify.source import Source, SourceError, encode, read_source
 from asyncify.sourcefile import SourceFile
+from asyncify.style import Style, format_like_project, style_of_folder
 from asyncify.todo import add_todo_comments
+from asyncify.wrap import wrap_changed
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -147,38 +149,53 @@ def _index_uncached(file: SourceFile, path: str, text: str) -> ModuleIndex | Fin
 
 
 def _rewrite_one(
-    item: tuple[str, ModulePlan, tuple[str, ...], str, Options],
+    item: tuple[str, ModulePlan, tuple[str, ...], str, Options, Style],
 ) -> tuple[str, list[Finding]] | Finding:
-    text, plan, names, path, options = item
-    key = (text, plan, names, path, options)
+    text, plan, names, path, options, style = item
+    key = (text, plan, names, path, options, style)
     cached = cache.get("rewrite", key)
-    if isinstance(cached, Finding) or (
-        isinstance(cached, tuple)
-        and len(cached) == 2
-        and isinstance(cached[0], str)
-        and isinstance(cached[1], list)
-        and all(isinstance(f, Finding) for f in cached[1])
+    if not (
+        isinstance(cached, Finding)
+        or (
+            isinstance(cached, tuple)
+            and len(cached) == 2
+            and isinstance(cached[0], str)
+            and isinstance(cached[1], list)
+            and all(isinstance(f, Finding) for f in cached[1])
+        )
     ):
-        return cached
-    result = _rewrite_uncached(text, plan, names, path, options)
-    cache.put("rewrite", key, result)
-    return result
+        cached = _rewrite_uncached(text, plan, names, path, options, style)
+        cache.put("rewrite", key, cached)
+    if style.formatter is not None and not isinstance(cached, Finding) and cached[0] != text:
+        # The project's own formatter: run each time (its version and settings are not
+        # part of the cache key), on the changed lines only.
+        return format_like_project(text, cached[0], path, style), cached[1]
+    return cached
 
 
 def _rewrite_uncached(
-    text: str, plan: ModulePlan, names: tuple[str, ...], path: str, options: Options
+    text: str,
+    plan: ModulePlan,
+    names: tuple[str, ...],
+    path: str,
+    options: Options,
+    style: Style,
 ) -> tuple[str, list[Finding]] | Finding:
     # LibCST recurses several frames per nesting level of code that Python itself (and so
     # the index) accepts at the default limit.
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
     try:
-        result = rewrite_module(text, plan, _codemods_by_name(names), path, options)
+        result = rewrite_module(
+            text, plan, _codemods_by_name(names), path, options, style.first_party
+        )
         if isinstance(result, tuple) and text.endswith(("\r", "\n")):
             # LibCST drops a file's last line ending when it is a lone CR (old Mac style)
             ending = "\r\n" if text.endswith("\r\n") else text[-1]
             if not result[0].endswith(("\r", "\n")):
-                return result[0] + ending, result[1]
+                result = result[0] + ending, result[1]
+        if style.formatter is None and result[0] != text:
+            result = wrap_changed(text, result[0], style.line_length), result[1]
         return result
     except cst.ParserSyntaxError as exc:
         return SYNTAX_ERROR.at(path, exc.raw_line, exc.raw_column, exc.message)
@@ -415,6 +432,7 @@ def _convert_once(
     frozen = {path for path in options.keep_files if path in texts}
     aliases = module_aliases(file for file, _, _ in sources)
     local_names = {path: dict(file.local_names) for file, path, _ in sources if file.local_names}
+    styles = _styles(sources)
     for _ in range(5):
         plan = plan_for(indexes, codemods, options, frozen, aliases)
         todo = [
@@ -426,7 +444,10 @@ def _convert_once(
         if kept is not None:
             # Files that use requests first: if one keeps a session, the rest is not needed.
             todo.sort(key=lambda i: "requests" not in texts[i.path])
-        work = [(texts[i.path], plan.modules[i.module], names, i.path, options) for i in todo]
+        work = [
+            (texts[i.path], plan.modules[i.module], names, i.path, options, styles[i.path])
+            for i in todo
+        ]
         first = sum("requests" in texts[i.path] for i in todo) if kept is not None else 0
         rewritten = _map(_rewrite_one, work[:first], options.jobs, "rewriting")
         if kept is not None:
@@ -450,6 +471,7 @@ def _convert_once(
             aliases,
             local_names,
             plan,
+            styles,
         )
         for index, outcome in zip(todo, rewritten, strict=True):
             outcomes[index.path] = failed.get(index.path, outcome)
@@ -460,6 +482,25 @@ def _convert_once(
             outcomes[path] = failed[path]
         outcomes = {p: o for p, o in outcomes.items() if isinstance(o, Finding)}
     return plan, outcomes
+
+
+def _styles(sources: Sequence[tuple[SourceFile, str, str]]) -> dict[str, Style]:
+    """Each file's formatting (style.py), with the program's top-level module names as
+    isort's first-party section."""
+    first_party = frozenset(
+        name.split(".")[0]
+        for file, _, _ in sources
+        for name in (file.module, *file.aliases, *(m for _, m in file.local_names))
+        if name
+    )
+    out: dict[str, Style] = {}
+    for file, path, _ in sources:
+        try:
+            folder = file.path.resolve().parent
+        except OSError:
+            folder = Path(file.path).parent
+        out[path] = replace(style_of_folder(folder), first_party=first_party)
+    return out
 
 
 def _verify(
@@ -474,6 +515,7 @@ def _verify(
     aliases: Mapping[str, str],
     local_names: Mapping[str, Mapping[str, str]],
     first: AsyncPlan,
+    styles: Mapping[str, Style],
 ) -> dict[str, Finding]:
     """Outputs must parse, a second run over the converted program must change nothing,
     and no function this run made async may be called there without `await` (the file
@@ -527,7 +569,9 @@ def _verify(
         mplan = plan.modules[index.module]
         if not mplan.changes_anything:
             continue
-        again = _rewrite_one((new_texts[index.path], mplan, names, index.path, options))
+        again = _rewrite_one(
+            (new_texts[index.path], mplan, names, index.path, options, styles[index.path])
+        )
         if isinstance(again, Finding) or again[0] != new_texts[index.path]:
             failed[index.path] = UNSTABLE_OUTPUT.at(
                 index.path, 1, 0, "a second run would change it again"
