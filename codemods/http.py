@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from asyncify import compat
 from asyncify.codemod import (
     NO_SPACES,
     Api,
     Codemod,
     add_helpers,
-    after_header,
     commas,
     dotted,
     keyword_arg,
@@ -151,6 +151,9 @@ AUTH_CLASSES = {
     "requests.auth.HTTPDigestAuth": "httpx.DigestAuth",
 }
 SSL_CONTEXT = "_HTTPX_SSL_CONTEXT"
+SSL_CONTEXT_SOURCE = (
+    f"{SSL_CONTEXT} = httpx.create_ssl_context()  # shared by the clients asyncify made\n"
+)
 # Streaming (MAPPING.md §A3): iterators of a streamed response, and the members that
 # httpx serves before the body is read (anything else needs `await r.aread()`).
 STREAM_ITERS = frozenset({"iter_content", "iter_lines"})
@@ -389,6 +392,23 @@ async def {ENCODING_HOOK}(response: httpx.Response) -> None:
             response.default_encoding = lambda content: (
                 charset_normalizer.detect(content)["encoding"] or "utf-8"
             )
+"""
+# One-shot calls' clients, in the program's compatibility module (asyncify/compat.py).
+HTTP_CLIENT = "_http_client"
+HTTP_CLIENT_SOURCE = f"""
+def {HTTP_CLIENT}(**settings):
+    # An httpx.AsyncClient with requests' defaults (added by asyncify): redirects followed
+    # (up to 30), no timeout, a body without a charset decoded as requests does; a client
+    # without TLS settings of its own shares one TLS context with the others.
+    if not settings.keys() & {{"verify", "cert", "trust_env"}}:
+        settings["verify"] = {SSL_CONTEXT}
+    return httpx.AsyncClient(
+        follow_redirects=True,
+        timeout=None,
+        max_redirects=30,
+        event_hooks={{"response": [{ENCODING_HOOK}]}},
+        **settings,
+    )
 """
 MARKERS = {
     "ok": "__asyncify_http_ok__",
@@ -975,6 +995,7 @@ class Http(Codemod):
         self.finish = False  # placeholders for _Finish to replace
         self.checks: set[int] = set()  # ids of raise_for_status conditionals we made
         self.one_shot = False
+        self.client_helper = False  # one-shot clients made by HTTP_CLIENT (compat module)
         self.hook = False  # a client was made: the module gets the text-encoding hook
         # Sessions (one decision per session object, _analyse_sessions).
         self.session_uses: dict[tuple[str, str, str], list[cst.CSTNode]] = {}
@@ -1148,9 +1169,16 @@ class Http(Codemod):
         )
 
     def _client(self, extra: Sequence[cst.Arg]) -> cst.Call:
-        self.hook = True
         if self.aiohttp:
+            self.hook = True
             return self._session_constructor(extra)
+        if compat.SINK.get() is not None:  # one short call: the settings live there
+            self.client_helper = True
+            return cst.Call(
+                func=cst.Name(HTTP_CLIENT),
+                args=_commas([a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in extra]),
+            )
+        self.hook = True
         args = [
             cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v)) for k, v in CLIENT_DEFAULTS
         ]
@@ -1213,17 +1241,16 @@ class Http(Codemod):
             updated_node = updated_node.visit(_Finish())
         if self.aiohttp:
             return self._add_aiohttp_helpers(updated_node)
+        if self.client_helper:
+            updated_node = add_helpers(updated_node, [HTTP_CLIENT_SOURCE])
         if not self.one_shot and not self.hook:
             return updated_node
         # After the leading docstring and imports: LibCST adds `import httpx` before it.
         if self.hook:
             self.add_import("charset_normalizer")
             updated_node = add_helpers(updated_node, [ENCODING_HOOK_SOURCE])
-        if self.one_shot:
-            line = f"{SSL_CONTEXT} = httpx.create_ssl_context()  # shared by the one-shot clients\n"
-            body = list(updated_node.body)
-            body.insert(after_header(body), cst.parse_statement(line))
-            updated_node = updated_node.with_changes(body=body)
+        if self.one_shot and not self.client_helper:
+            updated_node = add_helpers(updated_node, [SSL_CONTEXT_SOURCE])
         return updated_node
 
     def _add_aiohttp_helpers(self, module: cst.Module) -> cst.Module:
@@ -1275,12 +1302,16 @@ class Http(Codemod):
                 self.report(CALLER_SESSION, original_node, f"`{given}`")
             if self.aiohttp:
                 return self._session_constructor()
+            settings = self.client_settings.get(id(original_node))
+            if compat.SINK.get() is not None:  # one short call: the defaults live there
+                self.client_helper = True
+                moved = settings.arguments() if settings is not None else []
+                return updated_node.with_changes(func=cst.Name(HTTP_CLIENT), args=_commas(moved))
             self.hook = True
             args = [
                 cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v))
                 for k, v in CLIENT_DEFAULTS
             ]
-            settings = self.client_settings.get(id(original_node))
             if settings is not None:
                 args.extend(settings.arguments())
             return updated_node.with_changes(func=dotted("httpx.AsyncClient"), args=_commas(args))

@@ -7,7 +7,8 @@ as printed). Every case also checks that the expected output parses and that
 converting it again changes nothing. Each file is converted alone, as module
 ``<case>``, with every codemod enabled; a fixture may name others with a first line
 ``# select: a,b``, and a first line ``# keep-sync-api`` turns that option on. Fixtures
-in ``http_aiohttp/`` run with ``--http-client aiohttp``. A line ``# thread-blocks: false``
+in ``http_aiohttp/`` run with ``--http-client aiohttp``. Helpers stay in the file
+(``compat-module = ""``). A line ``# thread-blocks: false``
 (first or second) turns that setting off: it keeps testing the aiofiles forms.
 """
 
@@ -53,16 +54,22 @@ def run(source: str, name: str, options: Options) -> tuple[str, list[Finding]]:
 
 
 def options_for(source: str, folder: str = "") -> Options:
+    """A one-file fixture shows its helpers in the file: no compatibility module (the
+    project fixtures, tests/test_projects.py, have one)."""
     client = "aiohttp" if folder == "http_aiohttp" else "httpx"
     head = source.splitlines()[:2]
     first = head[0] if head else ""
     thread_blocks = "# thread-blocks: false" not in head
     if first == "# keep-sync-api":
-        return Options(keep_sync_api=True, http_client=client, thread_blocks=thread_blocks)
+        return Options(
+            keep_sync_api=True, http_client=client, thread_blocks=thread_blocks, compat_module=""
+        )
     select: frozenset[str] = frozenset()
     if first.startswith("# select:"):
         select = frozenset(s.strip() for s in first.split(":", 1)[1].split(","))
-    return Options(select=select, http_client=client, thread_blocks=thread_blocks)
+    return Options(
+        select=select, http_client=client, thread_blocks=thread_blocks, compat_module=""
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])

@@ -16,6 +16,7 @@ to-thread = true            # wrap calls that cannot be awaited in asyncio.to_th
 keep-sync-api = false       # keep public functions callable synchronously (sync wrappers)
 http-client = "httpx"       # what requests becomes: "httpx", "aiohttp" or "thread"
 thread-blocks = true        # run a `with open(...)` block that only does file work in one thread
+compat-module = "_async_compat"  # the module holding the helpers; "": one copy per module
 ```
 """
 
@@ -54,6 +55,7 @@ class Config:
     keep_sync_api: bool | None = None
     http_client: str | None = None
     thread_blocks: bool | None = None
+    compat_module: str | None = None
 
     @property
     def root(self) -> Path:
@@ -73,6 +75,7 @@ KEYS = (
     "keep-sync-api",
     "http-client",
     "thread-blocks",
+    "compat-module",
 )
 
 
@@ -165,6 +168,12 @@ def _validate(path: Path, table: dict[str, Any]) -> Config:
                     f"got {value!r}"
                 )
             values["http_client"] = value
+        elif key == "compat-module":
+            if not isinstance(value, str) or value and not value.isidentifier():
+                raise ConfigError(
+                    f"{where}: compat-module must be a module name (or \"\"), got {value!r}"
+                )
+            values["compat_module"] = value
     return Config(path=path, **values)
 
 
@@ -213,4 +222,5 @@ def merge(
         keep_sync_api=pick(keep_sync_api, config.keep_sync_api, False),
         http_client=pick(http_client, config.http_client, HTTP_CLIENTS[0]),
         thread_blocks=pick(None, config.thread_blocks, True),
+        compat_module=pick(None, config.compat_module, "_async_compat"),
     )

@@ -19,11 +19,12 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from asyncify import compat
 from asyncify.codemod import COMMA, Codemod, add_helpers
 from asyncify.contexts import NEW_DEPENDENCY, PACKAGES
 from asyncify.findings import Code, Finding
 from asyncify.import_order import NewImport, add_imports
-from asyncify.imports import remove_unused_imports
+from asyncify.imports import _Uses, remove_unused_imports
 from asyncify.index import ADAPTIVE_HELPER, FULL_CONSUMERS, SKIP_COMMENT, Pos
 from asyncify.options import Options
 from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
@@ -931,10 +932,13 @@ def rewrite_module(
     path: str,
     options: Options | None = None,
     first_party: frozenset[str] = frozenset(),
+    compat_module: str = "",
 ) -> tuple[str, list[Finding]]:
     """Rewrite one module's source. Raises libcst.ParserSyntaxError on bad input.
 
-    ``first_party``: the program's top-level module names, where new imports of them go."""
+    ``first_party``: the program's top-level module names, where new imports of them go.
+    ``compat_module``: the dotted name of the program's compatibility module, from which
+    the module imports the helpers it needs (``compat.py``); empty: it defines them."""
     if not plan.changes_anything:  # findings only: no need to parse with LibCST at all
         return source, list(plan.findings)
     module = cst.parse_module(source)
@@ -963,16 +967,28 @@ def rewrite_module(
         if c.concerns(mentioned) or c.concerns_plan(plan)
     ]
     transformers.append(Propagate(state))
-    new = wrapper.visit(_Pipeline(state, transformers))
-    if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        new = add_imports(
-            new,
-            (
-                NewImport(item.module, item.obj_name, item.alias)
-                for item in context.scratch[AddImportsVisitor.CONTEXT_KEY]
-            ),
-            first_party,
-        )
+    sink = (
+        compat.Sink(compat_module, compat.helper_table(state.options)) if compat_module else None
+    )
+    token = compat.SINK.set(sink)
+    try:
+        new = wrapper.visit(_Pipeline(state, transformers))
+    finally:
+        compat.SINK.reset(token)
+    wanted = [
+        NewImport(item.module, item.obj_name, item.alias)
+        for item in context.scratch.get(AddImportsVisitor.CONTEXT_KEY, ())
+    ]
+    if sink is not None and sink.names:
+        # The helpers' own imports stay with them; the module imports the helpers.
+        uses = _Uses()
+        new.visit(uses)
+        wanted = [i for i in wanted if (i.asname or i.obj or i.module.split(".")[0]) in uses.names]
+        # Only what the module itself uses: a helper's helpers come with it.
+        wanted += [NewImport(compat_module, n) for n in sorted(sink.names & uses.names)]
+        first_party = first_party | {compat_module.split(".")[0]}
+    if wanted:
+        new = add_imports(new, wanted, first_party)
     removals = context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY)
     if removals:
         new = _strip_new_leading_blank(module, remove_unused_imports(new, removals))
