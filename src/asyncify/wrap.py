@@ -20,6 +20,7 @@ comment inside it, a backslash continuation or a multi-line string is left as it
 
 from __future__ import annotations
 
+import ast
 import difflib
 import io
 import keyword
@@ -54,7 +55,14 @@ def changed_lines(old: str, new: str) -> set[int]:
 
 
 def wrap_changed(old: str, new: str, line_length: int) -> str:
-    return _blank_lines_around_nested_defs(old, _wrap_long(old, new, line_length))
+    if "\f" in new or "\t" in new:  # form feeds or tabs in indentation: left as written
+        return new
+    out = _blank_lines_around_nested_defs(old, _wrap_long(old, new, line_length))
+    try:
+        compile(out, "<wrapped>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+    except (SyntaxError, ValueError):
+        return new  # never worse than unwrapped
+    return out
 
 
 _HEADER = ("def ", "async def ", "class ", "@")
@@ -174,6 +182,8 @@ def _wrap_long(old: str, new: str, line_length: int) -> str:
             continue
         indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
         content, comment = joined
+        if "asyncify: skip" in comment:  # the pragma must stay on the line it names
+            continue
         out = split_line(indent, content, comment, line_length)
         if out is not None and out != [line.rstrip("\r\n") for line in lines[first - 1 : last]]:
             replaced.append((first, last, out))
