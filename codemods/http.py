@@ -29,18 +29,18 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from asyncify import compat
 from asyncify.codemod import (
     NO_SPACES,
     Api,
     Codemod,
     add_helpers,
-    after_header,
     commas,
     dotted,
     keyword_arg,
 )
 from asyncify.codemods import http_aiohttp as aio
-from asyncify.codemods import http_compat as compat
+from asyncify.codemods import http_compat as rc
 from asyncify.codemods import http_session as hs
 from asyncify.codemods.blocking import in_thread
 from asyncify.findings import Code
@@ -158,6 +158,9 @@ AUTH_CLASSES = {
     "requests.auth.HTTPDigestAuth": "httpx.DigestAuth",
 }
 SSL_CONTEXT = "_HTTPX_SSL_CONTEXT"
+SSL_CONTEXT_SOURCE = (
+    f"{SSL_CONTEXT} = httpx.create_ssl_context()  # shared by the clients asyncify made\n"
+)
 # Streaming (MAPPING.md §A3): iterators of a streamed response, and the members that
 # httpx serves before the body is read (anything else needs `await r.aread()`).
 STREAM_ITERS = frozenset({"iter_content", "iter_lines"})
@@ -396,6 +399,23 @@ async def {ENCODING_HOOK}(response: httpx.Response) -> None:
             response.default_encoding = lambda content: (
                 charset_normalizer.detect(content)["encoding"] or "utf-8"
             )
+"""
+# One-shot calls' clients, in the program's compatibility module (asyncify/compat.py).
+HTTP_CLIENT = "_http_client"
+HTTP_CLIENT_SOURCE = f"""
+def {HTTP_CLIENT}(**settings):
+    # An httpx.AsyncClient with requests' defaults (added by asyncify): redirects followed
+    # (up to 30), no timeout, a body without a charset decoded as requests does; a client
+    # without TLS settings of its own shares one TLS context with the others.
+    if not settings.keys() & {{"verify", "cert", "trust_env"}}:
+        settings["verify"] = {SSL_CONTEXT}
+    return httpx.AsyncClient(
+        follow_redirects=True,
+        timeout=None,
+        max_redirects=30,
+        event_hooks={{"response": [{ENCODING_HOOK}]}},
+        **settings,
+    )
 """
 MARKERS = {
     "ok": "__asyncify_http_ok__",
@@ -991,6 +1011,7 @@ class Http(Codemod):
         self.checks: set[int] = set()  # ids of raise_for_status conditionals we made
         self.one_shot = False
         self.compat_used = False  # a RequestsClient was made: the module gets its classes
+        self.client_helper = False  # one-shot clients made by HTTP_CLIENT (compat module)
         self.hook = False  # a client was made: the module gets the text-encoding hook
         # Sessions (one decision per session object, _analyse_sessions).
         self.session_uses: dict[tuple[str, str, str], list[cst.CSTNode]] = {}
@@ -1172,12 +1193,20 @@ class Http(Codemod):
 
     def _client(self, extra: Sequence[cst.Arg] | None) -> cst.Call:
         """A one-shot call's client; ``extra`` None: a RequestsClient (http_compat.py)."""
-        self.hook = True
         if extra is None:
+            self.hook = True
             self.compat_used = True
-            return cst.Call(func=cst.Name(compat.CLIENT_CLASS))
+            return cst.Call(func=cst.Name(rc.CLIENT_CLASS))
         if self.aiohttp:
+            self.hook = True
             return self._session_constructor(extra)
+        if compat.SINK.get() is not None:  # one short call: the settings live there
+            self.client_helper = True
+            return cst.Call(
+                func=cst.Name(HTTP_CLIENT),
+                args=_commas([a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in extra]),
+            )
+        self.hook = True
         args = [
             cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v)) for k, v in CLIENT_DEFAULTS
         ]
@@ -1240,6 +1269,8 @@ class Http(Codemod):
             updated_node = updated_node.visit(_Finish())
         if self.aiohttp:
             return self._add_aiohttp_helpers(updated_node)
+        if self.client_helper:
+            updated_node = add_helpers(updated_node, [HTTP_CLIENT_SOURCE])
         if not self.one_shot and not self.hook:
             return updated_node
         # After the leading docstring and imports: LibCST adds `import httpx` before it.
@@ -1247,17 +1278,14 @@ class Http(Codemod):
             self.add_import("charset_normalizer")
             sources = [ENCODING_HOOK_SOURCE]
             if self.compat_used:
-                for module in compat.IMPORTS:
+                for module in rc.IMPORTS:
                     self.add_import(module)
-                for module, alias in compat.ALIASED_IMPORTS:
+                for module, alias in rc.ALIASED_IMPORTS:
                     self.add_import(module, asname=alias)
-                sources += [compat.TRANSPORT_SOURCE, compat.CLIENT_SOURCE]
+                sources += [rc.TRANSPORT_SOURCE, rc.CLIENT_SOURCE]
             updated_node = add_helpers(updated_node, sources)
-        if self.one_shot:
-            line = f"{SSL_CONTEXT} = httpx.create_ssl_context()  # shared by the one-shot clients\n"
-            body = list(updated_node.body)
-            body.insert(after_header(body), cst.parse_statement(line))
-            updated_node = updated_node.with_changes(body=body)
+        if self.one_shot and not self.client_helper:
+            updated_node = add_helpers(updated_node, [SSL_CONTEXT_SOURCE])
         return updated_node
 
     def _add_aiohttp_helpers(self, module: cst.Module) -> cst.Module:
@@ -1311,17 +1339,22 @@ class Http(Codemod):
                 self.report(CALLER_SESSION, original_node, f"`{given}`")
             if self.aiohttp:
                 return self._session_constructor()
+            settings = self.client_settings.get(id(original_node))
+            if id(original_node) in self.compat_constructors:
+                self.hook = True
+                self.compat_used = True  # it has requests' defaults itself
+                args = settings.arguments() if settings is not None else []
+                func: cst.BaseExpression = cst.Name(rc.CLIENT_CLASS)
+                return updated_node.with_changes(func=func, args=_commas(args))
+            if compat.SINK.get() is not None:  # one short call: the defaults live there
+                self.client_helper = True
+                moved = settings.arguments() if settings is not None else []
+                return updated_node.with_changes(func=cst.Name(HTTP_CLIENT), args=_commas(moved))
             self.hook = True
             args = [
                 cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v))
                 for k, v in CLIENT_DEFAULTS
             ]
-            settings = self.client_settings.get(id(original_node))
-            if id(original_node) in self.compat_constructors:
-                self.compat_used = True  # it has requests' defaults itself
-                args = settings.arguments() if settings is not None else []
-                func: cst.BaseExpression = cst.Name(compat.CLIENT_CLASS)
-                return updated_node.with_changes(func=func, args=_commas(args))
             if settings is not None:
                 args.extend(settings.arguments())
             return updated_node.with_changes(func=dotted("httpx.AsyncClient"), args=_commas(args))
@@ -1388,8 +1421,8 @@ class Http(Codemod):
                 args[-1] = args[-1].with_changes(comma=space)
             args.append(extra)
         self.converted.append(self._pos(original))
-        self.report(compat.RUN_TIME_REQUEST, original, ", ".join(dict.fromkeys(given)))
-        call = updated.with_changes(func=func.with_changes(attr=cst.Name(compat.METHOD)), args=args)
+        self.report(rc.RUN_TIME_REQUEST, original, ", ".join(dict.fromkeys(given)))
+        call = updated.with_changes(func=func.with_changes(attr=cst.Name(rc.METHOD)), args=args)
         return cst.Await(expression=call)
 
     def _bound_request(self, method: cst.Attribute) -> cst.BaseExpression:
@@ -1398,7 +1431,7 @@ class Http(Codemod):
         self.add_import("functools")
         verb = method.attr.value
         # a RequestsClient's requests_request() takes what the holder passes as it is
-        request = compat.METHOD if self.run_time else "request"
+        request = rc.METHOD if self.run_time else "request"
         func = method.with_changes(attr=cst.Name(request))
         args = [cst.Arg(func)]
         if verb != "request":
@@ -1487,7 +1520,7 @@ class Http(Codemod):
             # `method(url, **kwargs)` holding `functools.partial(s.requests_request, "GET")`
             self.converted.append(self._pos(original))
             if _session_call_kept(original):
-                self.report(compat.RUN_TIME_REQUEST, original, "a held request method")
+                self.report(rc.RUN_TIME_REQUEST, original, "a held request method")
             return cst.Await(expression=updated)
         args, client_args = self._arguments(original, updated, method, one_shot)
         if args is None:
@@ -2286,7 +2319,7 @@ class Http(Codemod):
         written: set[int] = set()  # `s.proxies` in `s.proxies[k] = v` / `s.proxies.update()`
 
         def found_for(key: tuple[str, str, str], attr: str, why: str) -> None:
-            if attr in compat.ATTRIBUTES and not self.aiohttp:
+            if attr in rc.ATTRIBUTES and not self.aiohttp:
                 if key in self.compat_keys:
                     return  # a RequestsClient attribute
                 wanted.add(key)
@@ -2386,7 +2419,7 @@ class Http(Codemod):
             if attr == "timeout":
                 for key in read_keys:
                     timeout_reads.setdefault(key, node)
-            elif self._compat(read_keys) and attr in compat.ATTRIBUTES:
+            elif self._compat(read_keys) and attr in rc.ATTRIBUTES:
                 pass  # a RequestsClient attribute
             elif attr != "trust_env" or self.aiohttp:  # httpx can read trust_env back
                 detail = f"`.{attr}` read back: {self.library} has no such client attribute"
@@ -2402,7 +2435,7 @@ class Http(Codemod):
             if OTHER in setting_keys and read is None and timeout_reads:
                 read = next(iter(timeout_reads.values()))
             reason = given.get(id(setting.statement))
-            if self._compat(setting_keys) and setting.attr in compat.ATTRIBUTES:
+            if self._compat(setting_keys) and setting.attr in rc.ATTRIBUTES:
                 continue  # a RequestsClient attribute, set as on the session
             if setting_keys == {OTHER}:
                 reason = "the session is created elsewhere (set it where it is created)"

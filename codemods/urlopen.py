@@ -39,6 +39,7 @@ import libcst as cst
 from asyncify.codemod import Api, Codemod, add_helpers
 from asyncify.findings import Code
 from asyncify.libcst_command import command_for
+from asyncify.options import Options
 
 from .blocking import in_thread
 
@@ -256,8 +257,12 @@ class Urllib(Codemod):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self.used:
             return updated_node
-        fallback = IN_THREAD if self.state.options.to_thread else BLOCKING
-        return add_helpers(updated_node, [OPEN.replace("{fallback}", fallback), EXCHANGE])
+        return add_helpers(updated_node, [open_source(self.state.options), EXCHANGE])
+
+
+def open_source(options: Options) -> str:
+    """``_urlopen`` for a run with ``options`` (what it does with what httpx cannot do)."""
+    return OPEN.replace("{fallback}", IN_THREAD if options.to_thread else BLOCKING)
 
 
 def unsupported(call: cst.Call) -> str:

@@ -9,7 +9,8 @@ converting it again changes nothing. Each file is converted alone, as module
 ``# select: a,b``, and a first line ``# keep-sync-api`` turns that option on. Fixtures
 in ``http_aiohttp/`` run with ``--http-client aiohttp``, in ``http_httpx2/`` with
 ``--http-client httpx2``, in ``db_psycopg/`` with ``--db-client psycopg``, in
-``sqlite_aiosqlite/`` with ``--sqlite-client aiosqlite``. A line
+``sqlite_aiosqlite/`` with ``--sqlite-client aiosqlite``. Helpers stay in the file
+(``compat-module = ""``). A line
 ``# thread-blocks: false`` (first or second) turns that setting off: it keeps testing the
 aiofiles forms.
 """
@@ -79,6 +80,7 @@ def options_for(source: str, folder: str = "") -> Options:
             db_client=db_client,
             sqlite_client=sqlite_client,
             thread_blocks=thread_blocks,
+            compat_module="",
         )
     select: frozenset[str] = frozenset()
     if first.startswith("# select:"):
@@ -89,6 +91,7 @@ def options_for(source: str, folder: str = "") -> Options:
         db_client=db_client,
         sqlite_client=sqlite_client,
         thread_blocks=thread_blocks,
+        compat_module="",
     )
 
 

@@ -10,8 +10,10 @@ print the same.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,15 @@ CASES = (
 
 
 def convert_tree(root: Path) -> dict[str, str]:
+    """The converted sources of a copy of ``root`` (a project on its own: no settings of
+    this repository apply, as when tests/behaviour converts it in a temporary folder)."""
+    with tempfile.TemporaryDirectory() as temp:
+        copy = Path(temp) / "project"
+        shutil.copytree(root, copy)
+        return _convert_in_place(copy)
+
+
+def _convert_in_place(root: Path) -> dict[str, str]:
     files, problems = discover([root], base=root)
     assert not problems
     sources = [(f, f.path.relative_to(root).as_posix(), f.path.read_text()) for f in files]
@@ -41,6 +52,10 @@ def convert_tree(root: Path) -> dict[str, str]:
         outcome = outcomes.get(rel)
         assert not isinstance(outcome, Finding), str(outcome)
         result[rel] = outcome[0] if outcome else text
+    for path, outcome in outcomes.items():  # a file the conversion creates
+        if path not in result:
+            assert not isinstance(outcome, Finding), str(outcome)
+            result[Path(path).resolve().relative_to(root.resolve()).as_posix()] = outcome[0]
     return result
 
 

@@ -480,6 +480,9 @@ def _execute(
     bar = _Bar(len(files)) if format is Format.TEXT and not quiet and sys.stderr.isatty() else None
     try:
         if interactive:
+            # Hunks are accepted one by one: each module keeps its own helpers, so no hunk
+            # depends on a compatibility module that might be rejected.
+            options = replace(options, compat_module="")
             reviewed = _review(files, options, color=not no_color and sys.stdout.isatty())
             if reviewed is None:
                 typer.echo("asyncify: review stopped; nothing was written", err=True)

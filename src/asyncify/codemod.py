@@ -224,23 +224,29 @@ def call(name: str, *args: cst.Arg) -> cst.Call:
 
 
 def add_helpers(module: cst.Module, sources: Sequence[str]) -> cst.Module:
-    """``module`` with module-level helper functions (each given as source) after its header.
+    """``module`` with module-level helpers (functions or ``NAME = ...`` lines, each
+    given as source) after its header.
 
     A helper the module already defines at top level is not added again, so converting
-    converted code changes nothing. Two blank lines go before each helper and after the
-    last, as PEP 8 spaces top-level functions.
+    converted code changes nothing. Two blank lines go before each helper function and
+    after the last, as PEP 8 spaces top-level functions. With a compatibility module
+    (``compat.SINK``), its helpers are left out: the module imports them from there.
     """
+    from asyncify import compat
+
+    sources = compat.take(sources)  # those of the program's compatibility module: imported
     body = list(module.body)
-    defined = {
-        stmt.name.value for stmt in body if isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
-    }
+    defined = {compat.defined_name(stmt) for stmt in body} - {None}
     blank = cst.EmptyLine()
     added: list[cst.SimpleStatementLine | cst.BaseCompoundStatement] = []
     for source in sources:
         stmt = cst.parse_statement(source.lstrip())
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and stmt.name.value in defined:
+        if compat.defined_name(stmt) in defined:
             continue
-        added.append(stmt.with_changes(leading_lines=[blank, blank]))
+        if isinstance(stmt, cst.FunctionDef):
+            added.append(stmt.with_changes(leading_lines=[blank, blank]))
+        else:
+            added.append(stmt.with_changes(leading_lines=[]))
     if not added:
         return module
     at = after_header(body)

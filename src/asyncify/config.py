@@ -18,6 +18,7 @@ http-client = "httpx"       # what requests becomes: "httpx", "aiohttp", "thread
 db-client = "asyncpg"       # what psycopg2 becomes: "asyncpg" or "psycopg" (psycopg 3)
 sqlite-client = "thread"    # sqlite3: calls in asyncio.to_thread, or "aiosqlite"
 thread-blocks = true        # run a `with open(...)` block that only does file work in one thread
+compat-module = "_async_compat"  # the module holding the helpers; "": one copy per module
 ```
 """
 
@@ -58,6 +59,7 @@ class Config:
     thread_blocks: bool | None = None
     db_client: str | None = None
     sqlite_client: str | None = None
+    compat_module: str | None = None
 
     @property
     def root(self) -> Path:
@@ -79,6 +81,7 @@ KEYS = (
     "thread-blocks",
     "db-client",
     "sqlite-client",
+    "compat-module",
 )
 _TARGETS = {target.key: target for target in TARGET_OPTIONS}
 
@@ -173,6 +176,12 @@ def _validate(path: Path, table: dict[str, Any]) -> Config:
                     f"got {value!r}"
                 )
             values[target.field] = value
+        elif key == "compat-module":
+            if not isinstance(value, str) or value and not value.isidentifier():
+                raise ConfigError(
+                    f"{where}: compat-module must be a module name (or \"\"), got {value!r}"
+                )
+            values["compat_module"] = value
     return Config(path=path, **values)
 
 
@@ -227,4 +236,5 @@ def merge(
             sqlite_client, config.sqlite_client, _TARGETS["sqlite-client"].values[0]
         ),
         thread_blocks=pick(None, config.thread_blocks, True),
+        compat_module=pick(None, config.compat_module, "_async_compat"),
     )

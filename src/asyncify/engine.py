@@ -23,7 +23,7 @@ from typing import Literal, Protocol, TypeVar
 
 import libcst as cst
 
-from asyncify import cache, pytest_config
+from asyncify import cache, compat, pytest_config
 from asyncify.codemod import Codemod
 from asyncify.findings import NOT_AWAITED, SYNTAX_ERROR, UNSTABLE_OUTPUT, Finding
 from asyncify.index import ModuleIndex, index_module
@@ -32,7 +32,9 @@ from asyncify.plan import AsyncPlan, ModulePlan, build_plan, merge_plans
 from asyncify.rewrite import rewrite_module
 from asyncify.source import Source, SourceError, encode, read_source
 from asyncify.sourcefile import SourceFile
+from asyncify.style import Style, format_like_project, style_of_folder
 from asyncify.todo import add_todo_comments
+from asyncify.wrap import wrap_changed
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,6 +50,7 @@ class FileResult:
     async_functions: int = 0
     # Files of one program call into each other: they are written all or none.
     program: int = 0
+    created: bool = False  # a new file (the program's compatibility module)
 
 
 @dataclass
@@ -150,38 +153,54 @@ def _index_uncached(file: SourceFile, path: str, text: str) -> ModuleIndex | Fin
 
 
 def _rewrite_one(
-    item: tuple[str, ModulePlan, tuple[str, ...], str, Options],
+    item: tuple[str, ModulePlan, tuple[str, ...], str, Options, Style, str],
 ) -> tuple[str, list[Finding]] | Finding:
-    text, plan, names, path, options = item
-    key = (text, plan, names, path, options)
+    text, plan, names, path, options, style, compat_module = item
+    key = (text, plan, names, path, options, style, compat_module)
     cached = cache.get("rewrite", key)
-    if isinstance(cached, Finding) or (
-        isinstance(cached, tuple)
-        and len(cached) == 2
-        and isinstance(cached[0], str)
-        and isinstance(cached[1], list)
-        and all(isinstance(f, Finding) for f in cached[1])
+    if not (
+        isinstance(cached, Finding)
+        or (
+            isinstance(cached, tuple)
+            and len(cached) == 2
+            and isinstance(cached[0], str)
+            and isinstance(cached[1], list)
+            and all(isinstance(f, Finding) for f in cached[1])
+        )
     ):
-        return cached
-    result = _rewrite_uncached(text, plan, names, path, options)
-    cache.put("rewrite", key, result)
-    return result
+        cached = _rewrite_uncached(text, plan, names, path, options, style, compat_module)
+        cache.put("rewrite", key, cached)
+    if style.formatter is not None and not isinstance(cached, Finding) and cached[0] != text:
+        # The project's own formatter: run each time (its version and settings are not
+        # part of the cache key), on the changed lines only.
+        return format_like_project(text, cached[0], path, style), cached[1]
+    return cached
 
 
 def _rewrite_uncached(
-    text: str, plan: ModulePlan, names: tuple[str, ...], path: str, options: Options
+    text: str,
+    plan: ModulePlan,
+    names: tuple[str, ...],
+    path: str,
+    options: Options,
+    style: Style,
+    compat_module: str = "",
 ) -> tuple[str, list[Finding]] | Finding:
     # LibCST recurses several frames per nesting level of code that Python itself (and so
     # the index) accepts at the default limit.
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
     try:
-        result = rewrite_module(text, plan, _codemods_by_name(names), path, options)
+        result = rewrite_module(
+            text, plan, _codemods_by_name(names), path, options, style.first_party, compat_module
+        )
         if isinstance(result, tuple) and text.endswith(("\r", "\n")):
             # LibCST drops a file's last line ending when it is a lone CR (old Mac style)
             ending = "\r\n" if text.endswith("\r\n") else text[-1]
             if not result[0].endswith(("\r", "\n")):
-                return result[0] + ending, result[1]
+                result = result[0] + ending, result[1]
+        if style.formatter is None and result[0] != text:
+            result = wrap_changed(text, result[0], style.line_length), result[1]
         return result
     except cst.ParserSyntaxError as exc:
         return SYNTAX_ERROR.at(path, exc.raw_line, exc.raw_column, exc.message)
@@ -368,13 +387,18 @@ def _convert_program(
     """Convert one program; if a requests session must stay requests (AFY215), the whole
     program keeps requests and runs its calls in worker threads (``--http-client thread``):
     requests and httpx objects must not meet."""
+    where = _compat_location(sources, options)
+    compat = where.module if where is not None else ""
     if options.http_client == "thread" or not options.codemod_enabled("http"):
-        return _convert_once(sources, options)
+        plan, outcomes = _convert_once(sources, options, compat=compat)
+        return plan, _with_compat_module(outcomes, where, sources, options)
     kept: dict[str, list[Finding]] = {}
-    plan, outcomes = _convert_once(sources, options, kept)
+    plan, outcomes = _convert_once(sources, options, kept, compat)
     if not kept:
-        return plan, outcomes
-    plan, outcomes = _convert_once(sources, replace(options, http_client="thread"))
+        return plan, _with_compat_module(outcomes, where, sources, options)
+    options = replace(options, http_client="thread")
+    plan, outcomes = _convert_once(sources, options, compat=compat)
+    outcomes = _with_compat_module(outcomes, where, sources, options)
     for path, findings in kept.items():
         outcome = outcomes.get(path)
         if findings and outcome is not None and not isinstance(outcome, Finding):
@@ -383,6 +407,60 @@ def _convert_program(
             text = next(t for _, p, t in sources if p == path)
             outcomes[path] = (text, findings)
     return plan, outcomes
+
+
+def _compat_location(
+    sources: Sequence[tuple[SourceFile, str, str]], options: Options
+) -> compat.Location | None:
+    """Where the program's compatibility module goes (compat.py); None: none is used."""
+    if not options.compat_module or not sources:
+        return None
+    files = [file for file, _, _ in sources]
+    roots = {import_root(file) for file in files}
+    root = min(roots, key=lambda p: len(p.parts))
+    where = compat.location(
+        ((f.module, f.path, f.is_package) for f in files), root, options.compat_module
+    )
+    ours = {f.path for f in files if f.module == where.module}
+    if ours:  # the program has a module of that name: only asyncify's own may be reused
+        path = next(iter(ours))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if compat.MARKER not in text.split("\n", 1)[0]:
+            return None
+    return where
+
+
+def _with_compat_module(
+    outcomes: dict[str, Outcome],
+    where: compat.Location | None,
+    sources: Sequence[tuple[SourceFile, str, str]],
+    options: Options,
+) -> dict[str, Outcome]:
+    """``outcomes`` and, when the converted files import helpers from it, the program's
+    compatibility module (new, or given the helpers it lacks)."""
+    if where is None:
+        return outcomes
+    names: set[str] = set()
+    for outcome in outcomes.values():
+        if not isinstance(outcome, Finding):
+            names |= compat.needed(outcome[0], where.module)
+    if not names:
+        return outcomes
+    display = SourceFile(where.path, where.module).display
+    existing = next((t for f, p, t in sources if f.module == where.module), None)
+    if existing is None and where.path.exists():
+        return outcomes  # a file the run was not given: never overwritten
+    text = compat.module_text(existing, names, compat.helper_table(options))
+    if text is None:
+        return outcomes
+    style = _styles([(SourceFile(where.path, where.module), display, text)])[display]
+    text = format_like_project(existing or "", text, display, style)
+    previous = outcomes.get(display)
+    findings = list(previous[1]) if isinstance(previous, tuple) else []
+    return {**outcomes, display: (text, findings)}
 
 
 # Findings of the http codemod that keep a requests session (and so the program's requests),
@@ -396,6 +474,7 @@ def _convert_once(
     sources: Sequence[tuple[SourceFile, str, str]],
     options: Options,
     kept: dict[str, list[Finding]] | None = None,
+    compat: str = "",
 ) -> tuple[AsyncPlan, dict[str, Outcome]]:
     """Convert one program.
 
@@ -420,6 +499,7 @@ def _convert_once(
     frozen = {path for path in options.keep_files if path in texts}
     aliases = module_aliases(file for file, _, _ in sources)
     local_names = {path: dict(file.local_names) for file, path, _ in sources if file.local_names}
+    styles = _styles(sources)
     for _ in range(5):
         plan = plan_for(indexes, codemods, options, frozen, aliases)
         todo = [
@@ -431,7 +511,10 @@ def _convert_once(
         if kept is not None:
             # Files that use requests first: if one keeps a session, the rest is not needed.
             todo.sort(key=lambda i: "requests" not in texts[i.path])
-        work = [(texts[i.path], plan.modules[i.module], names, i.path, options) for i in todo]
+        work = [
+            (texts[i.path], plan.modules[i.module], names, i.path, options, styles[i.path], compat)
+            for i in todo
+        ]
         first = sum("requests" in texts[i.path] for i in todo) if kept is not None else 0
         rewritten = _map(_rewrite_one, work[:first], options.jobs, "rewriting")
         if kept is not None:
@@ -455,6 +538,8 @@ def _convert_once(
             aliases,
             local_names,
             plan,
+            styles,
+            compat,
         )
         for index, outcome in zip(todo, rewritten, strict=True):
             outcomes[index.path] = failed.get(index.path, outcome)
@@ -465,6 +550,25 @@ def _convert_once(
             outcomes[path] = failed[path]
         outcomes = {p: o for p, o in outcomes.items() if isinstance(o, Finding)}
     return plan, outcomes
+
+
+def _styles(sources: Sequence[tuple[SourceFile, str, str]]) -> dict[str, Style]:
+    """Each file's formatting (style.py), with the program's top-level module names as
+    isort's first-party section."""
+    first_party = frozenset(
+        name.split(".")[0]
+        for file, _, _ in sources
+        for name in (file.module, *file.aliases, *(m for _, m in file.local_names))
+        if name
+    )
+    out: dict[str, Style] = {}
+    for file, path, _ in sources:
+        try:
+            folder = file.path.resolve().parent
+        except OSError:
+            folder = Path(file.path).parent
+        out[path] = replace(style_of_folder(folder), first_party=first_party)
+    return out
 
 
 def _verify(
@@ -479,6 +583,8 @@ def _verify(
     aliases: Mapping[str, str],
     local_names: Mapping[str, Mapping[str, str]],
     first: AsyncPlan,
+    styles: Mapping[str, Style],
+    compat: str = "",
 ) -> dict[str, Finding]:
     """Outputs must parse, a second run over the converted program must change nothing,
     and no function this run made async may be called there without `await` (the file
@@ -532,7 +638,9 @@ def _verify(
         mplan = plan.modules[index.module]
         if not mplan.changes_anything:
             continue
-        again = _rewrite_one((new_texts[index.path], mplan, names, index.path, options))
+        again = _rewrite_one(
+            (new_texts[index.path], mplan, names, index.path, options, styles[index.path], compat)
+        )
         if isinstance(again, Finding) or again[0] != new_texts[index.path]:
             failed[index.path] = UNSTABLE_OUTPUT.at(
                 index.path, 1, 0, "a second run would change it again"
@@ -621,6 +729,7 @@ def _convert(
             result.async_functions = len(mplan.async_functions) if mplan and result.new else 0
         results[file] = result
     ordered = [results[f] for f in files]
+    ordered += _created(outcomes, texts, ordered)
     for result in ordered:  # the program's other files await what that file defines
         if result.program in unencodable and result.error is None and result.new is not None:
             result.error = UNSTABLE_OUTPUT.at(
@@ -628,6 +737,34 @@ def _convert(
             )
             result.new = None
     return ConvertResult(plan, ordered + _pytest_setting(ordered, plan, options, roots))
+
+
+def _created(
+    outcomes: Mapping[str, Outcome], texts: Mapping[str, str], results: Sequence[FileResult]
+) -> list[FileResult]:
+    """Files the conversion creates (a program's compatibility module), in the program
+    of the files nearest to them."""
+    out = []
+    for display, outcome in outcomes.items():
+        if display in texts or isinstance(outcome, Finding):
+            continue
+        path = Path(display)
+        here = path.resolve().parent
+        nearest = max(
+            results,
+            key=lambda r: len(os.path.commonpath([str(here), str(r.file.path.resolve().parent)])),
+            default=None,
+        )
+        result = FileResult(
+            SourceFile(path, path.stem),
+            b"",
+            outcome[0].encode("utf-8"),
+            findings=sorted(set(outcome[1])),
+            program=nearest.program if nearest is not None else 0,
+            created=True,
+        )
+        out.append(result)
+    return out
 
 
 def _pytest_setting(

@@ -93,6 +93,9 @@ class Options:
     # Functions installed commands call (pyproject [project.scripts], setup.cfg
     # console_scripts; asyncify.scripts): they keep a synchronous wrapper.
     entry_points: frozenset[str] = frozenset()
+    # The module name of each program's compatibility module (asyncify/compat.py), which
+    # holds the helpers the converted modules import; "": each module defines its own.
+    compat_module: str = "_async_compat"
     extra: dict[str, str] = field(default_factory=dict)
 
     def codemod_enabled(self, name: str) -> bool:

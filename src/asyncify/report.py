@@ -71,6 +71,8 @@ class FileOutcome(Protocol):
     @property
     def error(self) -> Finding | None: ...
     @property
+    def created(self) -> bool: ...
+    @property
     def async_functions(self) -> int: ...
 
 
@@ -97,6 +99,7 @@ class FileEntry:
     error: Finding | None
     async_functions: int
     written: bool = False
+    created: bool = False  # a new file: its diff is from /dev/null
 
     @property
     def changed(self) -> bool:
@@ -112,7 +115,9 @@ class FileEntry:
         if self.error is not None:
             data["error"] = self.error.to_json()
         if with_diff and self.changed:
-            data["diff"] = unified_diff(self.path, self.original, self.new or b"").decode(
+            data["diff"] = unified_diff(
+                self.path, self.original, self.new or b"", self.created
+            ).decode(
                 _display_encoding(self.original), errors="replace"
             )
         return data
@@ -146,6 +151,7 @@ class Report:
                 error=error or outcome.error,
                 async_functions=outcome.async_functions,
                 written=written and error is None,
+                created=outcome.created,
             )
         )
 
@@ -313,7 +319,7 @@ class Report:
     def diffs(self) -> list[tuple[FileEntry, bytes]]:
         names, _ = diff_names([entry.path for entry in self.changed])
         return [
-            (entry, unified_diff(name, entry.original, entry.new or b""))
+            (entry, unified_diff(name, entry.original, entry.new or b"", entry.created))
             for entry, name in zip(self.changed, names, strict=True)
         ]
 
@@ -477,8 +483,9 @@ def git_quote(name: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def unified_diff(path: str, before: bytes, after: bytes) -> bytes:
-    """A ``git apply``-able unified diff of two versions of ``path``, on exact bytes.
+def unified_diff(path: str, before: bytes, after: bytes, created: bool = False) -> bytes:
+    """A ``git apply``-able unified diff of two versions of ``path``, on exact bytes; a
+    ``created`` file's diff is from ``/dev/null``.
 
     Lines end at ``\\n`` only (as for git; a ``\\r`` stays part of its line), and a last
     line without a newline gets git's ``\\ No newline at end of file`` marker.
@@ -487,7 +494,7 @@ def unified_diff(path: str, before: bytes, after: bytes) -> bytes:
         difflib.unified_diff,
         _lines(before),
         _lines(after),
-        fromfile=git_quote(f"a/{path}").encode(),
+        fromfile=b"/dev/null" if created else git_quote(f"a/{path}").encode(),
         tofile=git_quote(f"b/{path}").encode(),
     )
     out = bytearray()

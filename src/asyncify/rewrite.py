@@ -19,10 +19,12 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from asyncify import compat
 from asyncify.codemod import COMMA, Codemod, add_helpers
 from asyncify.contexts import NEW_DEPENDENCY, PACKAGES
 from asyncify.findings import Code, Finding
-from asyncify.imports import remove_unused_imports
+from asyncify.import_order import NewImport, add_imports
+from asyncify.imports import _Uses, remove_unused_imports
 from asyncify.index import ADAPTIVE_HELPER, FULL_CONSUMERS, SKIP_COMMENT, Pos
 from asyncify.options import Options
 from asyncify.plan import ASYNC_INIT, AwaitSite, ModulePlan
@@ -952,8 +954,14 @@ def rewrite_module(
     codemods: Sequence[type[Codemod]],
     path: str,
     options: Options | None = None,
+    first_party: frozenset[str] = frozenset(),
+    compat_module: str = "",
 ) -> tuple[str, list[Finding]]:
-    """Rewrite one module's source. Raises libcst.ParserSyntaxError on bad input."""
+    """Rewrite one module's source. Raises libcst.ParserSyntaxError on bad input.
+
+    ``first_party``: the program's top-level module names, where new imports of them go.
+    ``compat_module``: the dotted name of the program's compatibility module, from which
+    the module imports the helpers it needs (``compat.py``); empty: it defines them."""
     if not plan.changes_anything:  # findings only: no need to parse with LibCST at all
         return source, list(plan.findings)
     module = cst.parse_module(source)
@@ -982,61 +990,33 @@ def rewrite_module(
         if c.concerns(mentioned) or c.concerns_plan(plan)
     ]
     transformers.append(Propagate(state))
-    new = wrapper.visit(_Pipeline(state, transformers))
-    if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        new = _add_imports(new, context)
+    sink = (
+        compat.Sink(compat_module, compat.helper_table(state.options)) if compat_module else None
+    )
+    token = compat.SINK.set(sink)
+    try:
+        new = wrapper.visit(_Pipeline(state, transformers))
+    finally:
+        compat.SINK.reset(token)
+    wanted = [
+        NewImport(item.module, item.obj_name, item.alias)
+        for item in context.scratch.get(AddImportsVisitor.CONTEXT_KEY, ())
+    ]
+    if sink is not None and sink.names:
+        # The helpers' own imports stay with them; the module imports the helpers.
+        uses = _Uses()
+        new.visit(uses)
+        wanted = [i for i in wanted if (i.asname or i.obj or i.module.split(".")[0]) in uses.names]
+        # Only what the module itself uses: a helper's helpers come with it.
+        wanted += [NewImport(compat_module, n) for n in sorted(sink.names & uses.names)]
+        first_party = first_party | {compat_module.split(".")[0]}
+    if wanted:
+        new = add_imports(new, wanted, first_party)
     removals = context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY)
     if removals:
         new = _strip_new_leading_blank(module, remove_unused_imports(new, removals))
     # LibCST round-trips exactly: an untouched tree gives back the source.
     return new.code, sorted({*plan.findings, *state.findings})
-
-
-def _add_imports(module: cst.Module, context: CodemodContext) -> cst.Module:
-    """LibCST's AddImportsVisitor, given only the module's leading block.
-
-    The visitor reads and changes only the leading block (a docstring, then the imports
-    before any other statement) and puts new imports at its end, but as a transformer it
-    walks the whole tree: seconds for a file of a few thousand lines. The rest of the body
-    is put back unchanged after it.
-    """
-    body = list(module.body)
-    lead = 0
-    if body and _docstring_or_strict(body[0]):
-        lead = 1
-    while lead < len(body) and _is_import_line(body[lead]):
-        lead += 1
-    head = AddImportsVisitor(context).transform_module(module.with_changes(body=body[:lead]))
-    rest = body[lead:]
-    if len(head.body) > lead and rest:  # it added lines: a blank one after them, as it does
-        first = rest[0]
-        if not first.leading_lines:
-            rest[0] = first.with_changes(leading_lines=[cst.EmptyLine()])
-        elif first.leading_lines[0].comment is not None:
-            rest[0] = first.with_changes(leading_lines=[cst.EmptyLine(), *first.leading_lines])
-    return module.with_changes(body=[*head.body, *rest])
-
-
-def _is_import_line(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
-    )
-
-
-def _docstring_or_strict(statement: cst.BaseStatement) -> bool:
-    """What AddImportsVisitor never puts an import before (its ``_skip_first``)."""
-    if not isinstance(statement, cst.SimpleStatementLine) or not statement.body:
-        return False
-    first = statement.body[0]
-    if isinstance(first, cst.Expr):
-        return isinstance(first.value, cst.SimpleString)
-    return (
-        isinstance(first, cst.Assign)
-        and isinstance(first.targets[0].target, cst.Name)
-        and first.targets[0].target.value == "__strict__"
-    )
 
 
 def _strip_new_leading_blank(before: cst.Module, after: cst.Module) -> cst.Module:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.behaviour.harness import run_both
+from tests.behaviour.harness import Code, run_both
 from tests.behaviour.http_support import closed_port, http_server
 
 __all__ = ["http_server"]  # the pytest fixture, used by name
@@ -143,7 +143,9 @@ def test_one_shot_calls(tmp_path: Path, http_server: str) -> None:
     env = {"BASE": http_server, "CLOSED": f"http://127.0.0.1:{closed_port()}"}
     both = run_both(tmp_path, {"main.py": ONE_SHOT}, env=env)
     assert "import requests" not in both.converted["main.py"], both.converted["main.py"]
-    assert "async with httpx.AsyncClient" in both.converted["main.py"]
+    # one short line per call; requests' client settings live in the compatibility module
+    assert "async with _http_client() as client" in both.converted["main.py"]
+    assert "return httpx.AsyncClient(" in both.converted["_async_compat.py"]
     assert "loop 20" in both.before.stdout, both.before.stderr
     assert "Basic YW5uOnB3" in both.before.stdout  # the auth header reached the server
     both.assert_same()
@@ -151,7 +153,7 @@ def test_one_shot_calls(tmp_path: Path, http_server: str) -> None:
 
 def test_sessions(tmp_path: Path, http_server: str) -> None:
     both = run_both(tmp_path, {"main.py": SESSION}, env={"BASE": http_server})
-    assert "httpx.AsyncClient(" in both.converted["main.py"], both.converted["main.py"]
+    assert "self.session = _http_client()" in both.converted["main.py"], both.converted["main.py"]
     assert "await self.session.aclose()" in both.converted["main.py"]
     assert "http error 500" in both.before.stdout, both.before.stderr
     both.assert_same()
@@ -377,7 +379,7 @@ if __name__ == "__main__":
 
 def test_a_kept_session_keeps_requests_in_threads(tmp_path: Path, http_server: str) -> None:
     both = run_both(tmp_path, KEPT_SESSION, env={"BASE": http_server})
-    converted = "".join(both.converted.values())
+    converted = Code("".join(both.converted.values()))
     assert "httpx" not in converted, converted
     assert "await asyncio.to_thread(self._client.request" in both.converted["client.py"]
     assert "AFY215" in both.convert_output and "AFY217" in both.convert_output
@@ -447,7 +449,7 @@ def test_a_session_given_by_the_caller(tmp_path: Path, http_server: str) -> None
     both = run_both(tmp_path, {"main.py": CALLER_SESSION}, env={"BASE": http_server})
     main = both.converted["main.py"]
     assert "session: Optional[httpx.AsyncClient] = None" in main, main
-    assert "Backend(httpx.AsyncClient(" in main, main
+    assert "Backend(_http_client(" in main, main
     assert "AFY216" in both.convert_output
     both.assert_same()
 

@@ -1,0 +1,5 @@
+import asyncio
+
+from shop.cli import main
+
+raise SystemExit(asyncio.run(main()))

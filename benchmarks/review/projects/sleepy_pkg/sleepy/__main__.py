@@ -1,0 +1,5 @@
+import asyncio
+
+from sleepy.cli import main
+
+raise SystemExit(asyncio.run(main()))
