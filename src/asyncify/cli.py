@@ -364,6 +364,8 @@ def report(
     to_thread: ToThread = None,
     keep_sync_api: KeepSyncApi = None,
     http_client: HttpClient = None,
+    db_client: DbClient = None,
+    sqlite_client: SqliteClient = None,
     baseline: Baseline = None,
 ) -> None:
     """The migration report: one HTML page (or --format json) with the summary, the
