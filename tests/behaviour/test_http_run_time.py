@@ -78,7 +78,8 @@ def main():
     print("pairs", api.post("/form", data=[("k", "1"), ("k", "2"), ("a", "b")]))
     print("raw", api.post("/raw", data="caf\\xe9"))
     print("chunks", api.post("/raw", data=chunks()))
-    print("file", api.post("/raw", data=open(__file__, "rb"))["raw"][:16])
+    with open("payload.bin", "rb") as payload:
+        print("file", api.post("/raw", data=payload)["raw"])
     print("json", api.post("/json", json={"k": [1, 2]}))
     print("json-bytes", api.post("/raw", json={"k": [1, 2], "e": "\\u00e9"}))
     r = api._request("GET", "/redirect/2", allow_redirects=False)
@@ -141,7 +142,8 @@ def test_run_time_arguments(
 ) -> None:
     secure, ca = https_server
     env = {"BASE": http_server, "SECURE": secure, "CA": ca, "NO_PROXY": "", "no_proxy": ""}
-    both = run_both(tmp_path, {"api.py": API, "main.py": MAIN}, env=env)
+    setup = {"payload.bin": b"\x00payload\xff"}
+    both = run_both(tmp_path, {"api.py": API, "main.py": MAIN}, env=env, setup=setup)
     api = both.converted["api.py"]
     assert "self.session = session or RequestsClient(" in api, api
     assert "await self.session.requests_request(method, url, verify=self.verify" in api, api
