@@ -76,9 +76,10 @@ def test_migration_figures_of_the_fixture_project(app: Path) -> None:
     )
     messages = {f["message"] for f in data["findings"]}
     assert all(b["message"] in messages for b in migration["blockers"])
-    # report --format json carries the diffs the page shows
+    # report --format json carries the diffs the page shows (the program's new
+    # compatibility module among them)
     assert {f["path"] for f in data["files"] if "diff" in f} == {
-        "app/cli.py", "app/net.py", "app/store.py"
+        "app/_async_compat.py", "app/cli.py", "app/net.py", "app/store.py"
     }
 
 
@@ -137,11 +138,11 @@ def test_the_page_is_self_contained_and_holds_the_json_figures(app: Path, tmp_pa
     assert "cytoscape" in page and "The Cytoscape Consortium" in page  # bundled, licence kept
     data = embedded(page)
     assert data["migration"] == report_json(app)["migration"]
-    assert data["summary"]["files"] == 4
+    assert data["summary"]["files"] == 5  # the four and the new app/_async_compat.py
     # a file's source that looks like the page's own markers or a closing script tag
     (app / "app" / "tricky.py").write_text('X = "</script> @@DATA@@"\n')
     page = report_html(app, tmp_path / "report2.html")
-    assert embedded(page)["summary"]["files"] == 5
+    assert embedded(page)["summary"]["files"] == 6  # and tricky.py
 
 
 def test_findings_are_shown_inline_at_their_lines(app: Path, tmp_path: Path) -> None:
@@ -347,7 +348,8 @@ def test_the_report_in_chromium(browser: Chromium, app: Path, tmp_path: Path) ->
     browser.wait_for("!document.getElementById('chain-panel').dataset.selected")
     assert chain_shown(browser) == []
     # the diffs: one block per file that changes or has findings, findings inline
-    assert browser.evaluate("document.querySelectorAll('details.file').length") == 3
+    # (the three modules and the new compatibility module)
+    assert browser.evaluate("document.querySelectorAll('details.file').length") == 4
     assert browser.evaluate("document.querySelectorAll('.finding-box').length") == 2
     assert browser.errors() == []
     shot = ARTIFACTS / "report-fixture-project.png"

@@ -413,7 +413,9 @@ def _compat_location(
     sources: Sequence[tuple[SourceFile, str, str]], options: Options
 ) -> compat.Location | None:
     """Where the program's compatibility module goes (compat.py); None: none is used."""
-    if not options.compat_module or not sources:
+    # httpx2: the compatibility module's HTTP helpers are written for httpx; inline ones
+    # follow the target.
+    if not options.compat_module or options.http_client == "httpx2" or not sources:
         return None
     files = [file for file, _, _ in sources]
     roots = {import_root(file) for file in files}
