@@ -1106,7 +1106,7 @@ class _Resolver:
         sites = self.callers.get(fn_name, [])
         if fn is None or param not in fn.params or not sites or depth > 5:
             return "", frozenset()
-        if not self._only_called(ref, depth):
+        if not self._only_called(ref):
             return "", frozenset()
         apis: set[str] = set()
         for site in sites:
@@ -1136,28 +1136,34 @@ class _Resolver:
             return "", frozenset()
         return min(apis), verbs
 
-    def _only_called(self, ref: str, depth: int) -> bool:
-        """A parameter whose value is only called with one positional argument (`**kwargs`
-        checked by the caller), or handed on to a parameter of the program's own function
-        that is only called so (`self._send(method, url)`)."""
-        if any(len(c.args) > 1 for c in self.param_calls.get(ref, ())):
-            return False
-        if ref not in self.escaping:
-            return True
-        handed = self.handed_on().get(ref)
-        if handed is None or depth > 5:
-            return False
-        return all(self._only_called(target, depth + 1) for target in handed)
+    def _only_called(self, ref: str) -> bool:
+        """A parameter whose value, here and wherever it is handed on to (`reach`), is only
+        called with one positional argument (`**kwargs` checked by the caller)."""
+        reached = self.reach(ref)
+        return reached is not None and not any(
+            len(c.args) > 1 for r in reached for c in self.param_calls.get(r, ())
+        )
 
-    def stays_inside(self, ref: str, depth: int = 0) -> bool:
+    def stays_inside(self, ref: str) -> bool:
         """A parameter's value escapes nowhere, or only to parameters of the program's own
         functions where it escapes nowhere (followed there)."""
+        return self.reach(ref) is not None
+
+    def reach(self, ref: str, depth: int = 0) -> frozenset[str] | None:
+        """The parameter and those of the program's own functions it is handed on to,
+        transitively; None if it escapes anywhere else (or the chain is deeper than 5)."""
         if ref not in self.escaping:
-            return True
+            return frozenset({ref})
         handed = self.handed_on().get(ref)
         if handed is None or depth > 5:
-            return False
-        return all(self.stays_inside(target, depth + 1) for target in handed)
+            return None
+        found = {ref}
+        for target in handed:
+            further = self.reach(target, depth + 1)
+            if further is None:
+                return None
+            found |= further
+        return frozenset(found)
 
     def handed_on(self) -> dict[str, list[str]]:
         """Parameter refs -> the parameters of the program's own functions they are passed
