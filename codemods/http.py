@@ -1278,10 +1278,9 @@ class Http(Codemod):
             self.add_import("charset_normalizer")
             sources = [ENCODING_HOOK_SOURCE]
             if self.compat_used:
-                for module in rc.IMPORTS:
-                    self.add_import(module)
-                for module, alias in rc.ALIASED_IMPORTS:
-                    self.add_import(module, asname=alias)
+                if compat.SINK.get() is None:  # else they are the compatibility module's
+                    for module in rc.IMPORTS:
+                        self.add_import(module)
                 sources += [rc.TRANSPORT_SOURCE, rc.CLIENT_SOURCE]
             updated_node = add_helpers(updated_node, sources)
         if self.one_shot and not self.client_helper:

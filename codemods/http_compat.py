@@ -36,7 +36,6 @@ METHOD = "requests_request"
 EXTENSION = "asyncify.requests"
 ENCODING_HOOK = "_requests_text_encoding"  # http.py's hook, in the same module
 IMPORTS = ("os", "ssl", "urllib.parse", "urllib.request")
-ALIASED_IMPORTS = (("json", "_json"),)  # `json` is a parameter of requests_request
 # Session attributes httpx takes only in its constructor that a RequestsClient has.
 ATTRIBUTES = frozenset({"verify", "cert", "proxies"})
 
@@ -182,7 +181,9 @@ class {CLIENT_CLASS}(httpx.AsyncClient):
 
         content = None
         if not data and json is not None:  # requests' bytes: json.dumps' default spacing
-            content = _json.dumps(json, allow_nan=False).encode("utf-8")
+            from json import dumps  # here: a parameter is named json
+
+            content = dumps(json, allow_nan=False).encode("utf-8")
             given = [*self.headers, *(headers or {{}})]
             if not any(key.lower() == "content-type" for key in given):
                 headers = {{**(headers or {{}}), "Content-Type": "application/json"}}

@@ -69,7 +69,7 @@ def defined_name(statement: cst.CSTNode) -> str | None:
 def helper_table(options: Options) -> dict[str, str]:
     """Every helper a codemod can add for a run with ``options``: name -> source."""
     from asyncify import rewrite, syncapi
-    from asyncify.codemods import http, http_aiohttp, process, urlopen
+    from asyncify.codemods import http, http_aiohttp, http_compat, process, urlopen
 
     sources = [
         syncapi.RUNNER_SOURCE,
@@ -78,6 +78,8 @@ def helper_table(options: Options) -> dict[str, str]:
         http.ENCODING_HOOK_SOURCE,
         http.SSL_CONTEXT_SOURCE,
         http.HTTP_CLIENT_SOURCE,
+        http_compat.TRANSPORT_SOURCE,
+        http_compat.CLIENT_SOURCE,
         http_aiohttp.READ_SOURCE,
         http_aiohttp.CHARSET_SOURCE,
         http_aiohttp.TIMEOUT_SOURCE,
